@@ -1,0 +1,3 @@
+"""simreg: real-name registration for mobile lines."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,1 @@
+"""Adapters at the edge: document photos, and later SMS, identity authority and stores."""

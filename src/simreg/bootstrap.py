@@ -1,0 +1,82 @@
+"""Composition root: builds the real parts from settings, once, and wires them together."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import partial
+
+from sqlalchemy import Engine
+
+from simreg.adapters.photos import EncryptedPhotoStore, verify_photo
+from simreg.core.clock import Clock, SystemClock
+from simreg.core.crypto import IdentityVault, decode_master_key, generate_master_key
+from simreg.core.errors import ConfigurationError
+from simreg.core.settings import Settings
+from simreg.db.engine import make_engine
+from simreg.db.migrate import upgrade
+from simreg.db.unit_of_work import SqlUnitOfWork
+from simreg.registration.services import RegistrationService
+
+DEMO_KEY_FILE = "demo-master.key"
+
+
+@dataclass
+class Simreg:
+    settings: Settings
+    engine: Engine
+    vault: IdentityVault
+    photo_store: EncryptedPhotoStore
+    clock: Clock
+    registrations: RegistrationService
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def master_key(settings: Settings) -> bytes:
+    """The identity-data key. Outside demo mode there is no fallback: refuse to start."""
+    if settings.master_key:
+        return decode_master_key(settings.master_key)
+    if not settings.demo:
+        raise ConfigurationError(
+            "SIMREG_MASTER_KEY is not set. Identity data is encrypted at rest; generate a key "
+            "with `simreg keygen` and keep it in your secret store.",
+            code="MASTER-KEY-MISSING",
+            message_zh="未设置 SIMREG_MASTER_KEY。身份数据须加密存储，请用 simreg keygen 生成密钥。",
+        )
+    # Demo mode keeps a generated key beside its own database so restarts can read old data.
+    path = settings.data_dir / DEMO_KEY_FILE
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(generate_master_key())
+    return decode_master_key(path.read_text())
+
+
+def bootstrap(
+    settings: Settings, *, clock: Clock | None = None, migrate: bool = True
+) -> Simreg:
+    vault = IdentityVault(master_key(settings))
+    engine = make_engine(settings.resolved_database_url())
+    if migrate:
+        upgrade(engine)
+    clock = clock or SystemClock()
+    photo_store = EncryptedPhotoStore(settings.photo_dir, vault.files)
+    check_photo = partial(
+        verify_photo,
+        max_bytes=settings.photo_max_bytes,
+        max_pixels=settings.photo_max_pixels,
+        min_side=settings.photo_min_side,
+    )
+    registrations = RegistrationService(
+        uow=SqlUnitOfWork(engine),
+        vault=vault,
+        photo_store=photo_store,
+        check_photo=check_photo,
+        clock=clock,
+        per_id_limit=settings.per_id_limit,
+        enforce_per_id_limit=settings.enforce_per_id_limit,
+    )
+    return Simreg(settings, engine, vault, photo_store, clock, registrations)

@@ -1,0 +1,1 @@
+"""Sales channels, their outlets and enrolled app devices."""

@@ -1,0 +1,1 @@
+"""The command line: serve, demo, database and key management."""

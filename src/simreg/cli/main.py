@@ -1,0 +1,188 @@
+"""``simreg``: run the service, seed a demo, manage the schema and keys."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+import uvicorn
+from rich.console import Console
+
+from simreg.bootstrap import Simreg, bootstrap
+from simreg.core.actors import Role
+from simreg.core.crypto import generate_master_key
+from simreg.core.errors import DomainError
+from simreg.core.settings import Settings
+from simreg.db import directory
+from simreg.db.engine import make_engine
+from simreg.db.migrate import schema_drift, upgrade
+
+app = typer.Typer(help="simreg: real-name registration for mobile lines.", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+staff_app = typer.Typer(help="Staff accounts and API tokens.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(staff_app, name="staff")
+console = Console()
+err = Console(stderr=True)
+
+DatabaseUrl = Annotated[
+    str | None,
+    typer.Option("--database-url", envvar="SIMREG_DATABASE_URL",
+                 help="SQLAlchemy URL; default is an SQLite file in the data directory"),
+]
+DataDir = Annotated[
+    Path | None,
+    typer.Option("--data-dir", envvar="SIMREG_DATA_DIR", help="database file, photos, demo key"),
+]
+
+
+def _settings(database_url: str | None, data_dir: Path | None, **extra: object) -> Settings:
+    values: dict[str, object] = {k: v for k, v in extra.items() if v is not None}
+    if database_url:
+        values["database_url"] = database_url
+    if data_dir:
+        values["data_dir"] = data_dir
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+def _fail(error: DomainError) -> None:
+    err.print(f"[red]{error.code}[/red]: {error.message}")
+    raise typer.Exit(2)
+
+
+@app.command()
+def keygen() -> None:
+    """Print a new master key for SIMREG_MASTER_KEY (store it in your secret store)."""
+    console.print(generate_master_key(), highlight=False)
+
+
+@app.command()
+def serve(
+    database_url: DatabaseUrl = None,
+    data_dir: DataDir = None,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    demo: Annotated[bool, typer.Option(help="start on a fresh, seeded demo database")] = False,
+) -> None:
+    """Run the HTTP service (migrations are applied on start)."""
+    if demo:
+        run_demo(database_url, data_dir or Path("simreg-demo"), host, port, serve_http=True)
+        return
+    try:
+        simreg = bootstrap(_settings(database_url, data_dir))
+    except DomainError as error:
+        _fail(error)
+        return
+    _serve(simreg, host, port)
+
+
+def _serve(simreg: Simreg, host: str, port: int) -> None:
+    from simreg.web.app import create_app
+
+    try:
+        uvicorn.run(create_app(simreg), host=host, port=port, log_level="info")
+    finally:
+        simreg.close()
+
+
+@app.command()
+def demo(
+    database_url: DatabaseUrl = None,
+    data_dir: Annotated[Path, typer.Option("--data-dir")] = Path("simreg-demo"),
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    serve_http: Annotated[bool, typer.Option("--serve/--no-serve")] = True,
+    customers: Annotated[int, typer.Option(min=0, max=20000)] = 300,
+) -> None:
+    """Start simreg on a fresh demo database seeded with channels, staff, numbers, customers."""
+    run_demo(database_url, data_dir, host, port, serve_http=serve_http, customers=customers)
+
+
+def run_demo(
+    database_url: str | None,
+    data_dir: Path,
+    host: str,
+    port: int,
+    *,
+    serve_http: bool,
+    customers: int = 300,
+) -> None:
+    from simreg.demo.seed import seed_demo
+    from simreg.demo.show import print_access
+
+    if data_dir.exists():
+        shutil.rmtree(data_dir)  # a demo always starts from the same, known state
+    settings = _settings(database_url, data_dir, demo=True)
+    simreg = bootstrap(settings)
+    access = seed_demo(simreg, customers=customers, progress=sys.stderr.isatty())
+    print_access(console, access, f"http://{host}:{port}", data_dir)
+    if serve_http:
+        _serve(simreg, host, port)
+    else:
+        simreg.close()
+
+
+@db_app.command("upgrade")
+def db_upgrade(database_url: DatabaseUrl = None, data_dir: DataDir = None) -> None:
+    """Apply all migrations to the database."""
+    settings = _settings(database_url, data_dir)
+    engine = make_engine(settings.resolved_database_url())
+    upgrade(engine)
+    console.print(f"schema up to date on {engine.dialect.name}")
+    engine.dispose()
+
+
+@db_app.command("check")
+def db_check(database_url: DatabaseUrl = None, data_dir: DataDir = None) -> None:
+    """Fail when the migrated schema differs from the table definitions."""
+    settings = _settings(database_url, data_dir)
+    engine = make_engine(settings.resolved_database_url())
+    upgrade(engine)
+    drift = schema_drift(engine)
+    engine.dispose()
+    if drift:
+        for item in drift:
+            err.print(f"drift: {item}")
+        raise typer.Exit(1)
+    console.print("models and migrations agree")
+
+
+@staff_app.command("add")
+def staff_add(
+    username: str,
+    role: Annotated[Role, typer.Option()],
+    display_name: Annotated[str, typer.Option()] = "",
+    outlet: Annotated[str | None, typer.Option(help="outlet code (clerks)")] = None,
+    database_url: DatabaseUrl = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Create a staff member and print their API token (shown once)."""
+    from sqlalchemy import select
+
+    from simreg.db import tables as t
+
+    try:
+        simreg = bootstrap(_settings(database_url, data_dir))
+        with simreg.engine.begin() as conn:
+            outlet_id = None
+            if outlet:
+                outlet_id = conn.execute(
+                    select(t.outlets.c.id).where(t.outlets.c.code == outlet)
+                ).scalar_one_or_none()
+                if outlet_id is None:
+                    err.print(f"no outlet with code {outlet}")
+                    raise typer.Exit(2)
+            now = simreg.clock.now()
+            staff_id = directory.add_staff(conn, username=username,
+                                           display_name=display_name or username,
+                                           role=role, outlet_id=outlet_id, at=now)
+            token = directory.issue_token(conn, simreg.vault.tokens, at=now, staff_id=staff_id,
+                                          label="cli")
+        simreg.close()
+    except DomainError as error:
+        _fail(error)
+        return
+    console.print(f"created {username} ({role.value}); token: {token}", highlight=False)

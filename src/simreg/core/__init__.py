@@ -1,0 +1,1 @@
+"""Settings, errors, clock and identity-data cryptography shared by every feature."""

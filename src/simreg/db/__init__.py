@@ -1,0 +1,1 @@
+"""Storage: tables, engine setup, unit of work, repositories and Alembic migrations."""

@@ -1,0 +1,293 @@
+"""The registration transaction's reads and writes, in SQLAlchemy Core.
+
+Concurrency-sensitive writes are single conditional statements whose row count says whether
+they won (claiming a per-document slot, taking a number, moving a registration's state), so
+they are atomic on PostgreSQL under READ COMMITTED and on SQLite under BEGIN IMMEDIATE alike.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import Connection, and_, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from simreg.channels.domain import Channel, ChannelKind, ChannelStatus, Device, Outlet
+from simreg.core.errors import Forbidden
+from simreg.db import tables as t
+from simreg.lines.domain import LineKind, LineState
+from simreg.registration.domain import Registration, RegistrationState, RejectionReason
+from simreg.registration.ports import AuditEvent, LineRecord, StoredPhoto
+
+
+def aware(value: datetime | None) -> datetime | None:
+    """SQLite hands datetimes back naive; everything simreg stores is UTC."""
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value
+
+
+class SqlRegistrationTransaction:
+    def __init__(self, connection: Connection) -> None:
+        self.conn = connection
+
+    # -- channels ---------------------------------------------------------------------------
+
+    def channel_context(
+        self, outlet_id: int, device_id: int | None
+    ) -> tuple[Channel, Outlet, Device | None]:
+        row = self.conn.execute(
+            select(t.outlets, t.channels.c.code.label("ch_code"), t.channels.c.name.label("ch_name"),
+                   t.channels.c.kind, t.channels.c.status, t.channels.c.parent_channel_id)
+            .join(t.channels, t.channels.c.id == t.outlets.c.channel_id)
+            .where(t.outlets.c.id == outlet_id)
+        ).one_or_none()
+        if row is None:
+            raise Forbidden("Your outlet is not registered in simreg.", code="OUTLET-UNKNOWN")
+        channel = Channel(
+            id=row.channel_id,
+            code=row.ch_code,
+            name=row.ch_name,
+            kind=ChannelKind(row.kind),
+            status=ChannelStatus(row.status),
+            parent_channel_id=row.parent_channel_id,
+        )
+        outlet = Outlet(row.id, row.channel_id, row.code, row.name, row.active)
+        device = None
+        if device_id is not None:
+            d = self.conn.execute(
+                select(t.devices).where(t.devices.c.id == device_id)
+            ).one_or_none()
+            if d is not None:
+                device = Device(d.id, d.outlet_id, d.serial, d.active)
+        return channel, outlet, device
+
+    # -- lines ------------------------------------------------------------------------------
+
+    def find_line(self, msisdn: str) -> LineRecord | None:
+        row = self.conn.execute(
+            select(
+                t.lines.c.id,
+                t.lines.c.msisdn,
+                t.lines.c.kind,
+                t.lines.c.state,
+                t.lines.c.reserved_by,
+                t.lines.c.reserved_until,
+            ).where(t.lines.c.msisdn == msisdn)
+        ).one_or_none()
+        if row is None:
+            return None
+        return LineRecord(
+            row.id,
+            row.msisdn,
+            LineKind(row.kind),
+            LineState(row.state),
+            row.reserved_by,
+            aware(row.reserved_until),
+        )
+
+    def _takeable(self, clerk_id: int, at: datetime) -> object:
+        return or_(
+            t.lines.c.state == LineState.AVAILABLE.value,
+            and_(
+                t.lines.c.state == LineState.RESERVED.value,
+                or_(t.lines.c.reserved_by == clerk_id, t.lines.c.reserved_until <= at),
+            ),
+        )
+
+    def take_line(self, line_id: int, customer_id: int, clerk_id: int, at: datetime) -> bool:
+        result = self.conn.execute(
+            update(t.lines)
+            .where(t.lines.c.id == line_id, self._takeable(clerk_id, at))  # type: ignore[arg-type]
+            .values(
+                state=LineState.PENDING_REVIEW.value,
+                customer_id=customer_id,
+                reserved_by=None,
+                reserved_until=None,
+                updated_at=at,
+            )
+        )
+        return result.rowcount == 1
+
+    def reserve_line(self, line_id: int, clerk_id: int, until: datetime, at: datetime) -> bool:
+        result = self.conn.execute(
+            update(t.lines)
+            .where(t.lines.c.id == line_id, self._takeable(clerk_id, at))  # type: ignore[arg-type]
+            .values(
+                state=LineState.RESERVED.value,
+                reserved_by=clerk_id,
+                reserved_until=until,
+                updated_at=at,
+            )
+        )
+        return result.rowcount == 1
+
+    def set_line_state(self, line_id: int, state: LineState, at: datetime) -> None:
+        values: dict[str, object] = {"state": state.value, "updated_at": at}
+        if state is LineState.AVAILABLE:
+            values.update(customer_id=None, real_name_state=None, reserved_by=None,
+                          reserved_until=None, opened_at=None)
+        elif state is LineState.ACTIVE:
+            values.update(real_name_state="verified", opened_at=at)
+        self.conn.execute(update(t.lines).where(t.lines.c.id == line_id).values(**values))
+
+    # -- customers and RN-05 ----------------------------------------------------------------
+
+    def held_lines(self, doc_index: str) -> int:
+        held = self.conn.execute(
+            select(t.customers.c.held_lines).where(t.customers.c.doc_index == doc_index)
+        ).scalar_one_or_none()
+        return int(held or 0)
+
+    def ensure_customer(
+        self, doc_type: str, doc_index: str, doc_number_enc: bytes, doc_masked: str, at: datetime
+    ) -> int:
+        values = {
+            "doc_type": doc_type,
+            "doc_index": doc_index,
+            "doc_number_enc": doc_number_enc,
+            "doc_masked": doc_masked,
+            "held_lines": 0,
+            "created_at": at,
+        }
+        insert = postgresql.insert if self.conn.dialect.name == "postgresql" else sqlite.insert
+        self.conn.execute(
+            insert(t.customers).values(**values).on_conflict_do_nothing(index_elements=["doc_index"])
+        )
+        return int(
+            self.conn.execute(
+                select(t.customers.c.id).where(t.customers.c.doc_index == doc_index)
+            ).scalar_one()
+        )
+
+    def claim_line_slot(self, customer_id: int, per_id_limit: int | None) -> bool:
+        """RN-05, atomically: one conditional increment. Concurrent claims on PostgreSQL queue
+        on the row lock and re-check the condition against the committed count."""
+        condition = [t.customers.c.id == customer_id]
+        if per_id_limit is not None:
+            condition.append(t.customers.c.held_lines < per_id_limit)
+        result = self.conn.execute(
+            update(t.customers)
+            .where(*condition)
+            .values(held_lines=t.customers.c.held_lines + 1)
+        )
+        return result.rowcount == 1
+
+    def release_line_slot(self, customer_id: int) -> None:
+        self.conn.execute(
+            update(t.customers)
+            .where(t.customers.c.id == customer_id, t.customers.c.held_lines > 0)
+            .values(held_lines=t.customers.c.held_lines - 1)
+        )
+
+    # -- registrations ----------------------------------------------------------------------
+
+    def add_registration(
+        self,
+        registration: Registration,
+        *,
+        name_enc: bytes,
+        name_masked: str,
+        inspection_method: str,
+        resubmission_of: str | None,
+    ) -> None:
+        self.conn.execute(
+            t.registrations.insert().values(
+                id=registration.id,
+                state=registration.state.value,
+                customer_id=registration.customer_id,
+                line_id=registration.line_id,
+                channel_id=registration.channel_id,
+                outlet_id=registration.outlet_id,
+                device_id=registration.device_id,
+                clerk_id=registration.clerk_id,
+                name_enc=name_enc,
+                name_masked=name_masked,
+                inspection_method=inspection_method,
+                submitted_at=registration.submitted_at,
+                resubmission_of=resubmission_of,
+            )
+        )
+
+    def add_photo(self, registration_id: str, photo: StoredPhoto) -> None:
+        self.conn.execute(
+            t.registration_photos.insert().values(
+                registration_id=registration_id,
+                kind=photo.kind,
+                store_key=photo.store_key,
+                content_type=photo.content_type,
+                width=photo.width,
+                height=photo.height,
+                size=photo.size,
+                sha256=photo.sha256,
+            )
+        )
+
+    def get_registration(self, registration_id: str) -> Registration | None:
+        r = self.conn.execute(
+            select(t.registrations).where(t.registrations.c.id == registration_id)
+        ).one_or_none()
+        if r is None:
+            return None
+        return Registration(
+            id=r.id,
+            state=RegistrationState(r.state),
+            customer_id=r.customer_id,
+            line_id=r.line_id,
+            channel_id=r.channel_id,
+            outlet_id=r.outlet_id,
+            clerk_id=r.clerk_id,
+            device_id=r.device_id,
+            submitted_at=aware(r.submitted_at),  # type: ignore[arg-type]
+            reviewer_id=r.reviewer_id,
+            approved_at=aware(r.approved_at),
+            decided_at=aware(r.decided_at),
+            activated_at=aware(r.activated_at),
+            cancelled_at=aware(r.cancelled_at),
+            rejection_reasons=tuple(RejectionReason(x) for x in (r.rejection_reasons or [])),
+            rejection_comment=r.rejection_comment,
+        )
+
+    def save_registration(self, registration: Registration, expected_state: str) -> bool:
+        result = self.conn.execute(
+            update(t.registrations)
+            .where(
+                t.registrations.c.id == registration.id,
+                t.registrations.c.state == expected_state,
+            )
+            .values(
+                state=registration.state.value,
+                reviewer_id=registration.reviewer_id,
+                approved_at=registration.approved_at,
+                decided_at=registration.decided_at,
+                activated_at=registration.activated_at,
+                cancelled_at=registration.cancelled_at,
+                rejection_reasons=[r.value for r in registration.rejection_reasons] or None,
+                rejection_comment=registration.rejection_comment,
+            )
+        )
+        return result.rowcount == 1
+
+    # -- audit ------------------------------------------------------------------------------
+
+    def record(self, event: AuditEvent) -> None:
+        self.conn.execute(
+            t.audit_events.insert().values(
+                at=event.at,
+                action=event.action,
+                outcome=event.outcome,
+                actor_staff_id=event.actor_staff_id,
+                device_id=event.device_id,
+                channel_id=event.channel_id,
+                outlet_id=event.outlet_id,
+                registration_id=event.registration_id,
+                msisdn=event.msisdn,
+                doc_index=event.doc_index,
+                codes=",".join(event.codes) or None,
+                details=event.details or None,
+            )
+        )
+
+
+def count_rows(connection: Connection, table: object) -> int:
+    return int(connection.execute(select(func.count()).select_from(table)).scalar_one())  # type: ignore[arg-type]

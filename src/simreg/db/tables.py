@@ -1,0 +1,212 @@
+"""Tables, in SQLAlchemy Core. Identity data is stored only as ciphertext, a masked form for
+screens, and a keyed blind index for lookups and counting."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+# BIGINT on PostgreSQL, INTEGER (the rowid alias) on SQLite so autoincrement works there.
+Id = BigInteger().with_variant(Integer(), "sqlite")
+Ts = DateTime(timezone=True)
+
+channels = Table(
+    "channels",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("code", String(32), nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("parent_channel_id", Id, ForeignKey("channels.id"), nullable=True),
+    Column("created_at", Ts, nullable=False),
+    CheckConstraint("kind IN ('own', 'social', 'online')", name="kind"),
+    CheckConstraint("status IN ('active', 'suspended', 'terminated')", name="status"),
+)
+
+outlets = Table(
+    "outlets",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("channel_id", Id, ForeignKey("channels.id"), nullable=False, index=True),
+    Column("code", String(32), nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+    Column("address", String(400), nullable=True),
+    Column("active", Boolean, nullable=False),
+    Column("created_at", Ts, nullable=False),
+)
+
+devices = Table(
+    "devices",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("outlet_id", Id, ForeignKey("outlets.id"), nullable=False, index=True),
+    Column("serial", String(64), nullable=False, unique=True),
+    Column("active", Boolean, nullable=False),
+    Column("enrolled_at", Ts, nullable=False),
+)
+
+staff = Table(
+    "staff",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("username", String(64), nullable=False, unique=True),
+    Column("display_name", String(200), nullable=False),
+    Column("role", String(32), nullable=False),
+    Column("outlet_id", Id, ForeignKey("outlets.id"), nullable=True),
+    Column("active", Boolean, nullable=False),
+    Column("created_at", Ts, nullable=False),
+    CheckConstraint("role <> 'clerk' OR outlet_id IS NOT NULL", name="clerk_has_outlet"),
+)
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    # HMAC of the token: a stolen database does not yield usable tokens.
+    Column("token_index", String(64), nullable=False, unique=True),
+    Column("staff_id", Id, ForeignKey("staff.id"), nullable=True, index=True),
+    Column("device_id", Id, ForeignKey("devices.id"), nullable=True, index=True),
+    Column("label", String(200), nullable=False),
+    Column("created_at", Ts, nullable=False),
+    Column("revoked_at", Ts, nullable=True),
+    CheckConstraint(
+        "(staff_id IS NULL) <> (device_id IS NULL)", name="one_holder"
+    ),
+)
+
+customers = Table(
+    "customers",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("doc_type", String(40), nullable=False),
+    Column("doc_index", String(64), nullable=False, unique=True),
+    Column("doc_number_enc", LargeBinary, nullable=False),
+    Column("doc_masked", String(40), nullable=False),
+    # Lines this document holds (pending review included, cancelled excluded): RN-05 is one
+    # conditional increment of this column, atomic on every database.
+    Column("held_lines", Integer, nullable=False),
+    Column("created_at", Ts, nullable=False),
+    CheckConstraint("held_lines >= 0", name="held_lines_nonnegative"),
+)
+
+lines = Table(
+    "lines",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("msisdn", String(11), nullable=False, unique=True),
+    Column("iccid", String(20), nullable=False, unique=True),
+    Column("imsi", String(15), nullable=False, unique=True),
+    Column("kind", String(8), nullable=False),
+    Column("state", String(24), nullable=False),
+    Column("real_name_state", String(32), nullable=True),
+    Column("customer_id", Id, ForeignKey("customers.id"), nullable=True, index=True),
+    Column("reserved_by", Id, ForeignKey("staff.id"), nullable=True),
+    Column("reserved_until", Ts, nullable=True),
+    Column("opened_at", Ts, nullable=True),
+    Column("updated_at", Ts, nullable=False),
+    CheckConstraint("kind IN ('voice', 'data')", name="kind"),
+    CheckConstraint(
+        "state IN ('available', 'reserved', 'pending_review', 'active', "
+        "'suspended_one_way', 'suspended_two_way', 'cancelled')",
+        name="state",
+    ),
+    Index("ix_lines_state_msisdn", "state", "msisdn"),
+)
+
+registrations = Table(
+    "registrations",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("state", String(24), nullable=False),
+    Column("customer_id", Id, ForeignKey("customers.id"), nullable=False, index=True),
+    Column("line_id", Id, ForeignKey("lines.id"), nullable=False, index=True),
+    Column("channel_id", Id, ForeignKey("channels.id"), nullable=False),
+    Column("outlet_id", Id, ForeignKey("outlets.id"), nullable=False),
+    Column("device_id", Id, ForeignKey("devices.id"), nullable=True),
+    Column("clerk_id", Id, ForeignKey("staff.id"), nullable=False),
+    Column("name_enc", LargeBinary, nullable=False),
+    Column("name_masked", String(200), nullable=False),
+    Column("inspection_method", String(16), nullable=False),
+    Column("submitted_at", Ts, nullable=False),
+    Column("reviewer_id", Id, ForeignKey("staff.id"), nullable=True),
+    Column("approved_at", Ts, nullable=True),
+    Column("decided_at", Ts, nullable=True),
+    Column("activated_at", Ts, nullable=True),
+    Column("cancelled_at", Ts, nullable=True),
+    Column("rejection_reasons", JSON, nullable=True),
+    Column("rejection_comment", Text, nullable=True),
+    Column("resubmission_of", String(32), ForeignKey("registrations.id"), nullable=True),
+    CheckConstraint(
+        "state IN ('pending_review', 'approved', 'active', 'rejected', 'cancelled')",
+        name="state",
+    ),
+    # RN-06 in the schema: no row reaches approved or active without a reviewer's approval.
+    CheckConstraint(
+        "state NOT IN ('approved', 'active') OR (reviewer_id IS NOT NULL AND approved_at IS NOT NULL)",
+        name="rn06_approved_before_open",
+    ),
+    CheckConstraint("state <> 'active' OR activated_at IS NOT NULL", name="active_has_time"),
+    Index("ix_registrations_state_submitted", "state", "submitted_at"),
+    Index("ix_registrations_outlet_submitted", "outlet_id", "submitted_at"),
+)
+
+registration_photos = Table(
+    "registration_photos",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column(
+        "registration_id", String(32), ForeignKey("registrations.id"), nullable=False, index=True
+    ),
+    Column("kind", String(16), nullable=False),
+    Column("store_key", String(32), nullable=False, unique=True),
+    Column("content_type", String(32), nullable=False),
+    Column("width", Integer, nullable=False),
+    Column("height", Integer, nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("sha256", String(64), nullable=False),
+)
+
+audit_events = Table(
+    "audit_events",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("at", Ts, nullable=False, index=True),
+    Column("action", String(64), nullable=False),
+    Column("outcome", String(16), nullable=False),
+    Column("actor_staff_id", Id, ForeignKey("staff.id"), nullable=True, index=True),
+    Column("device_id", Id, ForeignKey("devices.id"), nullable=True),
+    Column("channel_id", Id, ForeignKey("channels.id"), nullable=True),
+    Column("outlet_id", Id, ForeignKey("outlets.id"), nullable=True),
+    Column("registration_id", String(32), nullable=True, index=True),
+    Column("msisdn", String(11), nullable=True, index=True),
+    # Blind index only: audit search by document works, the number itself is never stored here.
+    Column("doc_index", String(64), nullable=True, index=True),
+    Column("codes", String(200), nullable=True),
+    Column("details", JSON, nullable=True),
+    CheckConstraint("outcome IN ('ok', 'refused')", name="outcome"),
+)

@@ -1,0 +1,1 @@
+"""Demo data: synthetic but valid identities, channels, staff and a number pool."""

@@ -1,0 +1,160 @@
+"""Seed a fresh database with a believable operator: channels, staff, numbers, customers."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from rich.progress import Progress
+
+from simreg.bootstrap import Simreg
+from simreg.channels.domain import ChannelKind, ChannelStatus
+from simreg.core.actors import Actor, Role
+from simreg.core.errors import DomainError
+from simreg.db import directory
+from simreg.demo.synthetic import person_name, pool_numbers, resident_id, specimen_photo
+from simreg.registration.services import (
+    RegistrationService,
+    RejectRegistration,
+    SubmitRegistration,
+)
+
+
+class SteppingClock:
+    """Spreads seeded history over the past days, then lands on the real present."""
+
+    def __init__(self, start: datetime) -> None:
+        self.current = start
+
+    def advance(self, seconds: float) -> None:
+        self.current += timedelta(seconds=seconds)
+
+    def now(self) -> datetime:
+        return self.current
+
+    def today(self) -> date:
+        return self.current.date()
+
+
+@dataclass
+class DemoAccess:
+    tokens: dict[str, str] = field(default_factory=dict)  # username -> bearer token
+    device_token: str = ""
+    device_serial: str = ""
+    free_numbers: list[str] = field(default_factory=list)
+    fresh_resident_id: str = ""
+    full_resident_id: str = ""  # a document already holding the limit, for trying RN-05
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+STAFF = [
+    ("admin", "系统管理员 Admin", Role.ADMIN, None),
+    ("reviewer", "审核员 李审 (Reviewer)", Role.REVIEWER, None),
+    ("reviewer2", "审核员 周核 (Reviewer)", Role.REVIEWER, None),
+    ("clerk.hall", "营业员 王柜 (own hall)", Role.CLERK, "hall"),
+    ("clerk.shop", "营业员 陈店 (social outlet)", Role.CLERK, "shop"),
+    ("clerk.subagent", "营业员 赵代 (sub-agent outlet)", Role.CLERK, "subagent"),
+    ("auditor", "稽核 Auditor", Role.AUDITOR, None),
+]
+
+
+def seed_demo(simreg: Simreg, *, customers: int = 300, numbers: int = 2000,
+              seed: int = 20130901, progress: bool = True) -> DemoAccess:
+    rng = random.Random(seed)
+    now = simreg.clock.now()
+    access = DemoAccess()
+    with simreg.engine.begin() as conn:
+        own = directory.add_channel(conn, code="GD-OWN-001", name="广州天河自有营业厅",
+                                    kind=ChannelKind.OWN, at=now)
+        social = directory.add_channel(conn, code="GD-SOC-017", name="天河通讯专营店（社会渠道）",
+                                       kind=ChannelKind.SOCIAL, at=now)
+        sub = directory.add_channel(conn, code="GD-SOC-017-A", name="岗顶手机摊（下级代理）",
+                                    kind=ChannelKind.SOCIAL, at=now, parent_channel_id=social)
+        directory.add_channel(conn, code="GD-WEB", name="网上营业厅", kind=ChannelKind.ONLINE,
+                              at=now)
+        directory.add_channel(conn, code="GD-SOC-009", name="已解约代理商",
+                              kind=ChannelKind.SOCIAL, at=now, status=ChannelStatus.TERMINATED)
+        outlets = {
+            "hall": directory.add_outlet(conn, channel_id=own, code="TH-HALL-01",
+                                         name="天河营业厅 1号柜台", at=now),
+            "shop": directory.add_outlet(conn, channel_id=social, code="TH-SHOP-17",
+                                         name="天河通讯专营店", at=now),
+            "subagent": directory.add_outlet(conn, channel_id=sub, code="GD-SUB-A1",
+                                             name="岗顶手机摊", at=now),
+        }
+        access.device_serial = "APP-TH17-0001"
+        device = directory.enrol_device(conn, outlet_id=outlets["shop"],
+                                        serial=access.device_serial, at=now)
+        access.device_token = directory.issue_token(
+            conn, simreg.vault.tokens, at=now, device_id=device, label="demo app device"
+        )
+        staff_ids: dict[str, int] = {}
+        for username, name, role, outlet in STAFF:
+            staff_ids[username] = directory.add_staff(
+                conn, username=username, display_name=name, role=role, at=now,
+                outlet_id=outlets[outlet] if outlet else None,
+            )
+            access.tokens[username] = directory.issue_token(
+                conn, simreg.vault.tokens, at=now, staff_id=staff_ids[username], label="demo"
+            )
+        directory.add_numbers(conn, pool_numbers(0, numbers), now)
+
+    hall_clerk = Actor(staff_ids["clerk.hall"], "clerk.hall", Role.CLERK, outlets["hall"])
+    shop_clerk = Actor(staff_ids["clerk.shop"], "clerk.shop", Role.CLERK, outlets["shop"],
+                       device_id=device)
+    reviewer = Actor(staff_ids["reviewer"], "reviewer", Role.REVIEWER)
+    clock = SteppingClock(now - timedelta(days=3))
+    service = _service_on(simreg, clock)
+    front, back = specimen_photo("FRONT"), specimen_photo("BACK")
+    msisdns = iter(n.msisdn for n in pool_numbers(0, numbers))
+    counts = {"active": 0, "rejected": 0, "pending_review": 0, "refused": 0}
+
+    access.full_resident_id = resident_id(rng)
+    people = [(access.full_resident_id, person_name(rng))] * 5
+    people += [(resident_id(rng), person_name(rng)) for _ in range(customers)]
+    pending_tail = max(1, len(people) // 8)
+    with Progress(disable=not progress, transient=True) as bar:
+        task = bar.add_task("Seeding demo customers", total=len(people))
+        for i, (number, name) in enumerate(people):
+            clerk = shop_clerk if i % 3 == 0 else hall_clerk
+            clock.advance(rng.uniform(60, 600) if i < len(people) - pending_tail else 20)
+            try:
+                registration = service.submit(clerk, SubmitRegistration(
+                    msisdn=next(msisdns), document_type="resident_id", document_number=number,
+                    customer_name=name, original_inspected=True,
+                    inspection_method="chip_reader" if i % 4 else "visual",
+                    photos={"front": front, "back": back},
+                ))
+            except DomainError:
+                counts["refused"] += 1
+                continue
+            if i >= len(people) - pending_tail:
+                counts["pending_review"] += 1
+            elif i % 11 == 7:
+                service.reject(reviewer, registration.id, _reject_reason(i))
+                counts["rejected"] += 1
+            else:
+                service.approve(reviewer, registration.id)
+                service.activate(reviewer, registration.id)
+                counts["active"] += 1
+            bar.advance(task)
+    access.counts = counts
+    access.free_numbers = [next(msisdns) for _ in range(10)]
+    access.fresh_resident_id = resident_id(rng)
+    return access
+
+
+def _service_on(simreg: Simreg, clock: SteppingClock) -> RegistrationService:
+    base = simreg.registrations
+    return RegistrationService(
+        uow=base.uow, vault=base.vault, photo_store=base.photo_store,
+        check_photo=base.check_photo, clock=clock,  # type: ignore[arg-type]
+        per_id_limit=base.per_id_limit, enforce_per_id_limit=True,
+    )
+
+
+def _reject_reason(i: int) -> RejectRegistration:
+    options = [("photo_unreadable",), ("name_mismatch",), ("not_original",)]
+    return RejectRegistration(options[i % 3], "请重新拍摄证件原件 / retake the original")
+

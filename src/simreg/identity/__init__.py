@@ -1,0 +1,1 @@
+"""Identity: document types, normalisation and validation of what a clerk types."""

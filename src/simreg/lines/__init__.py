@@ -1,0 +1,1 @@
+"""The number pool: MSISDNs, cards, line kinds and states."""

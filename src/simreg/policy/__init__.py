@@ -1,0 +1,1 @@
+"""The RN rules of the domain brief as pure functions returning every violation."""

@@ -1,0 +1,1 @@
+"""Registration lifecycle: submission, central review, activation (RN-01..RN-06)."""

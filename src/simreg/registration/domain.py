@@ -1,0 +1,187 @@
+"""The registration state machine.
+
+submitted -> pending_review -> approved -> active, or pending_review -> rejected, or
+cancelled from any open state. A line opens only through ``activate``, which needs the
+``Approval`` that only ``approve`` creates (RN-06, by construction); the database repeats the
+rule as a CHECK constraint so no other writer can open a line unapproved either.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+from enum import StrEnum
+
+from simreg.core.errors import Conflict, InvalidInput, RuleViolated
+from simreg.policy.rules import activation_refusal
+
+
+class RegistrationState(StrEnum):
+    PENDING_REVIEW = "pending_review"
+    APPROVED = "approved"
+    ACTIVE = "active"
+    REJECTED = "rejected"
+    CANCELLED = "cancelled"
+
+    @property
+    def holds_a_line(self) -> bool:
+        """States that count towards the per-document limit (RN-05)."""
+        return self in (
+            RegistrationState.PENDING_REVIEW,
+            RegistrationState.APPROVED,
+            RegistrationState.ACTIVE,
+        )
+
+
+class RejectionReason(StrEnum):
+    """Why the back-office refused a registration; the clerk sees these words."""
+
+    PHOTO_UNREADABLE = "photo_unreadable"
+    DOCUMENT_MISMATCH = "document_mismatch"
+    NAME_MISMATCH = "name_mismatch"
+    NOT_ORIGINAL = "not_original"
+    DOCUMENT_EXPIRED = "document_expired"
+    PORTRAIT_MISMATCH = "portrait_mismatch"
+    SUSPECTED_FRAUD = "suspected_fraud"
+    OTHER = "other"
+
+    @property
+    def label_en(self) -> str:
+        return _REASONS[self][0]
+
+    @property
+    def label_zh(self) -> str:
+        return _REASONS[self][1]
+
+
+_REASONS = {
+    RejectionReason.PHOTO_UNREADABLE: ("Document photo unreadable", "证件照片不清晰"),
+    RejectionReason.DOCUMENT_MISMATCH: (
+        "Entered number does not match the photo",
+        "录入证件号码与照片不符",
+    ),
+    RejectionReason.NAME_MISMATCH: ("Entered name does not match the photo", "录入姓名与照片不符"),
+    RejectionReason.NOT_ORIGINAL: (
+        "Photo is of a copy, not the original document (RN-02)",
+        "照片非证件原件（RN-02）",
+    ),
+    RejectionReason.DOCUMENT_EXPIRED: ("Document expired", "证件已过期"),
+    RejectionReason.PORTRAIT_MISMATCH: (
+        "Customer portrait does not match the document",
+        "客户人像与证件照片不符",
+    ),
+    RejectionReason.SUSPECTED_FRAUD: ("Suspected fraudulent registration", "疑似虚假登记"),
+    RejectionReason.OTHER: ("Other (see comment)", "其他（见备注）"),
+}
+
+
+@dataclass(frozen=True)
+class Approval:
+    """Proof that a reviewer approved a registration. Only ``Registration.approve`` makes one."""
+
+    registration_id: str
+    reviewer_id: int
+    at: datetime
+    _seal: object
+
+    def __post_init__(self) -> None:
+        if self._seal is not _APPROVAL_SEAL:
+            raise TypeError("an Approval comes only from Registration.approve")
+
+
+_APPROVAL_SEAL = object()
+
+
+@dataclass(frozen=True)
+class Registration:
+    id: str
+    state: RegistrationState
+    customer_id: int
+    line_id: int
+    channel_id: int
+    outlet_id: int
+    clerk_id: int
+    device_id: int | None
+    submitted_at: datetime
+    reviewer_id: int | None = None
+    approved_at: datetime | None = None
+    decided_at: datetime | None = None
+    activated_at: datetime | None = None
+    cancelled_at: datetime | None = None
+    rejection_reasons: tuple[RejectionReason, ...] = ()
+    rejection_comment: str | None = None
+
+    def _require(self, *allowed: RegistrationState, action: str) -> None:
+        if self.state not in allowed:
+            raise Conflict(
+                f"Cannot {action} a registration that is {self.state.value.replace('_', ' ')}.",
+                code="REGISTRATION-STATE",
+                message_zh=f"登记当前状态为 {self.state.value}，无法{_ACTION_ZH[action]}。",
+                state=self.state.value,
+            )
+
+    def approve(self, reviewer_id: int, at: datetime) -> tuple[Registration, Approval]:
+        self._require(RegistrationState.PENDING_REVIEW, action="approve")
+        approved = replace(
+            self,
+            state=RegistrationState.APPROVED,
+            reviewer_id=reviewer_id,
+            approved_at=at,
+            decided_at=at,
+        )
+        return approved, Approval(self.id, reviewer_id, at, _APPROVAL_SEAL)
+
+    def reject(
+        self,
+        reviewer_id: int,
+        at: datetime,
+        reasons: tuple[RejectionReason, ...],
+        comment: str | None,
+    ) -> Registration:
+        self._require(RegistrationState.PENDING_REVIEW, action="reject")
+        if not reasons:
+            raise InvalidInput(
+                "Give at least one rejection reason.",
+                code="REJECT-REASON",
+                message_zh="请至少选择一个驳回原因。",
+            )
+        if RejectionReason.OTHER in reasons and not (comment and comment.strip()):
+            raise InvalidInput(
+                "A rejection for 'other' needs a comment the clerk can act on.",
+                code="REJECT-COMMENT",
+                message_zh="选择“其他”原因时须填写备注。",
+            )
+        return replace(
+            self,
+            state=RegistrationState.REJECTED,
+            reviewer_id=reviewer_id,
+            decided_at=at,
+            rejection_reasons=reasons,
+            rejection_comment=(comment or "").strip() or None,
+        )
+
+    def approval(self) -> Approval:
+        """Rebuild the approval of a registration loaded from storage, or refuse (RN-06)."""
+        refusal = activation_refusal(self.state.value)
+        if refusal is not None:
+            raise RuleViolated([refusal])
+        assert self.reviewer_id is not None and self.approved_at is not None
+        return Approval(self.id, self.reviewer_id, self.approved_at, _APPROVAL_SEAL)
+
+    def activate(self, approval: Approval, at: datetime) -> Registration:
+        if approval.registration_id != self.id:
+            raise ValueError("approval belongs to another registration")
+        self._require(RegistrationState.APPROVED, action="activate")
+        return replace(self, state=RegistrationState.ACTIVE, activated_at=at)
+
+    def cancel(self, at: datetime) -> Registration:
+        self._require(
+            RegistrationState.PENDING_REVIEW,
+            RegistrationState.APPROVED,
+            RegistrationState.ACTIVE,
+            action="cancel",
+        )
+        return replace(self, state=RegistrationState.CANCELLED, cancelled_at=at)
+
+
+_ACTION_ZH = {"approve": "审核通过", "reject": "驳回", "activate": "开通", "cancel": "撤销"}

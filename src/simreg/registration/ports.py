@@ -1,0 +1,108 @@
+"""What the registration services need from the outside world."""
+
+from __future__ import annotations
+
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from simreg.channels.domain import Channel, Device, Outlet
+from simreg.lines.domain import LineKind, LineState
+from simreg.registration.domain import Registration
+
+
+@dataclass(frozen=True)
+class AuditEvent:
+    """Who did what, when, where; written in the same transaction as the change it records."""
+
+    action: str
+    outcome: str  # "ok" or "refused"
+    at: datetime
+    actor_staff_id: int | None = None
+    device_id: int | None = None
+    channel_id: int | None = None
+    outlet_id: int | None = None
+    registration_id: str | None = None
+    msisdn: str | None = None
+    doc_index: str | None = None
+    codes: tuple[str, ...] = ()
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class LineRecord:
+    id: int
+    msisdn: str
+    kind: LineKind
+    state: LineState
+    reserved_by: int | None
+    reserved_until: datetime | None
+
+
+@dataclass(frozen=True)
+class StoredPhoto:
+    kind: str
+    store_key: str
+    content_type: str
+    width: int
+    height: int
+    size: int
+    sha256: str
+
+
+class RegistrationTransaction(Protocol):
+    """One database transaction; every method runs inside it."""
+
+    def channel_context(
+        self, outlet_id: int, device_id: int | None
+    ) -> tuple[Channel, Outlet, Device | None]: ...
+
+    def find_line(self, msisdn: str) -> LineRecord | None: ...
+
+    def held_lines(self, doc_index: str) -> int: ...
+
+    def ensure_customer(
+        self, doc_type: str, doc_index: str, doc_number_enc: bytes, doc_masked: str, at: datetime
+    ) -> int: ...
+
+    def claim_line_slot(self, customer_id: int, per_id_limit: int | None) -> bool: ...
+
+    def release_line_slot(self, customer_id: int) -> None: ...
+
+    def take_line(self, line_id: int, customer_id: int, clerk_id: int, at: datetime) -> bool: ...
+
+    def reserve_line(self, line_id: int, clerk_id: int, until: datetime, at: datetime) -> bool: ...
+
+    def set_line_state(self, line_id: int, state: LineState, at: datetime) -> None: ...
+
+    def add_registration(
+        self,
+        registration: Registration,
+        *,
+        name_enc: bytes,
+        name_masked: str,
+        inspection_method: str,
+        resubmission_of: str | None,
+    ) -> None: ...
+
+    def add_photo(self, registration_id: str, photo: StoredPhoto) -> None: ...
+
+    def get_registration(self, registration_id: str) -> Registration | None: ...
+
+    def save_registration(self, registration: Registration, expected_state: str) -> bool: ...
+
+    def record(self, event: AuditEvent) -> None: ...
+
+
+class UnitOfWork(Protocol):
+    def begin(self) -> AbstractContextManager[RegistrationTransaction]: ...
+
+
+class PhotoStore(Protocol):
+    def put(self, data: bytes) -> str: ...
+
+    def get(self, key: str) -> bytes: ...
+
+    def delete(self, key: str) -> None: ...
+

@@ -1,0 +1,501 @@
+"""Registration use cases. Each runs in one transaction and writes its audit event inside it.
+
+A refused submission rolls back everything it did; only an audit record of the refusal is
+written, in a transaction of its own, so the refusal itself can be investigated later.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Protocol
+from uuid import uuid4
+
+from simreg.core.actors import Actor, Role
+from simreg.core.clock import Clock
+from simreg.core.crypto import IdentityVault
+from simreg.core.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    RuleViolated,
+    Violation,
+)
+from simreg.identity.documents import (
+    Document,
+    DocumentInvalid,
+    mask_name,
+    parse_document,
+    validate_person_name,
+)
+from simreg.lines.domain import LineState, parse_msisdn
+from simreg.policy.rules import (
+    InspectionMethod,
+    PhotoKind,
+    RegistrationRequest,
+    evaluate_registration,
+    per_id_limit_violation,
+)
+from simreg.registration.domain import Registration, RegistrationState, RejectionReason
+from simreg.registration.ports import (
+    AuditEvent,
+    LineRecord,
+    PhotoStore,
+    RegistrationTransaction,
+    StoredPhoto,
+    UnitOfWork,
+)
+
+RESERVATION_MINUTES = 30
+
+
+class CheckedPhoto(Protocol):
+    """A photo whose type and size were verified by decoding it."""
+
+    @property
+    def content_type(self) -> str: ...
+    @property
+    def width(self) -> int: ...
+    @property
+    def height(self) -> int: ...
+    @property
+    def size(self) -> int: ...
+    @property
+    def sha256(self) -> str: ...
+    @property
+    def data(self) -> bytes: ...
+
+
+@dataclass(frozen=True)
+class SubmitRegistration:
+    msisdn: str
+    document_type: str
+    document_number: str
+    customer_name: str
+    original_inspected: bool
+    inspection_method: str | None
+    photos: Mapping[str, bytes] = field(default_factory=dict)
+    resubmission_of: str | None = None
+
+
+@dataclass(frozen=True)
+class RejectRegistration:
+    reasons: tuple[str, ...]
+    comment: str | None = None
+
+
+def document_index(vault: IdentityVault, document: Document) -> str:
+    """Blind index of a document: type family and number, so one person's card is one key."""
+    return vault.index.digest(f"{document.type.value}:{document.number}")
+
+
+class RegistrationService:
+    def __init__(
+        self,
+        *,
+        uow: UnitOfWork,
+        vault: IdentityVault,
+        photo_store: PhotoStore,
+        check_photo: Callable[[bytes], CheckedPhoto],
+        clock: Clock,
+        per_id_limit: int,
+        enforce_per_id_limit: bool = True,
+    ) -> None:
+        self.uow = uow
+        self.vault = vault
+        self.photo_store = photo_store
+        self.check_photo = check_photo
+        self.clock = clock
+        self.per_id_limit = per_id_limit
+        self.enforce_per_id_limit = enforce_per_id_limit
+
+    # -- submission -------------------------------------------------------------------------
+
+    def submit(self, actor: Actor, command: SubmitRegistration) -> Registration:
+        actor.require(Role.CLERK)
+        if actor.outlet_id is None:
+            raise Forbidden("A clerk must be bound to an outlet to register customers.")
+        document: Document | None = None
+        doc_index: str | None = None
+        try:
+            msisdn = parse_msisdn(command.msisdn)
+            try:
+                document = parse_document(
+                    command.document_type, command.document_number, today=self.clock.today()
+                )
+                doc_index = document_index(self.vault, document)
+                problem = None
+            except DocumentInvalid as exc:
+                problem = Violation(exc.code, exc.message, exc.message_zh, dict(exc.details))
+            name = validate_person_name(command.customer_name)
+            method = _inspection_method(command.inspection_method)
+            photos = self._check_photos(command.photos)
+            return self._submit(actor, command, msisdn, document, problem, name, method, photos)
+        except DomainError as refusal:
+            self._record_refusal(actor, "registration.submit", refusal, command.msisdn, doc_index)
+            raise
+
+    def _check_photos(self, raw: Mapping[str, bytes]) -> dict[PhotoKind, CheckedPhoto]:
+        checked: dict[PhotoKind, CheckedPhoto] = {}
+        for kind_name, data in raw.items():
+            try:
+                kind = PhotoKind(kind_name)
+            except ValueError as exc:
+                raise InvalidInput(
+                    f"Unknown photo '{kind_name}'; send front, back or portrait.",
+                    code="PHOTO-KIND",
+                    message_zh="未知照片类型，请上传证件正面、背面或客户人像。",
+                ) from exc
+            checked[kind] = self.check_photo(data)
+        return checked
+
+    def _submit(
+        self,
+        actor: Actor,
+        command: SubmitRegistration,
+        msisdn: str,
+        document: Document | None,
+        problem: Violation | None,
+        name: str,
+        method: InspectionMethod | None,
+        photos: dict[PhotoKind, CheckedPhoto],
+    ) -> Registration:
+        now = self.clock.now()
+        written: list[str] = []
+        assert actor.outlet_id is not None
+        try:
+            with self.uow.begin() as tx:
+                channel, outlet, device = tx.channel_context(actor.outlet_id, actor.device_id)
+                line = _available_line(tx, msisdn, actor, now)
+                doc_index = document_index(self.vault, document) if document else None
+                held = tx.held_lines(doc_index) if doc_index else 0
+                violations = evaluate_registration(
+                    RegistrationRequest(
+                        channel=channel,
+                        outlet=outlet,
+                        device=device,
+                        document=document,
+                        document_problem=problem,
+                        original_inspected=command.original_inspected,
+                        inspection_method=method,
+                        photos=frozenset(photos),
+                        held_lines=held,
+                        per_id_limit=self.per_id_limit,
+                        enforce_per_id_limit=self.enforce_per_id_limit,
+                    )
+                )
+                if violations:
+                    raise RuleViolated(violations)
+                assert document is not None and doc_index is not None and method is not None
+                if command.resubmission_of:
+                    _check_resubmission(tx, command.resubmission_of, actor)
+                customer_id = tx.ensure_customer(
+                    document.type.value,
+                    doc_index,
+                    self.vault.fields.encrypt_text(document.number, "customer.doc_number"),
+                    document.masked,
+                    now,
+                )
+                limit = self.per_id_limit if self.enforce_per_id_limit else None
+                if not tx.claim_line_slot(customer_id, limit):
+                    # Another outlet took the last slot between our read and our write.
+                    raise RuleViolated(
+                        [per_id_limit_violation(tx.held_lines(doc_index), self.per_id_limit)]
+                    )
+                if not tx.take_line(line.id, customer_id, actor.staff_id, now):
+                    raise _line_taken(msisdn)
+                registration = Registration(
+                    id=uuid4().hex,
+                    state=RegistrationState.PENDING_REVIEW,
+                    customer_id=customer_id,
+                    line_id=line.id,
+                    channel_id=channel.id,
+                    outlet_id=outlet.id,
+                    clerk_id=actor.staff_id,
+                    device_id=device.id if device else None,
+                    submitted_at=now,
+                )
+                tx.add_registration(
+                    registration,
+                    name_enc=self.vault.fields.encrypt_text(name, "registration.name"),
+                    name_masked=mask_name(name),
+                    inspection_method=method.value,
+                    resubmission_of=command.resubmission_of,
+                )
+                for kind, photo in sorted(photos.items()):
+                    key = self.photo_store.put(photo.data)
+                    written.append(key)
+                    tx.add_photo(
+                        registration.id,
+                        StoredPhoto(
+                            kind.value,
+                            key,
+                            photo.content_type,
+                            photo.width,
+                            photo.height,
+                            photo.size,
+                            photo.sha256,
+                        ),
+                    )
+                tx.record(
+                    AuditEvent(
+                        action="registration.submitted",
+                        outcome="ok",
+                        at=now,
+                        actor_staff_id=actor.staff_id,
+                        device_id=registration.device_id,
+                        channel_id=channel.id,
+                        outlet_id=outlet.id,
+                        registration_id=registration.id,
+                        msisdn=msisdn,
+                        doc_index=doc_index,
+                        details={
+                            "document_type": document.type.value,
+                            "inspection_method": method.value,
+                            "line_kind": line.kind.value,
+                            "resubmission_of": command.resubmission_of,
+                        },
+                    )
+                )
+                return registration
+        except BaseException:
+            # The transaction rolled back; photo files written for it must not linger.
+            for key in written:
+                self.photo_store.delete(key)
+            raise
+
+    def _record_refusal(
+        self,
+        actor: Actor,
+        action: str,
+        refusal: DomainError,
+        msisdn: str | None,
+        doc_index: str | None,
+        registration_id: str | None = None,
+    ) -> None:
+        codes = [v.code for v in refusal.violations] if isinstance(refusal, RuleViolated) else []
+        with self.uow.begin() as tx:
+            tx.record(
+                AuditEvent(
+                    action=action,
+                    outcome="refused",
+                    at=self.clock.now(),
+                    actor_staff_id=actor.staff_id,
+                    device_id=actor.device_id,
+                    outlet_id=actor.outlet_id,
+                    registration_id=registration_id,
+                    msisdn=msisdn if msisdn and msisdn.isdigit() and len(msisdn) == 11 else None,
+                    doc_index=doc_index,
+                    codes=tuple(codes or [refusal.code]),
+                    details={"message": refusal.message},
+                )
+            )
+
+    # -- number pool ------------------------------------------------------------------------
+
+    def reserve_line(self, actor: Actor, raw_msisdn: str) -> LineRecord:
+        """A clerk holds a number for a customer while the paperwork is done (30 minutes)."""
+        actor.require(Role.CLERK)
+        msisdn = parse_msisdn(raw_msisdn)
+        now = self.clock.now()
+        until = now + timedelta(minutes=RESERVATION_MINUTES)
+        with self.uow.begin() as tx:
+            line = _available_line(tx, msisdn, actor, now)
+            if not tx.reserve_line(line.id, actor.staff_id, until, now):
+                raise _line_taken(msisdn)
+            tx.record(
+                AuditEvent(
+                    action="line.reserved",
+                    outcome="ok",
+                    at=now,
+                    actor_staff_id=actor.staff_id,
+                    device_id=actor.device_id,
+                    outlet_id=actor.outlet_id,
+                    msisdn=msisdn,
+                )
+            )
+            return LineRecord(line.id, msisdn, line.kind, LineState.RESERVED, actor.staff_id, until)
+
+    # -- review -----------------------------------------------------------------------------
+
+    def approve(self, actor: Actor, registration_id: str) -> Registration:
+        actor.require(Role.REVIEWER, Role.ADMIN)
+        now = self.clock.now()
+        with self.uow.begin() as tx:
+            current = _load(tx, registration_id)
+            approved, _approval = current.approve(actor.staff_id, now)
+            _save(tx, approved, current)
+            tx.record(_event("registration.approved", actor, approved, now))
+            return approved
+
+    def reject(
+        self, actor: Actor, registration_id: str, command: RejectRegistration
+    ) -> Registration:
+        actor.require(Role.REVIEWER, Role.ADMIN)
+        reasons = _reasons(command.reasons)
+        now = self.clock.now()
+        with self.uow.begin() as tx:
+            current = _load(tx, registration_id)
+            rejected = current.reject(actor.staff_id, now, reasons, command.comment)
+            _save(tx, rejected, current)
+            # The number returns to the pool and the document frees its slot (RN-05).
+            tx.set_line_state(current.line_id, LineState.AVAILABLE, now)
+            tx.release_line_slot(current.customer_id)
+            tx.record(
+                _event(
+                    "registration.rejected",
+                    actor,
+                    rejected,
+                    now,
+                    reasons=[r.value for r in reasons],
+                    comment=rejected.rejection_comment,
+                )
+            )
+            return rejected
+
+    def activate(self, actor: Actor, registration_id: str) -> Registration:
+        """Open service on the line. Refused with RN-06 unless the back-office approved it."""
+        actor.require(Role.REVIEWER, Role.ADMIN)
+        now = self.clock.now()
+        try:
+            with self.uow.begin() as tx:
+                current = _load(tx, registration_id)
+                active = current.activate(current.approval(), now)
+                _save(tx, active, current)
+                tx.set_line_state(current.line_id, LineState.ACTIVE, now)
+                tx.record(_event("registration.activated", actor, active, now))
+                return active
+        except RuleViolated as refusal:
+            self._record_refusal(
+                actor, "registration.activate", refusal, None, None, registration_id
+            )
+            raise
+
+    def cancel(self, actor: Actor, registration_id: str, reason: str | None = None) -> Registration:
+        actor.require(Role.CLERK, Role.REVIEWER, Role.ADMIN)
+        now = self.clock.now()
+        with self.uow.begin() as tx:
+            current = _load(tx, registration_id)
+            if not actor.may_see_outlet(current.outlet_id):
+                raise NotFound(code="REGISTRATION-NOT-FOUND")
+            if actor.role is Role.CLERK and current.state is not RegistrationState.PENDING_REVIEW:
+                raise Forbidden("Clerks may withdraw only registrations still waiting for review.")
+            cancelled = current.cancel(now)
+            _save(tx, cancelled, current)
+            # An opened number is retired, not resold at once; an unopened one goes back.
+            was_open = current.state is RegistrationState.ACTIVE
+            tx.set_line_state(
+                current.line_id, LineState.CANCELLED if was_open else LineState.AVAILABLE, now
+            )
+            tx.release_line_slot(current.customer_id)
+            tx.record(_event("registration.cancelled", actor, cancelled, now, reason=reason))
+            return cancelled
+
+
+def _inspection_method(raw: str | None) -> InspectionMethod | None:
+    if raw is None or raw == "":
+        return None
+    try:
+        return InspectionMethod(raw)
+    except ValueError as exc:
+        raise InvalidInput(
+            "Inspection method must be chip_reader or visual.",
+            code="RN-02",
+            message_zh="查验方式须为读卡器（chip_reader）或目视（visual）。",
+        ) from exc
+
+
+def _reasons(raw: tuple[str, ...]) -> tuple[RejectionReason, ...]:
+    out: list[RejectionReason] = []
+    for code in raw:
+        try:
+            reason = RejectionReason(code)
+        except ValueError as exc:
+            raise InvalidInput(
+                f"Unknown rejection reason '{code}'.",
+                code="REJECT-REASON",
+                message_zh="未知的驳回原因。",
+                allowed=[r.value for r in RejectionReason],
+            ) from exc
+        if reason not in out:
+            out.append(reason)
+    return tuple(out)
+
+
+def _available_line(
+    tx: RegistrationTransaction, msisdn: str, actor: Actor, now: object
+) -> LineRecord:
+    line = tx.find_line(msisdn)
+    if line is None:
+        raise NotFound(
+            f"Number {msisdn} is not in the pool.",
+            code="LINE-NOT-FOUND",
+            message_zh=f"号码 {msisdn} 不在号码池中。",
+        )
+    held_by_me = line.state is LineState.RESERVED and line.reserved_by == actor.staff_id
+    expired = (
+        line.state is LineState.RESERVED
+        and line.reserved_until is not None
+        and line.reserved_until <= now  # type: ignore[operator]
+    )
+    if line.state is not LineState.AVAILABLE and not held_by_me and not expired:
+        raise _line_taken(msisdn)
+    return line
+
+
+def _line_taken(msisdn: str) -> Conflict:
+    return Conflict(
+        f"Number {msisdn} is no longer available; pick another.",
+        code="LINE-TAKEN",
+        message_zh=f"号码 {msisdn} 已被占用，请重新选号。",
+    )
+
+
+def _check_resubmission(tx: RegistrationTransaction, previous_id: str, actor: Actor) -> None:
+    previous = tx.get_registration(previous_id)
+    if previous is None or not actor.may_see_outlet(previous.outlet_id):
+        raise NotFound(code="REGISTRATION-NOT-FOUND")
+    if previous.state is not RegistrationState.REJECTED:
+        raise Conflict(
+            "Only a rejected registration can be submitted again.",
+            code="REGISTRATION-STATE",
+            message_zh="只有被驳回的登记可以重新提交。",
+        )
+
+
+def _load(tx: RegistrationTransaction, registration_id: str) -> Registration:
+    registration = tx.get_registration(registration_id)
+    if registration is None:
+        raise NotFound(
+            "No such registration.", code="REGISTRATION-NOT-FOUND", message_zh="登记不存在。"
+        )
+    return registration
+
+
+def _save(tx: RegistrationTransaction, new: Registration, old: Registration) -> None:
+    """Compare-and-set on the state: two reviewers deciding at once cannot both win."""
+    if not tx.save_registration(new, expected_state=old.state.value):
+        raise Conflict(
+            "Someone else changed this registration first; reload it.",
+            code="REGISTRATION-CHANGED",
+            message_zh="该登记已被他人处理，请刷新。",
+        )
+
+
+def _event(
+    action: str, actor: Actor, registration: Registration, at: object, **details: object
+) -> AuditEvent:
+    return AuditEvent(
+        action=action,
+        outcome="ok",
+        at=at,  # type: ignore[arg-type]
+        actor_staff_id=actor.staff_id,
+        device_id=actor.device_id,
+        channel_id=registration.channel_id,
+        outlet_id=registration.outlet_id,
+        registration_id=registration.id,
+        details={k: v for k, v in details.items() if v is not None},
+    )

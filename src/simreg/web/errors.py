@@ -1,0 +1,88 @@
+"""The one place application errors become HTTP responses: JSON ``{code, message, details}``."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from simreg.core.errors import (
+    ConfigurationError,
+    Conflict,
+    DomainError,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    RuleViolated,
+    Unauthenticated,
+)
+
+log = logging.getLogger("simreg.web")
+
+_STATUS: list[tuple[type[DomainError], int]] = [
+    (Unauthenticated, 401),
+    (Forbidden, 403),
+    (NotFound, 404),
+    (Conflict, 409),
+    (RuleViolated, 422),
+    (InvalidInput, 422),
+    (ConfigurationError, 503),
+]
+
+
+def status_for(error: DomainError) -> int:
+    if error.code == "RN-06":
+        return 409  # activation of an unapproved registration is a state conflict
+    for cls, status in _STATUS:
+        if isinstance(error, cls):
+            return status
+    return 400
+
+
+def body(code: str, message: str, message_zh: str | None, details: dict[str, Any]) -> dict[str, Any]:
+    return {"code": code, "message": message, "message_zh": message_zh, "details": details}
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    async def _domain(_request: Request, exc: DomainError) -> JSONResponse:
+        headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, Unauthenticated) else None
+        return JSONResponse(
+            body(exc.code, exc.message, exc.message_zh, exc.details),
+            status_code=status_for(exc),
+            headers=headers,
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        # Field names and error kinds only: submitted values may be identity data.
+        problems = [
+            {"field": ".".join(str(p) for p in err.get("loc", ())), "error": err.get("type")}
+            for err in exc.errors()
+        ]
+        return JSONResponse(
+            body("INVALID_INPUT", "The request is missing fields or has malformed ones.",
+                 "请求缺少字段或字段格式错误。", {"fields": problems}),
+            status_code=422,
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}.get(exc.status_code, "HTTP_ERROR")
+        return JSONResponse(
+            body(code, str(exc.detail), None, {}), status_code=exc.status_code
+        )
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
+        # Log the type only; a message might quote identity data from the request.
+        log.error("unexpected error: %s", type(exc).__name__)
+        return JSONResponse(
+            body("INTERNAL", "Something went wrong on our side; nothing was saved.",
+                 "系统内部错误，本次操作未保存。", {}),
+            status_code=500,
+        )
