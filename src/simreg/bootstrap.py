@@ -43,7 +43,8 @@ def master_key(settings: Settings) -> bytes:
             "SIMREG_MASTER_KEY is not set. Identity data is encrypted at rest; generate a key "
             "with `simreg keygen` and keep it in your secret store.",
             code="MASTER-KEY-MISSING",
-            message_zh="未设置 SIMREG_MASTER_KEY。身份数据须加密存储，请用 simreg keygen 生成密钥。",
+            message_zh="未设置 SIMREG_MASTER_KEY。身份数据须加密存储，"
+            "请用 simreg keygen 生成密钥。",
         )
     # Demo mode keeps a generated key beside its own database so restarts can read old data.
     path = settings.data_dir / DEMO_KEY_FILE
@@ -55,9 +56,7 @@ def master_key(settings: Settings) -> bytes:
     return decode_master_key(path.read_text())
 
 
-def bootstrap(
-    settings: Settings, *, clock: Clock | None = None, migrate: bool = True
-) -> Simreg:
+def bootstrap(settings: Settings, *, clock: Clock | None = None, migrate: bool = True) -> Simreg:
     vault = IdentityVault(master_key(settings))
     engine = make_engine(settings.resolved_database_url())
     if migrate:

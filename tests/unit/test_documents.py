@@ -10,12 +10,11 @@ from simreg.identity.documents import (
     Document,
     DocumentInvalid,
     DocumentType,
-    mask_name,
     mask_number,
     normalise_number,
     parse_document,
-    validate_person_name,
 )
+from simreg.identity.names import mask_name, validate_person_name
 
 TODAY = date(2024, 6, 1)
 STANDARD_EXAMPLE = "11010519491231002X"  # GB 11643-1999's own example

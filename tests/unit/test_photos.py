@@ -67,6 +67,13 @@ def test_valid_photo_is_described_by_what_was_decoded(image_format: str, content
     assert "data=" not in repr(photo)
 
 
+def test_multi_picture_jpeg_from_a_phone_camera_is_a_jpeg() -> None:
+    first = Image.frombytes("RGB", (200, 120), os.urandom(200 * 120 * 3))
+    out = io.BytesIO()
+    first.save(out, format="MPO", save_all=True, append_images=[first.copy()])
+    assert verify_photo(out.getvalue(), **LIMITS).content_type == "image/jpeg"
+
+
 def test_empty_upload() -> None:
     assert rejection(b"").code == "PHOTO-EMPTY"
 

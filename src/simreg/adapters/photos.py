@@ -131,12 +131,15 @@ def _read_header(data: bytes, max_pixels: int) -> tuple[str, int, int]:
 
 
 def _decode_pixels(data: bytes, image_format: str) -> None:
+    # Re-opening with only the decoded format keeps the other plugins away from these
+    # bytes; MPO has no opener of its own, the JPEG one recognises it.
+    formats = ["JPEG" if image_format == "MPO" else image_format]
     try:
-        with Image.open(io.BytesIO(data), formats=[image_format]) as image:
+        with Image.open(io.BytesIO(data), formats=formats) as image:
             image.verify()
         # verify() checks structure only and leaves the image unusable; decoding every pixel
         # is what catches a file cut short in transfer.
-        with Image.open(io.BytesIO(data), formats=[image_format]) as image:
+        with Image.open(io.BytesIO(data), formats=formats) as image:
             image.load()
     except Exception:
         raise PhotoRejected("PHOTO-NOT-IMAGE") from None

@@ -30,8 +30,11 @@ err = Console(stderr=True)
 
 DatabaseUrl = Annotated[
     str | None,
-    typer.Option("--database-url", envvar="SIMREG_DATABASE_URL",
-                 help="SQLAlchemy URL; default is an SQLite file in the data directory"),
+    typer.Option(
+        "--database-url",
+        envvar="SIMREG_DATABASE_URL",
+        help="SQLAlchemy URL; default is an SQLite file in the data directory",
+    ),
 ]
 DataDir = Annotated[
     Path | None,
@@ -176,11 +179,17 @@ def staff_add(
                     err.print(f"no outlet with code {outlet}")
                     raise typer.Exit(2)
             now = simreg.clock.now()
-            staff_id = directory.add_staff(conn, username=username,
-                                           display_name=display_name or username,
-                                           role=role, outlet_id=outlet_id, at=now)
-            token = directory.issue_token(conn, simreg.vault.tokens, at=now, staff_id=staff_id,
-                                          label="cli")
+            staff_id = directory.add_staff(
+                conn,
+                username=username,
+                display_name=display_name or username,
+                role=role,
+                outlet_id=outlet_id,
+                at=now,
+            )
+            token = directory.issue_token(
+                conn, simreg.vault.tokens, at=now, staff_id=staff_id, label="cli"
+            )
         simreg.close()
     except DomainError as error:
         _fail(error)

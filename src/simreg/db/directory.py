@@ -47,14 +47,26 @@ def add_channel(
 
 
 def add_outlet(
-    conn: Connection, *, channel_id: int, code: str, name: str, at: datetime, active: bool = True,
+    conn: Connection,
+    *,
+    channel_id: int,
+    code: str,
+    name: str,
+    at: datetime,
+    active: bool = True,
     address: str | None = None,
 ) -> int:
     return int(
         conn.execute(
             insert(t.outlets)
-            .values(channel_id=channel_id, code=code, name=name, address=address,
-                    active=active, created_at=at)
+            .values(
+                channel_id=channel_id,
+                code=code,
+                name=name,
+                address=address,
+                active=active,
+                created_at=at,
+            )
             .returning(t.outlets.c.id)
         ).scalar_one()
     )
@@ -86,8 +98,14 @@ def add_staff(
     return int(
         conn.execute(
             insert(t.staff)
-            .values(username=username, display_name=display_name, role=role.value,
-                    outlet_id=outlet_id, active=True, created_at=at)
+            .values(
+                username=username,
+                display_name=display_name,
+                role=role.value,
+                outlet_id=outlet_id,
+                active=True,
+                created_at=at,
+            )
             .returning(t.staff.c.id)
         ).scalar_one()
     )
@@ -119,7 +137,9 @@ def issue_token(
 def revoke_token(conn: Connection, index: BlindIndex, token: str, at: datetime) -> bool:
     result = conn.execute(
         update(t.api_tokens)
-        .where(t.api_tokens.c.token_index == index.digest(token), t.api_tokens.c.revoked_at.is_(None))
+        .where(
+            t.api_tokens.c.token_index == index.digest(token), t.api_tokens.c.revoked_at.is_(None)
+        )
         .values(revoked_at=at)
     )
     return result.rowcount == 1

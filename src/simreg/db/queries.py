@@ -111,12 +111,18 @@ def registration_detail(conn: Connection, actor: Actor, registration_id: str) ->
     ).one_or_none()
     # A registration outside the caller's outlet looks exactly like a missing one.
     if row is None or not actor.may_see_outlet(row.outlet_id):
-        raise NotFound("No such registration.", code="REGISTRATION-NOT-FOUND",
-                       message_zh="登记不存在。")
+        raise NotFound(
+            "No such registration.", code="REGISTRATION-NOT-FOUND", message_zh="登记不存在。"
+        )
     out = _shape(row)
     out["photos"] = [
-        {"kind": p.kind, "content_type": p.content_type, "width": p.width, "height": p.height,
-         "size": p.size}
+        {
+            "kind": p.kind,
+            "content_type": p.content_type,
+            "width": p.width,
+            "height": p.height,
+            "size": p.size,
+        }
         for p in conn.execute(
             select(t.registration_photos)
             .where(t.registration_photos.c.registration_id == registration_id)
@@ -129,8 +135,9 @@ def registration_detail(conn: Connection, actor: Actor, registration_id: str) ->
 def list_registrations(
     conn: Connection, actor: Actor, *, state: str | None, limit: int, offset: int
 ) -> list[dict[str, Any]]:
-    actor.require(Role.CLERK, Role.REVIEWER, Role.ADMIN, Role.CHANNEL_MANAGER,
-                  Role.RISK_ANALYST, Role.AUDITOR)
+    actor.require(
+        Role.CLERK, Role.REVIEWER, Role.ADMIN, Role.CHANNEL_MANAGER, Role.RISK_ANALYST, Role.AUDITOR
+    )
     query = _registration_select()
     if actor.role is Role.CLERK:
         query = query.where(t.registrations.c.outlet_id == actor.outlet_id)
@@ -140,9 +147,7 @@ def list_registrations(
     return [_shape(row) for row in conn.execute(query)]
 
 
-def review_queue(
-    conn: Connection, actor: Actor, *, now: datetime, limit: int
-) -> dict[str, Any]:
+def review_queue(conn: Connection, actor: Actor, *, now: datetime, limit: int) -> dict[str, Any]:
     """Registrations waiting for the back-office, oldest first (RN-06)."""
     actor.require(Role.REVIEWER, Role.ADMIN)
     waiting = t.registrations.c.state == "pending_review"

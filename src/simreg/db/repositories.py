@@ -37,8 +37,14 @@ class SqlRegistrationTransaction:
         self, outlet_id: int, device_id: int | None
     ) -> tuple[Channel, Outlet, Device | None]:
         row = self.conn.execute(
-            select(t.outlets, t.channels.c.code.label("ch_code"), t.channels.c.name.label("ch_name"),
-                   t.channels.c.kind, t.channels.c.status, t.channels.c.parent_channel_id)
+            select(
+                t.outlets,
+                t.channels.c.code.label("ch_code"),
+                t.channels.c.name.label("ch_name"),
+                t.channels.c.kind,
+                t.channels.c.status,
+                t.channels.c.parent_channel_id,
+            )
             .join(t.channels, t.channels.c.id == t.outlets.c.channel_id)
             .where(t.outlets.c.id == outlet_id)
         ).one_or_none()
@@ -125,8 +131,13 @@ class SqlRegistrationTransaction:
     def set_line_state(self, line_id: int, state: LineState, at: datetime) -> None:
         values: dict[str, object] = {"state": state.value, "updated_at": at}
         if state is LineState.AVAILABLE:
-            values.update(customer_id=None, real_name_state=None, reserved_by=None,
-                          reserved_until=None, opened_at=None)
+            values.update(
+                customer_id=None,
+                real_name_state=None,
+                reserved_by=None,
+                reserved_until=None,
+                opened_at=None,
+            )
         elif state is LineState.ACTIVE:
             values.update(real_name_state="verified", opened_at=at)
         self.conn.execute(update(t.lines).where(t.lines.c.id == line_id).values(**values))
@@ -152,7 +163,9 @@ class SqlRegistrationTransaction:
         }
         insert = postgresql.insert if self.conn.dialect.name == "postgresql" else sqlite.insert
         self.conn.execute(
-            insert(t.customers).values(**values).on_conflict_do_nothing(index_elements=["doc_index"])
+            insert(t.customers)
+            .values(**values)
+            .on_conflict_do_nothing(index_elements=["doc_index"])
         )
         return int(
             self.conn.execute(
@@ -167,9 +180,7 @@ class SqlRegistrationTransaction:
         if per_id_limit is not None:
             condition.append(t.customers.c.held_lines < per_id_limit)
         result = self.conn.execute(
-            update(t.customers)
-            .where(*condition)
-            .values(held_lines=t.customers.c.held_lines + 1)
+            update(t.customers).where(*condition).values(held_lines=t.customers.c.held_lines + 1)
         )
         return result.rowcount == 1
 

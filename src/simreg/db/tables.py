@@ -94,9 +94,7 @@ api_tokens = Table(
     Column("label", String(200), nullable=False),
     Column("created_at", Ts, nullable=False),
     Column("revoked_at", Ts, nullable=True),
-    CheckConstraint(
-        "(staff_id IS NULL) <> (device_id IS NULL)", name="one_holder"
-    ),
+    CheckConstraint("(staff_id IS NULL) <> (device_id IS NULL)", name="one_holder"),
 )
 
 customers = Table(
@@ -167,7 +165,8 @@ registrations = Table(
     ),
     # RN-06 in the schema: no row reaches approved or active without a reviewer's approval.
     CheckConstraint(
-        "state NOT IN ('approved', 'active') OR (reviewer_id IS NOT NULL AND approved_at IS NOT NULL)",
+        "state NOT IN ('approved', 'active') "
+        "OR (reviewer_id IS NOT NULL AND approved_at IS NOT NULL)",
         name="rn06_approved_before_open",
     ),
     CheckConstraint("state <> 'active' OR activated_at IS NOT NULL", name="active_has_time"),

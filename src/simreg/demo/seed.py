@@ -59,40 +59,73 @@ STAFF = [
 ]
 
 
-def seed_demo(simreg: Simreg, *, customers: int = 300, numbers: int = 2000,
-              seed: int = 20130901, progress: bool = True) -> DemoAccess:
+def seed_demo(
+    simreg: Simreg,
+    *,
+    customers: int = 300,
+    numbers: int = 2000,
+    seed: int = 20130901,
+    progress: bool = True,
+) -> DemoAccess:
     rng = random.Random(seed)
     now = simreg.clock.now()
     access = DemoAccess()
     with simreg.engine.begin() as conn:
-        own = directory.add_channel(conn, code="GD-OWN-001", name="广州天河自有营业厅",
-                                    kind=ChannelKind.OWN, at=now)
-        social = directory.add_channel(conn, code="GD-SOC-017", name="天河通讯专营店（社会渠道）",
-                                       kind=ChannelKind.SOCIAL, at=now)
-        sub = directory.add_channel(conn, code="GD-SOC-017-A", name="岗顶手机摊（下级代理）",
-                                    kind=ChannelKind.SOCIAL, at=now, parent_channel_id=social)
-        directory.add_channel(conn, code="GD-WEB", name="网上营业厅", kind=ChannelKind.ONLINE,
-                              at=now)
-        directory.add_channel(conn, code="GD-SOC-009", name="已解约代理商",
-                              kind=ChannelKind.SOCIAL, at=now, status=ChannelStatus.TERMINATED)
+        own = directory.add_channel(
+            conn, code="GD-OWN-001", name="广州天河自有营业厅", kind=ChannelKind.OWN, at=now
+        )
+        social = directory.add_channel(
+            conn,
+            code="GD-SOC-017",
+            name="天河通讯专营店（社会渠道）",
+            kind=ChannelKind.SOCIAL,
+            at=now,
+        )
+        sub = directory.add_channel(
+            conn,
+            code="GD-SOC-017-A",
+            name="岗顶手机摊（下级代理）",
+            kind=ChannelKind.SOCIAL,
+            at=now,
+            parent_channel_id=social,
+        )
+        directory.add_channel(
+            conn, code="GD-WEB", name="网上营业厅", kind=ChannelKind.ONLINE, at=now
+        )
+        directory.add_channel(
+            conn,
+            code="GD-SOC-009",
+            name="已解约代理商",
+            kind=ChannelKind.SOCIAL,
+            at=now,
+            status=ChannelStatus.TERMINATED,
+        )
         outlets = {
-            "hall": directory.add_outlet(conn, channel_id=own, code="TH-HALL-01",
-                                         name="天河营业厅 1号柜台", at=now),
-            "shop": directory.add_outlet(conn, channel_id=social, code="TH-SHOP-17",
-                                         name="天河通讯专营店", at=now),
-            "subagent": directory.add_outlet(conn, channel_id=sub, code="GD-SUB-A1",
-                                             name="岗顶手机摊", at=now),
+            "hall": directory.add_outlet(
+                conn, channel_id=own, code="TH-HALL-01", name="天河营业厅 1号柜台", at=now
+            ),
+            "shop": directory.add_outlet(
+                conn, channel_id=social, code="TH-SHOP-17", name="天河通讯专营店", at=now
+            ),
+            "subagent": directory.add_outlet(
+                conn, channel_id=sub, code="GD-SUB-A1", name="岗顶手机摊", at=now
+            ),
         }
         access.device_serial = "APP-TH17-0001"
-        device = directory.enrol_device(conn, outlet_id=outlets["shop"],
-                                        serial=access.device_serial, at=now)
+        device = directory.enrol_device(
+            conn, outlet_id=outlets["shop"], serial=access.device_serial, at=now
+        )
         access.device_token = directory.issue_token(
             conn, simreg.vault.tokens, at=now, device_id=device, label="demo app device"
         )
         staff_ids: dict[str, int] = {}
         for username, name, role, outlet in STAFF:
             staff_ids[username] = directory.add_staff(
-                conn, username=username, display_name=name, role=role, at=now,
+                conn,
+                username=username,
+                display_name=name,
+                role=role,
+                at=now,
                 outlet_id=outlets[outlet] if outlet else None,
             )
             access.tokens[username] = directory.issue_token(
@@ -101,8 +134,9 @@ def seed_demo(simreg: Simreg, *, customers: int = 300, numbers: int = 2000,
         directory.add_numbers(conn, pool_numbers(0, numbers), now)
 
     hall_clerk = Actor(staff_ids["clerk.hall"], "clerk.hall", Role.CLERK, outlets["hall"])
-    shop_clerk = Actor(staff_ids["clerk.shop"], "clerk.shop", Role.CLERK, outlets["shop"],
-                       device_id=device)
+    shop_clerk = Actor(
+        staff_ids["clerk.shop"], "clerk.shop", Role.CLERK, outlets["shop"], device_id=device
+    )
     reviewer = Actor(staff_ids["reviewer"], "reviewer", Role.REVIEWER)
     clock = SteppingClock(now - timedelta(days=3))
     service = _service_on(simreg, clock)
@@ -120,12 +154,18 @@ def seed_demo(simreg: Simreg, *, customers: int = 300, numbers: int = 2000,
             clerk = shop_clerk if i % 3 == 0 else hall_clerk
             clock.advance(rng.uniform(60, 600) if i < len(people) - pending_tail else 20)
             try:
-                registration = service.submit(clerk, SubmitRegistration(
-                    msisdn=next(msisdns), document_type="resident_id", document_number=number,
-                    customer_name=name, original_inspected=True,
-                    inspection_method="chip_reader" if i % 4 else "visual",
-                    photos={"front": front, "back": back},
-                ))
+                registration = service.submit(
+                    clerk,
+                    SubmitRegistration(
+                        msisdn=next(msisdns),
+                        document_type="resident_id",
+                        document_number=number,
+                        customer_name=name,
+                        original_inspected=True,
+                        inspection_method="chip_reader" if i % 4 else "visual",
+                        photos={"front": front, "back": back},
+                    ),
+                )
             except DomainError:
                 counts["refused"] += 1
                 continue
@@ -148,13 +188,16 @@ def seed_demo(simreg: Simreg, *, customers: int = 300, numbers: int = 2000,
 def _service_on(simreg: Simreg, clock: SteppingClock) -> RegistrationService:
     base = simreg.registrations
     return RegistrationService(
-        uow=base.uow, vault=base.vault, photo_store=base.photo_store,
-        check_photo=base.check_photo, clock=clock,  # type: ignore[arg-type]
-        per_id_limit=base.per_id_limit, enforce_per_id_limit=True,
+        uow=base.uow,
+        vault=base.vault,
+        photo_store=base.photo_store,
+        check_photo=base.check_photo,
+        clock=clock,
+        per_id_limit=base.per_id_limit,
+        enforce_per_id_limit=True,
     )
 
 
 def _reject_reason(i: int) -> RejectRegistration:
     options = [("photo_unreadable",), ("name_mismatch",), ("not_original",)]
     return RejectRegistration(options[i % 3], "请重新拍摄证件原件 / retake the original")
-

@@ -14,14 +14,30 @@ from simreg.db.directory import PoolNumber
 from simreg.lines.domain import LineKind
 
 # County-level codes of GB/T 2260 (several only from a given year on).
-REGIONS = ["110105", "110108", "310104", "310115", "440305", "440106", "330106", "510107",
-           "420106", "320102", "370102", "610113"]
+REGIONS = [
+    "110105",
+    "110108",
+    "310104",
+    "310115",
+    "440305",
+    "440106",
+    "330106",
+    "510107",
+    "420106",
+    "320102",
+    "370102",
+    "610113",
+]
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高"
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华建国志红文斌"
 
 
-def resident_id(rng: random.Random, *, born_after: date = date(1950, 1, 1),
-                born_before: date = date(2005, 12, 31)) -> str:
+def resident_id(
+    rng: random.Random,
+    *,
+    born_after: date = date(1950, 1, 1),
+    born_before: date = date(2005, 12, 31),
+) -> str:
     """A GB 11643 number with a real region, a real birth date and a correct check char.
 
     Some county codes only exist from a given year on; draws that miss are drawn again.

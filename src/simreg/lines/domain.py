@@ -50,7 +50,10 @@ def parse_msisdn(raw: str) -> str:
         or len(national) != 11
         or not national.startswith("1")
         or phonenumbers.number_type(parsed)
-        not in (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)
+        not in (
+            phonenumbers.PhoneNumberType.MOBILE,
+            phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
+        )
     ):
         raise _bad_msisdn()
     return national

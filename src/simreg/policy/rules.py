@@ -72,7 +72,7 @@ def _v(code: str, en: str, zh: str, **data: object) -> Violation:
 
 
 def check_channel(channel: Channel, outlet: Outlet, device: Device | None) -> list[Violation]:
-    """RN-08 (admitted, active, no sub-agents) and RN-09 (social channels use an enrolled device)."""
+    """RN-08 (admitted, active, no sub-agents); RN-09 (social channels use an enrolled device)."""
     found: list[Violation] = []
     if channel.status is not ChannelStatus.ACTIVE:
         found.append(
@@ -80,7 +80,8 @@ def check_channel(channel: Channel, outlet: Outlet, device: Device | None) -> li
                 "RN-08",
                 f"Channel {channel.code} is {channel.status.value}; only admitted, active "
                 "channels may register customers.",
-                f"渠道 {channel.code} 状态为{_STATUS_ZH[channel.status]}，只有准入且有效的渠道可以办理入网。",
+                f"渠道 {channel.code} 状态为{_STATUS_ZH[channel.status]}，"
+                "只有准入且有效的渠道可以办理入网。",
                 channel=channel.code,
             )
         )
@@ -198,14 +199,20 @@ def check_inspection(
                     "The document must be photographed for central review; missing: "
                     + ", ".join(missing)
                     + ".",
-                    "证件须拍照上传集中审核，缺少：" + "、".join(_PHOTO_ZH[m] for m in missing) + "。",
+                    "证件须拍照上传集中审核，缺少："
+                    + "、".join(_PHOTO_ZH[m] for m in missing)
+                    + "。",
                     missing=[m.value for m in missing],
                 )
             )
     return found
 
 
-_PHOTO_ZH = {PhotoKind.FRONT: "证件正面", PhotoKind.BACK: "证件背面", PhotoKind.PORTRAIT: "客户人像"}
+_PHOTO_ZH = {
+    PhotoKind.FRONT: "证件正面",
+    PhotoKind.BACK: "证件背面",
+    PhotoKind.PORTRAIT: "客户人像",
+}
 
 
 def check_per_id_limit(held_lines: int, per_id_limit: int) -> list[Violation]:

@@ -24,13 +24,8 @@ from simreg.core.errors import (
     RuleViolated,
     Violation,
 )
-from simreg.identity.documents import (
-    Document,
-    DocumentInvalid,
-    mask_name,
-    parse_document,
-    validate_person_name,
-)
+from simreg.identity.documents import Document, DocumentInvalid, parse_document
+from simreg.identity.names import mask_name, validate_person_name
 from simreg.lines.domain import LineState, parse_msisdn
 from simreg.policy.rules import (
     InspectionMethod,

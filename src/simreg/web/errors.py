@@ -43,7 +43,9 @@ def status_for(error: DomainError) -> int:
     return 400
 
 
-def body(code: str, message: str, message_zh: str | None, details: dict[str, Any]) -> dict[str, Any]:
+def body(
+    code: str, message: str, message_zh: str | None, details: dict[str, Any]
+) -> dict[str, Any]:
     return {"code": code, "message": message, "message_zh": message_zh, "details": details}
 
 
@@ -65,24 +67,30 @@ def install(app: FastAPI) -> None:
             for err in exc.errors()
         ]
         return JSONResponse(
-            body("INVALID_INPUT", "The request is missing fields or has malformed ones.",
-                 "请求缺少字段或字段格式错误。", {"fields": problems}),
+            body(
+                "INVALID_INPUT",
+                "The request is missing fields or has malformed ones.",
+                "请求缺少字段或字段格式错误。",
+                {"fields": problems},
+            ),
             status_code=422,
         )
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}.get(exc.status_code, "HTTP_ERROR")
-        return JSONResponse(
-            body(code, str(exc.detail), None, {}), status_code=exc.status_code
-        )
+        return JSONResponse(body(code, str(exc.detail), None, {}), status_code=exc.status_code)
 
     @app.exception_handler(Exception)
     async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
         # Log the type only; a message might quote identity data from the request.
         log.error("unexpected error: %s", type(exc).__name__)
         return JSONResponse(
-            body("INTERNAL", "Something went wrong on our side; nothing was saved.",
-                 "系统内部错误，本次操作未保存。", {}),
+            body(
+                "INTERNAL",
+                "Something went wrong on our side; nothing was saved.",
+                "系统内部错误，本次操作未保存。",
+                {},
+            ),
             status_code=500,
         )

@@ -16,6 +16,7 @@ from simreg.web.auth import App, CurrentActor
 
 router = APIRouter(prefix="/api/v1", tags=["registrations"])
 
+
 def _read_limited(upload: UploadFile, limit: int) -> bytes:
     # Read one byte past the limit so an oversized upload is refused without reading it all.
     return upload.file.read(limit + 1)
@@ -29,7 +30,9 @@ def submit_registration(
     document_type: Annotated[str, Form(description="resident_id, passport, ...")],
     document_number: Annotated[str, Form()],
     customer_name: Annotated[str, Form()],
-    original_inspected: Annotated[bool, Form(description="RN-02: original document inspected")] = False,
+    original_inspected: Annotated[
+        bool, Form(description="RN-02: original document inspected")
+    ] = False,
     inspection_method: Annotated[str | None, Form(description="chip_reader or visual")] = None,
     resubmission_of: Annotated[str | None, Form()] = None,
     photo_front: Annotated[UploadFile | None, File()] = None,
@@ -113,9 +116,7 @@ class RejectBody(BaseModel):
 
 
 @router.post("/registrations/{registration_id}/reject", summary="Reject with reason codes")
-def reject(
-    app: App, actor: CurrentActor, registration_id: str, body: RejectBody
-) -> dict[str, Any]:
+def reject(app: App, actor: CurrentActor, registration_id: str, body: RejectBody) -> dict[str, Any]:
     app.registrations.reject(
         actor, registration_id, RejectRegistration(tuple(body.reasons), body.comment)
     )
@@ -151,4 +152,3 @@ def rejection_reasons(actor: CurrentActor) -> dict[str, Any]:
             {"code": r.value, "label": r.label_en, "label_zh": r.label_zh} for r in RejectionReason
         ]
     }
-
