@@ -1,0 +1,189 @@
+"""RN-05 and the number pool under real concurrency: many clients at once, against the real
+database, must never produce a sixth line for a document or give one number to two people."""
+
+from __future__ import annotations
+
+import multiprocessing
+import threading
+from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from simreg.bootstrap import bootstrap
+from simreg.core.actors import Actor
+from simreg.core.errors import DomainError
+from simreg.core.settings import Settings
+from simreg.db import tables as t
+from simreg.registration.services import RejectRegistration, SubmitRegistration
+from tests.support.world import World
+
+pytestmark = pytest.mark.slow
+
+CLERKS = ["clerk_hall", "clerk_hall2", "clerk_shop", "clerk_shop2"]
+
+
+def run_together(jobs: list[Callable[[], str]], workers: int) -> list[str]:
+    """Start every job at the same moment (a barrier), return each outcome code."""
+    barrier = threading.Barrier(min(workers, len(jobs)))
+
+    def go(job: Callable[[], str]) -> str:
+        try:
+            barrier.wait(timeout=30)
+        except threading.BrokenBarrierError:
+            pass  # later jobs than the first wave start as workers free up
+        return job()
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(go, jobs))
+
+
+def held_per_document(world: World) -> dict[int, tuple[int, int]]:
+    """customer -> (held_lines counter, registrations actually holding a line)."""
+    with world.simreg.engine.connect() as conn:
+        holding = dict(
+            conn.execute(
+                select(t.registrations.c.customer_id, func.count())
+                .where(t.registrations.c.state.in_(["pending_review", "approved", "active"]))
+                .group_by(t.registrations.c.customer_id)
+            ).all()
+        )
+        counters = dict(conn.execute(select(t.customers.c.id, t.customers.c.held_lines)).all())
+    return {cid: (counters[cid], holding.get(cid, 0)) for cid in counters}
+
+
+def test_parallel_clerks_never_give_a_document_a_sixth_line(world: World) -> None:
+    documents = [world.resident_id() for _ in range(4)]
+    attempts = 12  # per document, from four outlets at once
+    service = world.simreg.registrations
+
+    def job(clerk: str, command: SubmitRegistration) -> Callable[[], str]:
+        def run() -> str:
+            try:
+                service.submit(world.actors[clerk], command)
+                return "ok"
+            except DomainError as error:
+                return error.code
+
+        return run
+
+    jobs = [
+        job(CLERKS[i % len(CLERKS)], world.command(document_number=doc))
+        for i in range(attempts)
+        for doc in documents
+    ]
+    outcomes = Counter(run_together(jobs, workers=24))
+
+    assert outcomes == {"ok": 5 * len(documents), "RN-05": (attempts - 5) * len(documents)}
+    state = held_per_document(world)
+    assert len(state) == len(documents)
+    assert all(counter == holding == 5 for counter, holding in state.values()), state
+
+
+def test_parallel_clerks_picking_one_number_only_one_gets_it(world: World) -> None:
+    msisdn = world.number()
+    service = world.simreg.registrations
+
+    def job(clerk: str) -> Callable[[], str]:
+        command = world.command(msisdn=msisdn)
+
+        def run() -> str:
+            try:
+                service.submit(world.actors[clerk], command)
+                return "ok"
+            except DomainError as error:
+                return error.code
+
+        return run
+
+    outcomes = Counter(run_together([job(c) for c in CLERKS * 4], workers=16))
+
+    assert outcomes == {"ok": 1, "LINE-TAKEN": 15}
+    with world.simreg.engine.connect() as conn:
+        customers_holding = conn.execute(select(func.sum(t.customers.c.held_lines))).scalar()
+    assert customers_holding == 1  # the losers' slot claims were rolled back
+
+
+def test_parallel_reviewers_one_decision_wins(world: World) -> None:
+    registrations = [world.submit() for _ in range(6)]
+    service = world.simreg.registrations
+
+    def approve(reg_id: str) -> Callable[[], str]:
+        def run() -> str:
+            try:
+                service.approve(world.actors["reviewer"], reg_id)
+                return "approved"
+            except DomainError as error:
+                return error.code
+
+        return run
+
+    def reject(reg_id: str) -> Callable[[], str]:
+        def run() -> str:
+            try:
+                service.reject(
+                    world.actors["reviewer2"], reg_id, RejectRegistration(("photo_unreadable",))
+                )
+                return "rejected"
+            except DomainError as error:
+                return error.code
+
+        return run
+
+    jobs = [f(r.id) for r in registrations for f in (approve, reject)]
+    outcomes = run_together(jobs, workers=12)
+
+    for i in range(len(registrations)):
+        pair = sorted(outcomes[2 * i : 2 * i + 2])
+        assert pair in (
+            ["REGISTRATION-CHANGED", "approved"],
+            ["REGISTRATION-STATE", "approved"],
+            ["REGISTRATION-CHANGED", "rejected"],
+            ["REGISTRATION-STATE", "rejected"],
+        ), pair
+
+
+def _process_worker(
+    settings: dict[str, Any], actor: Actor, commands: list[SubmitRegistration], start: Any
+) -> list[str]:
+    """One outlet's terminal in its own process, with its own connection pool."""
+    app = bootstrap(Settings(**settings), migrate=False)
+    start.wait(timeout=60)
+    codes = []
+
+    def one(command: SubmitRegistration) -> str:
+        try:
+            app.registrations.submit(actor, command)
+            return "ok"
+        except DomainError as error:
+            return error.code
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        codes = list(pool.map(one, commands))
+    app.close()
+    return codes
+
+
+def test_parallel_processes_at_different_outlets_respect_the_limit(world: World) -> None:
+    documents = [world.resident_id() for _ in range(3)]
+    settings = world.simreg.settings.model_dump()
+    per_outlet = {
+        clerk: [world.command(document_number=doc) for doc in documents for _ in range(3)]
+        for clerk in CLERKS
+    }
+    context = multiprocessing.get_context("spawn")
+    with context.Manager() as manager:
+        start = manager.Event()
+        with ProcessPoolExecutor(max_workers=len(CLERKS), mp_context=context) as pool:
+            futures = [
+                pool.submit(_process_worker, settings, world.actors[clerk], commands, start)
+                for clerk, commands in per_outlet.items()
+            ]
+            start.set()
+            outcomes = Counter(code for f in futures for code in f.result(timeout=240))
+
+    assert outcomes == {"ok": 15, "RN-05": 21}
+    assert all(c == h == 5 for c, h in held_per_document(world).values())
