@@ -3,6 +3,7 @@ database, must never produce a sixth line for a document or give one number to t
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import threading
 from collections import Counter
@@ -31,10 +32,9 @@ def run_together(jobs: list[Callable[[], str]], workers: int) -> list[str]:
     barrier = threading.Barrier(min(workers, len(jobs)))
 
     def go(job: Callable[[], str]) -> str:
-        try:
+        # A short last wave would time out the barrier; it then simply starts late.
+        with contextlib.suppress(threading.BrokenBarrierError):
             barrier.wait(timeout=30)
-        except threading.BrokenBarrierError:
-            pass  # later jobs than the first wave start as workers free up
         return job()
 
     with ThreadPoolExecutor(max_workers=workers) as pool:

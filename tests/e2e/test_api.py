@@ -1,0 +1,248 @@
+"""The HTTP API as a clerk's app and the back-office use it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.support.world import BACK, FRONT, World
+
+
+def submit(
+    client: TestClient,
+    world: World,
+    who: str = "clerk_hall",
+    device: str | None = None,
+    photos: dict[str, bytes] | None = None,
+    **fields: Any,
+) -> Any:
+    form: dict[str, Any] = {
+        "msisdn": world.number(),
+        "document_type": "resident_id",
+        "document_number": world.resident_id(),
+        "customer_name": "张三",
+        "original_inspected": "true",
+        "inspection_method": "chip_reader",
+    }
+    form.update(fields)
+    photos = {"front": FRONT, "back": BACK} if photos is None else photos
+    files = {f"photo_{k}": (f"{k}.jpg", v, "image/jpeg") for k, v in photos.items()}
+    return client.post(
+        "/api/v1/registrations", data=form, files=files, headers=world.headers(who, device)
+    )
+
+
+def test_clerk_submits_reviewer_approves_and_activates(client: TestClient, world: World) -> None:
+    number = world.resident_id()
+    created = submit(client, world, document_number=number)
+    assert created.status_code == 201, created.text
+    body = created.json()
+    assert body["state"] == "pending_review"
+    assert body["customer"]["document_number"] == number[:4] + "*" * 10 + number[-4:]
+    assert body["customer"]["name"] == "张*"
+    assert number not in created.text
+    assert {p["kind"] for p in body["photos"]} == {"front", "back"}
+
+    queue = client.get("/api/v1/review/queue", headers=world.headers("reviewer")).json()
+    assert body["id"] in [item["id"] for item in queue["items"]]
+    assert queue["items"][0]["waiting_seconds"] >= 0
+
+    reg = body["id"]
+    early = client.post(f"/api/v1/registrations/{reg}/activate", headers=world.headers("reviewer"))
+    assert early.status_code == 409
+    assert early.json()["code"] == "RN-06"
+
+    approved = client.post(
+        f"/api/v1/registrations/{reg}/approve", headers=world.headers("reviewer")
+    )
+    assert approved.json()["state"] == "approved"
+    active = client.post(f"/api/v1/registrations/{reg}/activate", headers=world.headers("reviewer"))
+    assert active.status_code == 200
+    assert active.json()["state"] == "active"
+    assert active.json()["line"]["state"] == "active"
+
+    seen_by_clerk = client.get(f"/api/v1/registrations/{reg}", headers=world.headers("clerk_hall"))
+    assert seen_by_clerk.json()["state"] == "active"
+
+
+def test_rejection_reasons_reach_the_clerk(client: TestClient, world: World) -> None:
+    reg = submit(client, world).json()["id"]
+    rejected = client.post(
+        f"/api/v1/registrations/{reg}/reject",
+        json={"reasons": ["not_original"], "comment": "photo of a photocopy"},
+        headers=world.headers("reviewer"),
+    )
+    assert rejected.status_code == 200
+    mine = client.get(
+        "/api/v1/registrations?state=rejected", headers=world.headers("clerk_hall")
+    ).json()["items"]
+    (item,) = [i for i in mine if i["id"] == reg]
+    assert item["rejection"]["reasons"][0]["code"] == "not_original"
+    assert "RN-02" in item["rejection"]["reasons"][0]["label"]
+    assert item["rejection"]["comment"] == "photo of a photocopy"
+
+
+def test_sixth_registration_for_one_id_is_refused_rn05(client: TestClient, world: World) -> None:
+    number = world.resident_id()
+    for _ in range(5):
+        assert submit(client, world, document_number=number).status_code == 201
+    sixth = submit(client, world, who="clerk_shop", device="shop", document_number=number)
+    assert sixth.status_code == 422
+    assert sixth.json()["code"] == "RN-05"
+    assert sixth.json()["message_zh"]
+
+
+def test_passport_at_social_outlet_is_refused_rn07(client: TestClient, world: World) -> None:
+    response = submit(
+        client,
+        world,
+        who="clerk_shop",
+        device="shop",
+        document_type="passport",
+        document_number="E12345678",
+        photos={"front": FRONT},
+    )
+    assert response.status_code == 422
+    assert response.json()["code"] == "RN-07"
+
+
+def test_social_outlet_without_device_token_is_refused_rn09(
+    client: TestClient, world: World
+) -> None:
+    response = submit(client, world, who="clerk_shop")
+    assert response.status_code == 422
+    assert response.json()["code"] == "RN-09"
+
+
+def test_malformed_id_number_gets_its_reason(client: TestClient, world: World) -> None:
+    response = submit(client, world, document_number="11010519491231002Y")
+    assert response.status_code == 422
+    body = response.json()
+    assert body["code"] == "RN-04"
+    reasons = [v["data"]["reason"] for v in body["details"]["violations"] if v["code"] == "RN-04"]
+    assert reasons == ["DOC-FORMAT"]
+    assert "11010519491231002Y" not in response.text
+
+
+@pytest.mark.parametrize(
+    ("fields", "photos", "status", "code"),
+    [
+        ({"msisdn": "abc"}, None, 422, "LINE-MSISDN"),
+        ({"msisdn": "13999999999"}, None, 404, "LINE-NOT-FOUND"),
+        ({"original_inspected": "maybe"}, None, 422, "INVALID_INPUT"),
+        ({"inspection_method": "telepathy"}, None, 422, "RN-02"),
+        ({"customer_name": "1234"}, None, 422, "NAME-INVALID"),
+        ({"document_type": "library_card"}, None, 422, "RN-04"),
+        ({}, {"front": b"GIF89a....", "back": BACK}, 422, "PHOTO-NOT-IMAGE"),
+        ({}, {"front": FRONT, "back": BACK, "selfie": FRONT}, 201, None),
+    ],
+)
+def test_bad_input_gets_a_4xx_with_a_code_never_a_500(
+    client: TestClient,
+    world: World,
+    fields: dict[str, str],
+    photos: dict[str, bytes] | None,
+    status: int,
+    code: str | None,
+) -> None:
+    response = submit(client, world, photos=photos, **fields)
+    assert response.status_code == status, response.text
+    if code:
+        assert response.json()["code"] == code
+
+
+def test_missing_fields_are_named(client: TestClient, world: World) -> None:
+    response = client.post(
+        "/api/v1/registrations", data={"msisdn": "13800000001"}, headers=world.headers("clerk_hall")
+    )
+    assert response.status_code == 422
+    fields = {f["field"] for f in response.json()["details"]["fields"]}
+    assert {"body.document_type", "body.document_number", "body.customer_name"} <= fields
+
+
+def test_every_endpoint_needs_a_valid_token(client: TestClient, world: World) -> None:
+    for method, path in [
+        ("get", "/api/v1/review/queue"),
+        ("get", "/api/v1/registrations"),
+        ("post", "/api/v1/registrations/x/approve"),
+        ("get", "/api/v1/lines/available"),
+    ]:
+        for headers in ({}, {"Authorization": "Bearer sr_forged"}, {"Authorization": "Basic x"}):
+            response = getattr(client, method)(path, headers=headers)
+            assert response.status_code == 401, (path, headers)
+            assert response.json()["code"] == "UNAUTHENTICATED"
+
+
+def test_roles_are_checked(client: TestClient, world: World) -> None:
+    reg = submit(client, world).json()["id"]
+    assert (
+        client.get("/api/v1/review/queue", headers=world.headers("clerk_hall")).status_code == 403
+    )
+    for who in ("clerk_hall", "auditor", "call_centre"):
+        response = client.post(f"/api/v1/registrations/{reg}/approve", headers=world.headers(who))
+        assert response.status_code == 403
+        assert response.json()["code"] == "FORBIDDEN"
+    assert submit(client, world, who="reviewer").status_code == 403
+
+
+def test_clerk_cannot_see_another_outlets_customers(client: TestClient, world: World) -> None:
+    reg = submit(client, world, who="clerk_hall").json()["id"]
+    other = world.headers("clerk_hall2")
+    assert client.get(f"/api/v1/registrations/{reg}", headers=other).status_code == 404
+    assert client.get(f"/api/v1/registrations/{reg}/photos/front", headers=other).status_code == 404
+    listed = client.get("/api/v1/registrations", headers=other).json()["items"]
+    assert reg not in [i["id"] for i in listed]
+
+
+def test_reviewer_sees_the_decrypted_photo(client: TestClient, world: World) -> None:
+    reg = submit(client, world).json()["id"]
+    photo = client.get(
+        f"/api/v1/registrations/{reg}/photos/front", headers=world.headers("reviewer")
+    )
+    assert photo.status_code == 200
+    assert photo.headers["content-type"] == "image/jpeg"
+    assert photo.content == FRONT
+    assert (
+        client.get(
+            f"/api/v1/registrations/{reg}/photos/front", headers=world.headers("auditor")
+        ).status_code
+        == 403
+    )
+
+
+def test_revoked_device_token_is_refused(client: TestClient, world: World) -> None:
+    from simreg.db.directory import revoke_token
+
+    with world.simreg.engine.begin() as conn:
+        revoke_token(
+            conn, world.simreg.vault.tokens, world.device_tokens["shop"], world.simreg.clock.now()
+        )
+    response = submit(client, world, who="clerk_shop", device="shop")
+    assert response.status_code == 401
+    assert response.json()["code"] == "DEVICE-UNAUTHENTICATED"
+
+
+def test_number_pool_pick_and_reserve(client: TestClient, world: World) -> None:
+    free = client.get("/api/v1/lines/available?limit=3", headers=world.headers("clerk_hall"))
+    numbers = [i["msisdn"] for i in free.json()["items"]]
+    assert len(numbers) == 3
+    held = client.post(f"/api/v1/lines/{numbers[0]}/reserve", headers=world.headers("clerk_hall"))
+    assert held.status_code == 200
+    assert held.json()["state"] == "reserved"
+    again = client.post(f"/api/v1/lines/{numbers[0]}/reserve", headers=world.headers("clerk_hall2"))
+    assert again.status_code == 409
+    assert again.json()["code"] == "LINE-TAKEN"
+    after = client.get("/api/v1/lines/available?limit=3", headers=world.headers("clerk_hall"))
+    assert numbers[0] not in [i["msisdn"] for i in after.json()["items"]]
+
+
+def test_health_and_openapi(client: TestClient, world: World) -> None:
+    assert client.get("/healthz").json()["status"] == "ok"
+    spec = client.get("/openapi.json").json()
+    assert "/api/v1/registrations" in spec["paths"]
+    assert "/api/v1/registrations/{registration_id}/activate" in spec["paths"]
+    missing = client.get("/api/v1/nowhere")
+    assert missing.status_code == 404
+    assert missing.json()["code"] == "NOT_FOUND"
