@@ -59,7 +59,7 @@ def _fail(error: DomainError) -> None:
 @app.command()
 def keygen() -> None:
     """Print a new master key for SIMREG_MASTER_KEY (store it in your secret store)."""
-    console.print(generate_master_key(), highlight=False)
+    console.print(generate_master_key(), highlight=False, soft_wrap=True)
 
 
 @app.command()
@@ -194,4 +194,6 @@ def staff_add(
     except DomainError as error:
         _fail(error)
         return
-    console.print(f"created {username} ({role.value}); token: {token}", highlight=False)
+    console.print(
+        f"created {username} ({role.value}); token: {token}", highlight=False, soft_wrap=True
+    )

@@ -1,0 +1,3 @@
+from simreg.cli.main import app
+
+app(prog_name="simreg")

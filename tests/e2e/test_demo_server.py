@@ -1,0 +1,108 @@
+"""The README's promise: `simreg demo` serves seeded data and its printed curl example works."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import re
+import shlex
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+pytestmark = pytest.mark.slow
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def demo_server(tmp_path: Path) -> Iterator[tuple[str, str]]:
+    port = free_port()
+    log = tmp_path / "demo.log"
+    env = {**os.environ, "SIMREG_MASTER_KEY": "", "COLUMNS": "200"}
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "simreg.cli",
+                "demo",
+                "--port",
+                str(port),
+                "--customers",
+                "40",
+                "--data-dir",
+                str(tmp_path / "demo"),
+            ],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=env,
+            cwd=tmp_path,
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.3)
+            assert process.poll() is None, log.read_text()
+        else:
+            pytest.fail("demo server did not come up: " + log.read_text())
+        yield base, log.read_text()
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+def curl_as_request(command: str) -> tuple[str, dict[str, str], dict[str, str], dict[str, Path]]:
+    words = shlex.split(command.replace("\\\n", " "))
+    url = next(w for w in words if w.startswith("http"))
+    headers, data, files = {}, {}, {}
+    for flag, value in itertools.pairwise(words):
+        if flag == "-H":
+            name, _, content = value.partition(": ")
+            headers[name] = content
+        elif flag == "-F":
+            name, _, content = value.partition("=")
+            if content.startswith("@"):
+                files[name] = Path(content[1:])
+            else:
+                data[name] = content
+    return url, headers, data, files
+
+
+def test_printed_curl_example_submits_a_registration(demo_server: tuple[str, str]) -> None:
+    base, output = demo_server
+    match = re.search(r"curl -s \S+/api/v1/registrations \\\n(?:.*\\\n)*.*", output)
+    assert match, output
+    url, headers, data, files = curl_as_request(match.group(0))
+    assert url == f"{base}/api/v1/registrations"
+    response = httpx.post(
+        url,
+        headers=headers,
+        data=data,
+        files={k: (p.name, p.read_bytes(), "image/jpeg") for k, p in files.items()},
+    )
+    assert response.status_code == 201, response.text
+    assert response.json()["state"] == "pending_review"
+
+    reviewer = re.search(r"reviewer +│ (sr_[\w-]+)", output)
+    assert reviewer
+    queue = httpx.get(
+        f"{base}/api/v1/review/queue", headers={"Authorization": f"Bearer {reviewer.group(1)}"}
+    ).json()
+    assert queue["total"] > 1
+    assert response.json()["id"] in [i["id"] for i in queue["items"]] or queue["total"] > 50
