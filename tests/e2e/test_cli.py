@@ -58,3 +58,70 @@ def test_staff_add_prints_a_token_once(tmp_path: Path) -> None:
     clash = runner.invoke(app, ["staff", "add", "bad.clerk", "--role", "clerk"], env=env)
     assert clash.exit_code == 2
     assert "STAFF-OUTLET" in clash.output
+
+
+def test_operator_sets_up_from_scratch_and_a_social_clerk_registers(tmp_path: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from simreg.bootstrap import bootstrap
+    from simreg.core.settings import Settings
+    from simreg.demo.synthetic import pool_numbers
+    from simreg.web.app import create_app
+    from tests.support.world import BACK, FRONT
+
+    key = runner.invoke(app, ["keygen"]).output.strip()
+    env = {"SIMREG_MASTER_KEY": key, "SIMREG_DATA_DIR": str(tmp_path)}
+    numbers = tmp_path / "pool.csv"
+    numbers.write_text(
+        "msisdn,iccid,imsi,kind\n"
+        + "".join(f"{n.msisdn},{n.iccid},{n.imsi},{n.kind.value}\n" for n in pool_numbers(0, 5))
+    )
+    steps = [
+        ["setup", "channel-add", "SOC-1", "--name", "Reseller", "--kind", "social"],
+        ["setup", "outlet-add", "SHOP-1", "--channel", "SOC-1", "--name", "Shop"],
+        ["setup", "device-enrol", "PAD-1", "--outlet", "SHOP-1"],
+        ["setup", "numbers-import", str(numbers)],
+        ["staff", "add", "wang", "--role", "clerk", "--outlet", "SHOP-1"],
+        ["staff", "add", "li", "--role", "reviewer"],
+    ]
+    outputs = []
+    for step in steps:
+        result = runner.invoke(app, step, env=env)
+        assert result.exit_code == 0, (step, result.output)
+        outputs.append(result.output)
+    device_token = re.search(r"device token: (sr_[\w-]+)", outputs[2])
+    clerk_token = re.search(r"token: (sr_[\w-]+)", outputs[4])
+    assert device_token and clerk_token
+    assert "5 numbers added" in outputs[3]
+
+    again = runner.invoke(app, ["setup", "numbers-import", str(numbers)], env=env)
+    assert again.exit_code == 2 and "DUPLICATE" in again.output
+    bad = tmp_path / "bad.csv"
+    bad.write_text("msisdn,iccid,imsi\n13900000001,8986000000000000001,460000000000001\n")
+    refused = runner.invoke(app, ["setup", "numbers-import", str(bad)], env=env)
+    assert refused.exit_code == 2 and "LINE-ICCID" in refused.output
+
+    simreg = bootstrap(Settings(master_key=key, data_dir=tmp_path))
+    with TestClient(create_app(simreg)) as client:
+        response = client.post(
+            "/api/v1/registrations",
+            data={
+                "msisdn": pool_numbers(0, 1)[0].msisdn,
+                "document_type": "resident_id",
+                "document_number": "11010519491231002X",
+                "customer_name": "王五",
+                "original_inspected": "true",
+                "inspection_method": "chip_reader",
+            },
+            files={
+                "photo_front": ("f.jpg", FRONT, "image/jpeg"),
+                "photo_back": ("b.jpg", BACK, "image/jpeg"),
+            },
+            headers={
+                "Authorization": f"Bearer {clerk_token.group(1)}",
+                "X-Device-Token": device_token.group(1),
+            },
+        )
+    simreg.close()
+    assert response.status_code == 201, response.text
+    assert response.json()["channel"]["kind"] == "social"

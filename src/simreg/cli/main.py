@@ -12,6 +12,7 @@ import uvicorn
 from rich.console import Console
 
 from simreg.bootstrap import Simreg, bootstrap
+from simreg.cli import setup_commands
 from simreg.core.actors import Role
 from simreg.core.crypto import generate_master_key
 from simreg.core.errors import DomainError
@@ -25,6 +26,11 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 staff_app = typer.Typer(help="Staff accounts and API tokens.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(staff_app, name="staff")
+setup_app = typer.Typer(
+    help="Channels, outlets, devices and the number pool.", no_args_is_help=True
+)
+setup_commands.register(setup_app)
+app.add_typer(setup_app, name="setup")
 console = Console()
 err = Console(stderr=True)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import Connection, and_, func, or_, select, update
+from sqlalchemy import ColumnElement, Connection, and_, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from simreg.channels.domain import Channel, ChannelKind, ChannelStatus, Device, Outlet
@@ -25,6 +25,12 @@ def aware(value: datetime | None) -> datetime | None:
     if value is not None and value.tzinfo is None:
         return value.replace(tzinfo=UTC)
     return value
+
+
+def _utc(value: datetime) -> datetime:
+    stamped = aware(value)
+    assert stamped is not None
+    return stamped
 
 
 class SqlRegistrationTransaction:
@@ -92,7 +98,7 @@ class SqlRegistrationTransaction:
             aware(row.reserved_until),
         )
 
-    def _takeable(self, clerk_id: int, at: datetime) -> object:
+    def _takeable(self, clerk_id: int, at: datetime) -> ColumnElement[bool]:
         return or_(
             t.lines.c.state == LineState.AVAILABLE.value,
             and_(
@@ -104,7 +110,7 @@ class SqlRegistrationTransaction:
     def take_line(self, line_id: int, customer_id: int, clerk_id: int, at: datetime) -> bool:
         result = self.conn.execute(
             update(t.lines)
-            .where(t.lines.c.id == line_id, self._takeable(clerk_id, at))  # type: ignore[arg-type]
+            .where(t.lines.c.id == line_id, self._takeable(clerk_id, at))
             .values(
                 state=LineState.PENDING_REVIEW.value,
                 customer_id=customer_id,
@@ -118,7 +124,7 @@ class SqlRegistrationTransaction:
     def reserve_line(self, line_id: int, clerk_id: int, until: datetime, at: datetime) -> bool:
         result = self.conn.execute(
             update(t.lines)
-            .where(t.lines.c.id == line_id, self._takeable(clerk_id, at))  # type: ignore[arg-type]
+            .where(t.lines.c.id == line_id, self._takeable(clerk_id, at))
             .values(
                 state=LineState.RESERVED.value,
                 reserved_by=clerk_id,
@@ -249,7 +255,7 @@ class SqlRegistrationTransaction:
             outlet_id=r.outlet_id,
             clerk_id=r.clerk_id,
             device_id=r.device_id,
-            submitted_at=aware(r.submitted_at),  # type: ignore[arg-type]
+            submitted_at=_utc(r.submitted_at),
             reviewer_id=r.reviewer_id,
             approved_at=aware(r.approved_at),
             decided_at=aware(r.decided_at),
@@ -298,7 +304,3 @@ class SqlRegistrationTransaction:
                 details=event.details or None,
             )
         )
-
-
-def count_rows(connection: Connection, table: object) -> int:
-    return int(connection.execute(select(func.count()).select_from(table)).scalar_one())  # type: ignore[arg-type]

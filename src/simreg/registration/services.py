@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Protocol
 from uuid import uuid4
 
@@ -421,7 +421,7 @@ def _reasons(raw: tuple[str, ...]) -> tuple[RejectionReason, ...]:
 
 
 def _available_line(
-    tx: RegistrationTransaction, msisdn: str, actor: Actor, now: object
+    tx: RegistrationTransaction, msisdn: str, actor: Actor, now: datetime
 ) -> LineRecord:
     line = tx.find_line(msisdn)
     if line is None:
@@ -434,7 +434,7 @@ def _available_line(
     expired = (
         line.state is LineState.RESERVED
         and line.reserved_until is not None
-        and line.reserved_until <= now  # type: ignore[operator]
+        and line.reserved_until <= now
     )
     if line.state is not LineState.AVAILABLE and not held_by_me and not expired:
         raise _line_taken(msisdn)
@@ -481,12 +481,12 @@ def _save(tx: RegistrationTransaction, new: Registration, old: Registration) -> 
 
 
 def _event(
-    action: str, actor: Actor, registration: Registration, at: object, **details: object
+    action: str, actor: Actor, registration: Registration, at: datetime, **details: object
 ) -> AuditEvent:
     return AuditEvent(
         action=action,
         outcome="ok",
-        at=at,  # type: ignore[arg-type]
+        at=at,
         actor_staff_id=actor.staff_id,
         device_id=actor.device_id,
         channel_id=registration.channel_id,

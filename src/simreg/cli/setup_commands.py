@@ -1,0 +1,165 @@
+"""Setting up the operator: channels, outlets, enrolled devices and the number pool."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from sqlalchemy import Connection, Table, select
+from sqlalchemy.exc import IntegrityError
+
+from simreg.bootstrap import Simreg, bootstrap
+from simreg.channels.domain import ChannelKind
+from simreg.core.errors import DomainError, InvalidInput
+from simreg.core.settings import Settings
+from simreg.db import directory
+from simreg.db import tables as t
+from simreg.lines.domain import LineKind
+
+console = Console()
+err = Console(stderr=True)
+
+DatabaseUrl = Annotated[str | None, typer.Option("--database-url", envvar="SIMREG_DATABASE_URL")]
+DataDir = Annotated[Path | None, typer.Option("--data-dir", envvar="SIMREG_DATA_DIR")]
+
+
+def _open(database_url: str | None, data_dir: Path | None) -> Simreg:
+    values: dict[str, object] = {}
+    if database_url:
+        values["database_url"] = database_url
+    if data_dir:
+        values["data_dir"] = data_dir
+    return bootstrap(Settings.model_validate(values))
+
+
+def _id_of(conn: Connection, table: Table, code: str, what: str) -> int:
+    found = conn.execute(select(table.c.id).where(table.c.code == code)).scalar_one_or_none()
+    if found is None:
+        raise InvalidInput(f"No {what} with code {code}.", code="UNKNOWN-CODE")
+    return int(found)
+
+
+def _run(
+    database_url: str | None,
+    data_dir: Path | None,
+    action: Callable[[Simreg, Connection], str],
+) -> None:
+    try:
+        simreg = _open(database_url, data_dir)
+        try:
+            with simreg.engine.begin() as conn:
+                message = action(simreg, conn)
+        finally:
+            simreg.close()
+    except IntegrityError:
+        err.print("[red]DUPLICATE[/red]: a code, serial or number already exists; nothing changed.")
+        raise typer.Exit(2) from None
+    except DomainError as error:
+        err.print(f"[red]{error.code}[/red]: {error.message}")
+        raise typer.Exit(2) from None
+    console.print(message, highlight=False, soft_wrap=True)
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("channel-add")
+    def channel_add(
+        code: str,
+        name: Annotated[str, typer.Option()],
+        kind: Annotated[ChannelKind, typer.Option()],
+        parent: Annotated[str | None, typer.Option(help="parent channel code (sub-agent)")] = None,
+        database_url: DatabaseUrl = None,
+        data_dir: DataDir = None,
+    ) -> None:
+        """Admit a channel (own hall, social reseller or online shop)."""
+
+        def act(simreg: Simreg, conn: Connection) -> str:
+            parent_id = _id_of(conn, t.channels, parent, "channel") if parent else None
+            directory.add_channel(
+                conn,
+                code=code,
+                name=name,
+                kind=kind,
+                at=simreg.clock.now(),
+                parent_channel_id=parent_id,
+            )
+            return f"channel {code} ({kind.value}) admitted"
+
+        _run(database_url, data_dir, act)
+
+    @app.command("outlet-add")
+    def outlet_add(
+        code: str,
+        channel: Annotated[str, typer.Option(help="channel code")],
+        name: Annotated[str, typer.Option()],
+        database_url: DatabaseUrl = None,
+        data_dir: DataDir = None,
+    ) -> None:
+        """Open an outlet under a channel."""
+
+        def act(simreg: Simreg, conn: Connection) -> str:
+            channel_id = _id_of(conn, t.channels, channel, "channel")
+            directory.add_outlet(
+                conn, channel_id=channel_id, code=code, name=name, at=simreg.clock.now()
+            )
+            return f"outlet {code} opened under {channel}"
+
+        _run(database_url, data_dir, act)
+
+    @app.command("device-enrol")
+    def device_enrol(
+        serial: str,
+        outlet: Annotated[str, typer.Option(help="outlet code")],
+        database_url: DatabaseUrl = None,
+        data_dir: DataDir = None,
+    ) -> None:
+        """Enrol a real-name app device at an outlet and print its token (shown once)."""
+
+        def act(simreg: Simreg, conn: Connection) -> str:
+            outlet_id = _id_of(conn, t.outlets, outlet, "outlet")
+            now = simreg.clock.now()
+            device_id = directory.enrol_device(conn, outlet_id=outlet_id, serial=serial, at=now)
+            token = directory.issue_token(
+                conn, simreg.vault.tokens, at=now, device_id=device_id, label=f"device {serial}"
+            )
+            return f"device {serial} enrolled at {outlet}; device token: {token}"
+
+        _run(database_url, data_dir, act)
+
+    @app.command("numbers-import")
+    def numbers_import(
+        csv_file: Annotated[Path, typer.Argument(exists=True, dir_okay=False)],
+        database_url: DatabaseUrl = None,
+        data_dir: DataDir = None,
+    ) -> None:
+        """Load numbers into the pool from CSV (msisdn,iccid,imsi[,kind]); all or nothing."""
+
+        def act(simreg: Simreg, conn: Connection) -> str:
+            rows = []
+            with csv_file.open(newline="", encoding="utf-8-sig") as handle:
+                for line_no, row in enumerate(csv.DictReader(handle), start=2):
+                    try:
+                        rows.append(
+                            directory.PoolNumber(
+                                msisdn=row["msisdn"],
+                                iccid=row["iccid"],
+                                imsi=row["imsi"],
+                                kind=LineKind((row.get("kind") or "voice").strip()),
+                            )
+                        )
+                    except (KeyError, ValueError) as exc:
+                        raise InvalidInput(
+                            f"Line {line_no}: missing or unknown field ({exc}).", code="IMPORT-ROW"
+                        ) from None
+            try:
+                count = directory.add_numbers(conn, rows, simreg.clock.now())
+            except DomainError as error:
+                raise InvalidInput(
+                    f"{error.message} Nothing was imported.", code=error.code
+                ) from None
+            return f"{count} numbers added to the pool"
+
+        _run(database_url, data_dir, act)
