@@ -246,3 +246,35 @@ def test_health_and_openapi(client: TestClient, world: World) -> None:
     missing = client.get("/api/v1/nowhere")
     assert missing.status_code == 404
     assert missing.json()["code"] == "NOT_FOUND"
+
+
+def test_control_characters_are_refused_not_crashed_on(client: TestClient, world: World) -> None:
+    reviewer = world.headers("reviewer")
+    reg = submit(client, world).json()["id"]
+    probes = [
+        client.get("/api/v1/registrations/abc%00def", headers=reviewer),
+        client.get("/api/v1/registrations?state=pending%00", headers=reviewer),
+        client.post(
+            f"/api/v1/registrations/{reg}/reject",
+            headers=reviewer,
+            json={"reasons": ["other"], "comment": "bad\u0000comment"},
+        ),
+        client.post(
+            f"/api/v1/registrations/{reg}/cancel", headers=reviewer, json={"reason": "x\u0000"}
+        ),
+        submit(client, world, resubmission_of="ab\x00cd"),
+        submit(client, world, document_type="resident\x00id"),
+    ]
+    assert [p.status_code for p in probes] == [422] * len(probes), [p.text for p in probes]
+    assert client.get(f"/api/v1/registrations/{reg}", headers=reviewer).json()["state"] == (
+        "pending_review"
+    )
+
+
+def test_unknown_registration_ids_are_not_found(client: TestClient, world: World) -> None:
+    reviewer = world.headers("reviewer")
+    for bad in ("nope", "0" * 32, "'; drop table registrations; --"):
+        assert client.get(f"/api/v1/registrations/{bad}", headers=reviewer).status_code == 404
+        response = client.post(f"/api/v1/registrations/{bad}/approve", headers=reviewer)
+        assert response.status_code == 404
+        assert response.json()["code"] == "REGISTRATION-NOT-FOUND"

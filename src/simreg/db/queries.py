@@ -13,7 +13,7 @@ from simreg.core.errors import NotFound
 from simreg.db import tables as t
 from simreg.db.repositories import aware
 from simreg.lines.domain import LineKind, LineState
-from simreg.registration.domain import RejectionReason
+from simreg.registration.domain import RejectionReason, looks_like_registration_id
 
 _clerk = aliased(t.staff)
 _reviewer = aliased(t.staff)
@@ -106,6 +106,10 @@ def _shape(row: Any, now: datetime | None = None) -> dict[str, Any]:
 
 
 def registration_detail(conn: Connection, actor: Actor, registration_id: str) -> dict[str, Any]:
+    if not looks_like_registration_id(registration_id):
+        raise NotFound(
+            "No such registration.", code="REGISTRATION-NOT-FOUND", message_zh="登记不存在。"
+        )
     row = conn.execute(
         _registration_select().where(t.registrations.c.id == registration_id)
     ).one_or_none()

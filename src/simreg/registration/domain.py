@@ -8,12 +8,20 @@ rule as a CHECK constraint so no other writer can open a line unapproved either.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 
 from simreg.core.errors import Conflict, InvalidInput, RuleViolated
 from simreg.policy.rules import activation_refusal
+
+_ID_SHAPE = re.compile(r"[0-9a-f]{32}")
+
+
+def looks_like_registration_id(value: str) -> bool:
+    """Registration ids are uuid4 hex; anything else cannot name one."""
+    return _ID_SHAPE.fullmatch(value) is not None
 
 
 class RegistrationState(StrEnum):

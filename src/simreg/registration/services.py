@@ -34,7 +34,12 @@ from simreg.policy.rules import (
     evaluate_registration,
     per_id_limit_violation,
 )
-from simreg.registration.domain import Registration, RegistrationState, RejectionReason
+from simreg.registration.domain import (
+    Registration,
+    RegistrationState,
+    RejectionReason,
+    looks_like_registration_id,
+)
 from simreg.registration.ports import (
     AuditEvent,
     LineRecord,
@@ -450,7 +455,7 @@ def _line_taken(msisdn: str) -> Conflict:
 
 
 def _check_resubmission(tx: RegistrationTransaction, previous_id: str, actor: Actor) -> None:
-    previous = tx.get_registration(previous_id)
+    previous = tx.get_registration(previous_id) if looks_like_registration_id(previous_id) else None
     if previous is None or not actor.may_see_outlet(previous.outlet_id):
         raise NotFound(code="REGISTRATION-NOT-FOUND")
     if previous.state is not RegistrationState.REJECTED:
@@ -462,7 +467,11 @@ def _check_resubmission(tx: RegistrationTransaction, previous_id: str, actor: Ac
 
 
 def _load(tx: RegistrationTransaction, registration_id: str) -> Registration:
-    registration = tx.get_registration(registration_id)
+    registration = (
+        tx.get_registration(registration_id)
+        if looks_like_registration_id(registration_id)
+        else None
+    )
     if registration is None:
         raise NotFound(
             "No such registration.", code="REGISTRATION-NOT-FOUND", message_zh="登记不存在。"

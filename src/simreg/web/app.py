@@ -11,6 +11,7 @@ from simreg import __version__
 from simreg.bootstrap import Simreg
 from simreg.web import errors
 from simreg.web.api import lines, registrations
+from simreg.web.input_guard import ControlCharacterGuard
 
 
 def create_app(simreg: Simreg) -> FastAPI:
@@ -23,6 +24,7 @@ def create_app(simreg: Simreg) -> FastAPI:
     )
     app.state.simreg = simreg
     errors.install(app)
+    app.add_middleware(ControlCharacterGuard)
     app.include_router(registrations.router)
     app.include_router(lines.router)
 

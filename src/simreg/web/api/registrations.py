@@ -6,13 +6,14 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Query, UploadFile
 from fastapi.responses import Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from simreg.core.actors import Role
 from simreg.db import queries
-from simreg.registration.domain import RejectionReason
+from simreg.registration.domain import RegistrationState, RejectionReason
 from simreg.registration.services import RejectRegistration, SubmitRegistration
 from simreg.web.auth import App, CurrentActor
+from simreg.web.input_guard import checked_text, has_control_characters
 
 router = APIRouter(prefix="/api/v1", tags=["registrations"])
 
@@ -39,6 +40,15 @@ def submit_registration(
     photo_back: Annotated[UploadFile | None, File()] = None,
     photo_portrait: Annotated[UploadFile | None, File()] = None,
 ) -> dict[str, Any]:
+    for field, value in [
+        ("msisdn", msisdn),
+        ("document_type", document_type),
+        ("document_number", document_number),
+        ("customer_name", customer_name),
+        ("inspection_method", inspection_method),
+        ("resubmission_of", resubmission_of),
+    ]:
+        checked_text(field, value)
     limit = app.settings.photo_max_bytes
     uploads = {"front": photo_front, "back": photo_back, "portrait": photo_portrait}
     photos = {kind: _read_limited(up, limit) for kind, up in uploads.items() if up is not None}
@@ -63,12 +73,14 @@ def submit_registration(
 def list_registrations(
     app: App,
     actor: CurrentActor,
-    state: Annotated[str | None, Query()] = None,
+    state: Annotated[RegistrationState | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> dict[str, Any]:
     with app.engine.connect() as conn:
-        items = queries.list_registrations(conn, actor, state=state, limit=limit, offset=offset)
+        items = queries.list_registrations(
+            conn, actor, state=state.value if state else None, limit=limit, offset=offset
+        )
     return {"items": items}
 
 
@@ -114,6 +126,14 @@ class RejectBody(BaseModel):
     )
     comment: str | None = Field(default=None, max_length=1000)
 
+    @field_validator("reasons", "comment")
+    @classmethod
+    def _no_control_characters(cls, value: object) -> object:
+        texts = value if isinstance(value, list) else [value]
+        if any(isinstance(x, str) and has_control_characters(x) for x in texts):
+            raise ValueError("control characters are not allowed")
+        return value
+
 
 @router.post("/registrations/{registration_id}/reject", summary="Reject with reason codes")
 def reject(app: App, actor: CurrentActor, registration_id: str, body: RejectBody) -> dict[str, Any]:
@@ -133,6 +153,13 @@ def activate(app: App, actor: CurrentActor, registration_id: str) -> dict[str, A
 
 class CancelBody(BaseModel):
     reason: str | None = Field(default=None, max_length=500)
+
+    @field_validator("reason")
+    @classmethod
+    def _no_control_characters(cls, value: str | None) -> str | None:
+        if value is not None and has_control_characters(value):
+            raise ValueError("control characters are not allowed")
+        return value
 
 
 @router.post("/registrations/{registration_id}/cancel", summary="Withdraw or cancel")

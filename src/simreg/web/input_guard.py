@@ -1,0 +1,73 @@
+"""Refuse control characters in request text before they reach the database.
+
+PostgreSQL text cannot hold NUL, and no field simreg accepts has a use for control
+characters; a request carrying them is malformed, so it gets a 422, never a 500.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from urllib.parse import unquote_to_bytes
+
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from simreg.core.errors import InvalidInput
+from simreg.web.errors import body
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def has_control_characters(value: str) -> bool:
+    return _CONTROL.search(value) is not None
+
+
+def checked_text(field: str, value: str | None) -> str | None:
+    """A form or JSON text field, refused with INPUT-CONTROL-CHAR when it hides control bytes."""
+    if value is not None and has_control_characters(value):
+        raise InvalidInput(
+            f"Field '{field}' contains control characters.",
+            code="INPUT-CONTROL-CHAR",
+            message_zh=f"字段“{field}”包含非法控制字符。",
+            field=field,
+        )
+    return value
+
+
+class ControlCharacterGuard:
+    """ASGI middleware: path and query string may not carry control characters."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            raw = scope.get("raw_path") or scope["path"].encode("utf-8", "surrogateescape")
+            query = scope.get("query_string", b"")
+            decoded = unquote_to_bytes(raw) + unquote_to_bytes(query.replace(b"+", b" "))
+            if re.search(rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", decoded):
+                await _refuse(send)
+                return
+        await self.app(scope, receive, send)
+
+
+async def _refuse(send: Send) -> None:
+    payload = json.dumps(
+        body(
+            "INPUT-CONTROL-CHAR",
+            "The address contains control characters.",
+            "请求地址包含非法控制字符。",
+            {},
+        )
+    ).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 422,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(payload)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": payload})
