@@ -9,6 +9,7 @@ import threading
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from functools import partial
 from typing import Any
 
 import pytest
@@ -41,6 +42,19 @@ def run_together(jobs: list[Callable[[], str]], workers: int) -> list[str]:
         return list(pool.map(go, jobs))
 
 
+def attempt(action: Callable[[], object], success: str = "ok") -> Callable[[], str]:
+    """A job whose outcome is ``success`` or the refusal's code."""
+
+    def run() -> str:
+        try:
+            action()
+            return success
+        except DomainError as error:
+            return error.code
+
+    return run
+
+
 def held_per_document(world: World) -> dict[int, tuple[int, int]]:
     """customer -> (held_lines counter, registrations actually holding a line)."""
     with world.simreg.engine.connect() as conn:
@@ -58,20 +72,13 @@ def held_per_document(world: World) -> dict[int, tuple[int, int]]:
 def test_parallel_clerks_never_give_a_document_a_sixth_line(world: World) -> None:
     documents = [world.resident_id() for _ in range(4)]
     attempts = 12  # per document, from four outlets at once
-    service = world.simreg.registrations
-
-    def job(clerk: str, command: SubmitRegistration) -> Callable[[], str]:
-        def run() -> str:
-            try:
-                service.submit(world.actors[clerk], command)
-                return "ok"
-            except DomainError as error:
-                return error.code
-
-        return run
-
+    submit = world.simreg.registrations.submit
     jobs = [
-        job(CLERKS[i % len(CLERKS)], world.command(document_number=doc))
+        attempt(
+            partial(
+                submit, world.actors[CLERKS[i % len(CLERKS)]], world.command(document_number=doc)
+            )
+        )
         for i in range(attempts)
         for doc in documents
     ]
@@ -85,21 +92,11 @@ def test_parallel_clerks_never_give_a_document_a_sixth_line(world: World) -> Non
 
 def test_parallel_clerks_picking_one_number_only_one_gets_it(world: World) -> None:
     msisdn = world.number()
-    service = world.simreg.registrations
-
-    def job(clerk: str) -> Callable[[], str]:
-        command = world.command(msisdn=msisdn)
-
-        def run() -> str:
-            try:
-                service.submit(world.actors[clerk], command)
-                return "ok"
-            except DomainError as error:
-                return error.code
-
-        return run
-
-    outcomes = Counter(run_together([job(c) for c in CLERKS * 4], workers=16))
+    submit = world.simreg.registrations.submit
+    jobs = [
+        attempt(partial(submit, world.actors[c], world.command(msisdn=msisdn))) for c in CLERKS * 4
+    ]
+    outcomes = Counter(run_together(jobs, workers=16))
 
     assert outcomes == {"ok": 1, "LINE-TAKEN": 15}
     with world.simreg.engine.connect() as conn:
@@ -110,30 +107,16 @@ def test_parallel_clerks_picking_one_number_only_one_gets_it(world: World) -> No
 def test_parallel_reviewers_one_decision_wins(world: World) -> None:
     registrations = [world.submit() for _ in range(6)]
     service = world.simreg.registrations
-
-    def approve(reg_id: str) -> Callable[[], str]:
-        def run() -> str:
-            try:
-                service.approve(world.actors["reviewer"], reg_id)
-                return "approved"
-            except DomainError as error:
-                return error.code
-
-        return run
-
-    def reject(reg_id: str) -> Callable[[], str]:
-        def run() -> str:
-            try:
-                service.reject(
-                    world.actors["reviewer2"], reg_id, RejectRegistration(("photo_unreadable",))
-                )
-                return "rejected"
-            except DomainError as error:
-                return error.code
-
-        return run
-
-    jobs = [f(r.id) for r in registrations for f in (approve, reject)]
+    reviewer, reviewer2 = world.actors["reviewer"], world.actors["reviewer2"]
+    reason = RejectRegistration(("photo_unreadable",))
+    jobs = [
+        job
+        for r in registrations
+        for job in (
+            attempt(partial(service.approve, reviewer, r.id), "approved"),
+            attempt(partial(service.reject, reviewer2, r.id, reason), "rejected"),
+        )
+    ]
     outcomes = run_together(jobs, workers=12)
 
     for i in range(len(registrations)):
