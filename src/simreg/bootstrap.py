@@ -8,6 +8,7 @@ from functools import partial
 
 from sqlalchemy import Engine
 
+from simreg.adapters.passwords import Argon2Passwords
 from simreg.adapters.photos import EncryptedPhotoStore, verify_photo
 from simreg.core.clock import Clock, SystemClock
 from simreg.core.crypto import IdentityVault, decode_master_key, generate_master_key
@@ -15,8 +16,12 @@ from simreg.core.errors import ConfigurationError
 from simreg.core.settings import Settings
 from simreg.db.engine import make_engine
 from simreg.db.migrate import upgrade
+from simreg.db.repositories import SqlRegistrationTransaction
+from simreg.db.staff_store import SqlStaffTransaction
 from simreg.db.unit_of_work import SqlUnitOfWork
 from simreg.registration.services import RegistrationService
+from simreg.staff.ports import PasswordHasher
+from simreg.staff.services import StaffService
 
 DEMO_KEY_FILE = "demo-master.key"
 
@@ -29,6 +34,7 @@ class Simreg:
     photo_store: EncryptedPhotoStore
     clock: Clock
     registrations: RegistrationService
+    staff: StaffService
 
     def close(self) -> None:
         self.engine.dispose()
@@ -56,7 +62,13 @@ def master_key(settings: Settings) -> bytes:
     return decode_master_key(path.read_text())
 
 
-def bootstrap(settings: Settings, *, clock: Clock | None = None, migrate: bool = True) -> Simreg:
+def bootstrap(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    migrate: bool = True,
+    passwords: PasswordHasher | None = None,
+) -> Simreg:
     vault = IdentityVault(master_key(settings))
     engine = make_engine(settings.resolved_database_url())
     if migrate:
@@ -70,7 +82,7 @@ def bootstrap(settings: Settings, *, clock: Clock | None = None, migrate: bool =
         min_side=settings.photo_min_side,
     )
     registrations = RegistrationService(
-        uow=SqlUnitOfWork(engine),
+        uow=SqlUnitOfWork(engine, SqlRegistrationTransaction),
         vault=vault,
         photo_store=photo_store,
         check_photo=check_photo,
@@ -78,4 +90,10 @@ def bootstrap(settings: Settings, *, clock: Clock | None = None, migrate: bool =
         per_id_limit=settings.per_id_limit,
         enforce_per_id_limit=settings.enforce_per_id_limit,
     )
-    return Simreg(settings, engine, vault, photo_store, clock, registrations)
+    staff = StaffService(
+        uow=SqlUnitOfWork(engine, SqlStaffTransaction),
+        hasher=passwords or Argon2Passwords(),
+        index=vault.tokens,
+        clock=clock,
+    )
+    return Simreg(settings, engine, vault, photo_store, clock, registrations, staff)

@@ -13,11 +13,13 @@ from sqlalchemy import ColumnElement, Connection, and_, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from simreg.channels.domain import Channel, ChannelKind, ChannelStatus, Device, Outlet
+from simreg.core.audit import AuditEvent
 from simreg.core.errors import Forbidden
 from simreg.db import tables as t
+from simreg.db.audit_store import record_audit
 from simreg.lines.domain import LineKind, LineState
 from simreg.registration.domain import Registration, RegistrationState, RejectionReason
-from simreg.registration.ports import AuditEvent, LineRecord, StoredPhoto
+from simreg.registration.ports import LineRecord, StoredPhoto
 
 
 def aware(value: datetime | None) -> datetime | None:
@@ -288,19 +290,4 @@ class SqlRegistrationTransaction:
     # -- audit ------------------------------------------------------------------------------
 
     def record(self, event: AuditEvent) -> None:
-        self.conn.execute(
-            t.audit_events.insert().values(
-                at=event.at,
-                action=event.action,
-                outcome=event.outcome,
-                actor_staff_id=event.actor_staff_id,
-                device_id=event.device_id,
-                channel_id=event.channel_id,
-                outlet_id=event.outlet_id,
-                registration_id=event.registration_id,
-                msisdn=event.msisdn,
-                doc_index=event.doc_index,
-                codes=",".join(event.codes) or None,
-                details=event.details or None,
-            )
-        )
+        record_audit(self.conn, event)

@@ -18,6 +18,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    text,
 )
 
 metadata = MetaData(
@@ -80,7 +81,36 @@ staff = Table(
     Column("outlet_id", Id, ForeignKey("outlets.id"), nullable=True),
     Column("active", Boolean, nullable=False),
     Column("created_at", Ts, nullable=False),
+    # Argon2id hash; NULL means the account can use API tokens but cannot log in to pages.
+    Column("password_hash", String(200), nullable=True),
+    Column("must_change_password", Boolean, nullable=False, server_default=text("false")),
+    Column("failed_logins", Integer, nullable=False, server_default=text("0")),
+    Column("locked_until", Ts, nullable=True),
+    Column("language", String(8), nullable=True),
     CheckConstraint("role <> 'clerk' OR outlet_id IS NOT NULL", name="clerk_has_outlet"),
+)
+
+web_sessions = Table(
+    "web_sessions",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    # Keyed hash of the cookie value: a copied database holds no usable session.
+    Column("token_index", String(64), nullable=False, unique=True),
+    Column("staff_id", Id, ForeignKey("staff.id"), nullable=False, index=True),
+    Column("csrf_token", String(64), nullable=False),
+    Column("created_at", Ts, nullable=False),
+    Column("expires_at", Ts, nullable=False),
+    Column("revoked_at", Ts, nullable=True),
+)
+
+review_claims = Table(
+    "review_claims",
+    metadata,
+    # One row per registration: the primary key is what stops two reviewers holding one item.
+    Column("registration_id", String(32), ForeignKey("registrations.id"), primary_key=True),
+    Column("reviewer_id", Id, ForeignKey("staff.id"), nullable=False, index=True),
+    Column("claimed_at", Ts, nullable=False),
+    Column("expires_at", Ts, nullable=False),
 )
 
 api_tokens = Table(

@@ -13,6 +13,7 @@ from typing import Protocol
 from uuid import uuid4
 
 from simreg.core.actors import Actor, Role
+from simreg.core.audit import AuditEvent
 from simreg.core.clock import Clock
 from simreg.core.crypto import IdentityVault
 from simreg.core.errors import (
@@ -41,7 +42,6 @@ from simreg.registration.domain import (
     looks_like_registration_id,
 )
 from simreg.registration.ports import (
-    AuditEvent,
     LineRecord,
     PhotoStore,
     RegistrationTransaction,

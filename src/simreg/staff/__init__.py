@@ -1,0 +1,1 @@
+"""Staff accounts: password login with lockout, sessions, roles and outlets."""

@@ -1,0 +1,325 @@
+"""Staff use cases: log in (with lockout), sessions, passwords, and account administration.
+
+Every outcome, including a refused login, leaves an audit row; a failed login never says
+whether the username exists.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
+from simreg.core.actors import Actor, Role
+from simreg.core.audit import AuditEvent
+from simreg.core.clock import Clock
+from simreg.core.crypto import BlindIndex
+from simreg.core.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthenticated
+from simreg.staff.domain import (
+    LOCKOUT_AFTER_FAILURES,
+    LOCKOUT_FOR,
+    SESSION_LIFETIME,
+    StaffAccount,
+    check_password,
+    check_username,
+)
+from simreg.staff.ports import PasswordHasher, StaffTransaction, StaffUnitOfWork
+
+LANGUAGES = ("zh", "en")
+
+
+@dataclass(frozen=True)
+class Session:
+    token: str  # goes into the cookie; only its keyed hash is stored
+    csrf_token: str
+    actor: Actor
+    display_name: str
+    must_change_password: bool
+    language: str | None
+
+
+class LoginRefused(Unauthenticated):
+    code = "LOGIN-FAILED"
+    default_message = "Wrong username or password."
+    default_message_zh = "用户名或密码错误。"
+
+
+def _actor(account: StaffAccount) -> Actor:
+    return Actor(account.id, account.username, account.role, account.outlet_id)
+
+
+class StaffService:
+    def __init__(
+        self, *, uow: StaffUnitOfWork, hasher: PasswordHasher, index: BlindIndex, clock: Clock
+    ) -> None:
+        self.uow = uow
+        self.hasher = hasher
+        self.index = index
+        self.clock = clock
+
+    # -- logging in -------------------------------------------------------------------------
+
+    def login(self, username: str, password: str) -> Session:
+        now = self.clock.now()
+        with self.uow.begin() as tx:
+            account = tx.account_by_username(username.strip().lower())
+            if account is None or not account.active or account.password_hash is None:
+                # Spend the same time as a real check so response timing reveals nothing.
+                self.hasher.verify(_DUMMY_HASH.get(self.hasher), password)
+                tx.record(_login_event(None, "refused", now, "LOGIN-FAILED"))
+                refusal: Unauthenticated = LoginRefused()
+            elif account.locked_at(now):
+                tx.record(_login_event(account.id, "refused", now, "LOGIN-LOCKED"))
+                refusal = _locked(account)
+            elif not self.hasher.verify(account.password_hash, password):
+                failures = account.failed_logins + 1
+                lock = now + LOCKOUT_FOR if failures >= LOCKOUT_AFTER_FAILURES else None
+                tx.record_login_failure(account.id, lock)
+                tx.record(_login_event(account.id, "refused", now, "LOGIN-FAILED"))
+                refusal = LoginRefused(remaining_attempts=max(0, LOCKOUT_AFTER_FAILURES - failures))
+            else:
+                updates: dict[str, object] = {"failed_logins": 0, "locked_until": None}
+                if self.hasher.needs_rehash(account.password_hash):
+                    updates["password_hash"] = self.hasher.hash(password)
+                tx.update_account(account.id, **updates)
+                token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+                tx.add_session(
+                    token_index=self.index.digest(token),
+                    staff_id=account.id,
+                    csrf_token=csrf,
+                    at=now,
+                    expires_at=now + SESSION_LIFETIME,
+                )
+                tx.record(_login_event(account.id, "ok", now, None))
+                return Session(
+                    token,
+                    csrf,
+                    _actor(account),
+                    account.display_name,
+                    account.must_change_password,
+                    account.language,
+                )
+        # Raised after the block so the failure counter and audit row are committed.
+        raise refusal
+
+    def session(self, token: str) -> Session:
+        now = self.clock.now()
+        with self.uow.begin() as tx:
+            found = tx.session(self.index.digest(token), now)
+        if found is None:
+            raise Unauthenticated(
+                "Your session has ended; log in again.",
+                code="SESSION-EXPIRED",
+                message_zh="会话已过期，请重新登录。",
+            )
+        account, csrf = found
+        return Session(
+            token,
+            csrf,
+            _actor(account),
+            account.display_name,
+            account.must_change_password,
+            account.language,
+        )
+
+    def logout(self, token: str) -> None:
+        now = self.clock.now()
+        with self.uow.begin() as tx:
+            tx.revoke_sessions(token_index=self.index.digest(token), at=now)
+
+    # -- own account ------------------------------------------------------------------------
+
+    def change_password(self, actor: Actor, current: str, new: str) -> None:
+        now = self.clock.now()
+        with self.uow.begin() as tx:
+            account = _account(tx, actor.staff_id)
+            if account.password_hash is None or not self.hasher.verify(
+                account.password_hash, current
+            ):
+                raise InvalidInput(
+                    "The current password is wrong.",
+                    code="PASSWORD-WRONG",
+                    message_zh="当前密码错误。",
+                )
+            check_password(new, username=account.username)
+            if self.hasher.verify(account.password_hash, new):
+                raise InvalidInput(
+                    "Choose a password different from the current one.",
+                    code="PASSWORD-REUSED",
+                    message_zh="新密码不能与当前密码相同。",
+                )
+            tx.update_account(
+                account.id, password_hash=self.hasher.hash(new), must_change_password=False
+            )
+            tx.record(
+                AuditEvent(
+                    action="staff.password_changed",
+                    outcome="ok",
+                    at=now,
+                    actor_staff_id=actor.staff_id,
+                )
+            )
+
+    def set_language(self, actor: Actor, language: str) -> None:
+        if language not in LANGUAGES:
+            raise InvalidInput("Unsupported language.", code="LANGUAGE", allowed=list(LANGUAGES))
+        with self.uow.begin() as tx:
+            tx.update_account(actor.staff_id, language=language)
+
+    # -- administration ---------------------------------------------------------------------
+
+    def create_account(
+        self,
+        admin: Actor,
+        *,
+        username: str,
+        display_name: str,
+        role: Role,
+        outlet_code: str | None,
+        password: str,
+    ) -> int:
+        admin.require(Role.ADMIN)
+        name = check_username(username)
+        check_password(password, username=name)
+        now = self.clock.now()
+        with self.uow.begin() as tx:
+            if tx.account_by_username(name) is not None:
+                raise Conflict(
+                    f"The username {name} is taken.",
+                    code="USERNAME-TAKEN",
+                    message_zh=f"用户名 {name} 已存在。",
+                )
+            outlet_id = _outlet_for(tx, role, outlet_code)
+            staff_id = tx.add_account(
+                username=name,
+                display_name=display_name.strip() or name,
+                role=role,
+                outlet_id=outlet_id,
+                password_hash=self.hasher.hash(password),
+                must_change_password=True,
+                at=now,
+            )
+            tx.record(
+                AuditEvent(
+                    action="staff.created",
+                    outcome="ok",
+                    at=now,
+                    actor_staff_id=admin.staff_id,
+                    outlet_id=outlet_id,
+                    details={"username": name, "role": role.value},
+                )
+            )
+            return staff_id
+
+    def update_account(
+        self,
+        admin: Actor,
+        staff_id: int,
+        *,
+        role: Role,
+        outlet_code: str | None,
+        active: bool,
+    ) -> None:
+        admin.require(Role.ADMIN)
+        now = self.clock.now()
+        with self.uow.begin() as tx:
+            account = _account(tx, staff_id)
+            if account.id == admin.staff_id and (role is not Role.ADMIN or not active):
+                raise Forbidden(
+                    "You cannot remove your own administrator access.", code="SELF-LOCKOUT"
+                )
+            outlet_id = _outlet_for(tx, role, outlet_code)
+            tx.update_account(staff_id, role=role.value, outlet_id=outlet_id, active=active)
+            if not active or role is not account.role or outlet_id != account.outlet_id:
+                tx.revoke_sessions(staff_id=staff_id, at=now)  # new rights take effect now
+            tx.record(
+                AuditEvent(
+                    action="staff.updated",
+                    outcome="ok",
+                    at=now,
+                    actor_staff_id=admin.staff_id,
+                    outlet_id=outlet_id,
+                    details={"username": account.username, "role": role.value, "active": active},
+                )
+            )
+
+    def reset_password(self, admin: Actor, staff_id: int, new_password: str) -> None:
+        """Set a temporary password, unlock the account, and end its sessions."""
+        admin.require(Role.ADMIN)
+        now = self.clock.now()
+        with self.uow.begin() as tx:
+            account = _account(tx, staff_id)
+            check_password(new_password, username=account.username)
+            tx.update_account(
+                staff_id,
+                password_hash=self.hasher.hash(new_password),
+                must_change_password=True,
+                failed_logins=0,
+                locked_until=None,
+            )
+            tx.revoke_sessions(staff_id=staff_id, at=now)
+            tx.record(
+                AuditEvent(
+                    action="staff.password_reset",
+                    outcome="ok",
+                    at=now,
+                    actor_staff_id=admin.staff_id,
+                    details={"username": account.username},
+                )
+            )
+
+
+class _DummyHash:
+    """One hash per hasher, made lazily, to verify against when the user does not exist."""
+
+    def __init__(self) -> None:
+        self._value: str | None = None
+
+    def get(self, hasher: PasswordHasher) -> str:
+        if self._value is None:
+            self._value = hasher.hash(secrets.token_urlsafe(16))
+        return self._value
+
+
+_DUMMY_HASH = _DummyHash()
+
+
+def _account(tx: StaffTransaction, staff_id: int) -> StaffAccount:
+    account = tx.account_by_id(staff_id)
+    if account is None:
+        raise NotFound("No such staff member.", code="STAFF-NOT-FOUND", message_zh="员工不存在。")
+    return account
+
+
+def _outlet_for(tx: StaffTransaction, role: Role, outlet_code: str | None) -> int | None:
+    if role is not Role.CLERK:
+        return None
+    outlet_id = tx.outlet_id_by_code(outlet_code or "")
+    if outlet_id is None:
+        raise InvalidInput(
+            "A clerk must be bound to an existing outlet.",
+            code="STAFF-OUTLET",
+            message_zh="营业员必须绑定到一个已存在的网点。",
+        )
+    return outlet_id
+
+
+def _locked(account: StaffAccount) -> Unauthenticated:
+    assert account.locked_until is not None
+    return Unauthenticated(
+        "Too many wrong passwords: the account is locked for 15 minutes, or until an "
+        "administrator resets it.",
+        code="LOGIN-LOCKED",
+        message_zh="密码错误次数过多，账号已锁定 15 分钟，或请管理员重置。",
+        locked_until=account.locked_until.isoformat(),
+    )
+
+
+def _login_event(staff_id: int | None, outcome: str, at: datetime, code: str | None) -> AuditEvent:
+    return AuditEvent(
+        action="staff.login",
+        outcome=outcome,
+        at=at,
+        actor_staff_id=staff_id,
+        codes=(code,) if code else (),
+    )
