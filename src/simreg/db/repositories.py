@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import ColumnElement, Connection, and_, or_, select, update
+from sqlalchemy import ColumnElement, Connection, and_, case, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from simreg.channels.domain import Channel, ChannelKind, ChannelStatus, Device, Outlet
@@ -291,3 +291,71 @@ class SqlRegistrationTransaction:
 
     def record(self, event: AuditEvent) -> None:
         record_audit(self.conn, event)
+
+    # -- review claims ----------------------------------------------------------------------
+
+    def claim_holder(self, registration_id: str, now: datetime) -> int | None:
+        holder = self.conn.execute(
+            select(t.review_claims.c.reviewer_id).where(
+                t.review_claims.c.registration_id == registration_id,
+                t.review_claims.c.expires_at > now,
+            )
+        ).scalar_one_or_none()
+        return int(holder) if holder is not None else None
+
+    def claim(self, registration_id: str, reviewer_id: int, now: datetime, until: datetime) -> bool:
+        """Take or renew a claim. The registration id is the claims table's primary key, so of
+        two reviewers inserting at once exactly one row survives; an expired claim, or one the
+        same reviewer already holds, is replaced by a conditional update."""
+        renewed = self.conn.execute(
+            update(t.review_claims)
+            .where(
+                t.review_claims.c.registration_id == registration_id,
+                or_(
+                    t.review_claims.c.expires_at <= now,
+                    t.review_claims.c.reviewer_id == reviewer_id,
+                ),
+            )
+            .values(reviewer_id=reviewer_id, claimed_at=now, expires_at=until)
+        )
+        if renewed.rowcount == 1:
+            return True
+        insert = postgresql.insert if self.conn.dialect.name == "postgresql" else sqlite.insert
+        created = self.conn.execute(
+            insert(t.review_claims)
+            .values(
+                registration_id=registration_id,
+                reviewer_id=reviewer_id,
+                claimed_at=now,
+                expires_at=until,
+            )
+            .on_conflict_do_nothing(index_elements=["registration_id"])
+            .returning(t.review_claims.c.registration_id)
+        ).first()
+        # RETURNING, not rowcount: drivers report -1 for INSERT ... ON CONFLICT.
+        return created is not None
+
+    def release_claim(self, registration_id: str) -> None:
+        self.conn.execute(
+            t.review_claims.delete().where(t.review_claims.c.registration_id == registration_id)
+        )
+
+    def claimable(self, reviewer_id: int, now: datetime, limit: int) -> list[str]:
+        """Oldest waiting registrations nobody else holds, the reviewer's own claims first."""
+        r, c = t.registrations, t.review_claims
+        mine = case((c.c.reviewer_id == reviewer_id, 0), else_=1)
+        rows = self.conn.execute(
+            select(r.c.id)
+            .outerjoin(c, c.c.registration_id == r.c.id)
+            .where(
+                r.c.state == "pending_review",
+                or_(
+                    c.c.registration_id.is_(None),
+                    c.c.expires_at <= now,
+                    c.c.reviewer_id == reviewer_id,
+                ),
+            )
+            .order_by(mine, r.c.submitted_at)
+            .limit(limit)
+        )
+        return [row.id for row in rows]

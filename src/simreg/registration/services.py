@@ -50,6 +50,7 @@ from simreg.registration.ports import (
 )
 
 RESERVATION_MINUTES = 30
+CLAIM_FOR = timedelta(minutes=10)  # an unfinished review returns to the queue after this
 
 
 class CheckedPhoto(Protocol):
@@ -321,15 +322,55 @@ class RegistrationService:
 
     # -- review -----------------------------------------------------------------------------
 
-    def approve(self, actor: Actor, registration_id: str) -> Registration:
+    def claim_next(self, actor: Actor) -> str | None:
+        """Give the reviewer the oldest waiting registration no one else is working on (or the
+        one they already hold). None when the queue is empty."""
+        actor.require(Role.REVIEWER, Role.ADMIN)
+        now = self.clock.now()
+        with self.uow.begin() as tx:
+            for candidate in tx.claimable(actor.staff_id, now, limit=10):
+                if tx.claim(candidate, actor.staff_id, now, now + CLAIM_FOR):
+                    return candidate
+        return None
+
+    def claim(self, actor: Actor, registration_id: str) -> None:
         actor.require(Role.REVIEWER, Role.ADMIN)
         now = self.clock.now()
         with self.uow.begin() as tx:
             current = _load(tx, registration_id)
-            approved, _approval = current.approve(actor.staff_id, now)
+            if current.state is not RegistrationState.PENDING_REVIEW:
+                return  # nothing left to decide; the page shows the outcome
+            if not tx.claim(registration_id, actor.staff_id, now, now + CLAIM_FOR):
+                raise _claimed_by_other()
+
+    def release(self, actor: Actor, registration_id: str) -> None:
+        actor.require(Role.REVIEWER, Role.ADMIN)
+        now = self.clock.now()
+        with self.uow.begin() as tx:
+            if tx.claim_holder(registration_id, now) == actor.staff_id:
+                tx.release_claim(registration_id)
+
+    def approve(
+        self, actor: Actor, registration_id: str, *, open_line: bool = False
+    ) -> Registration:
+        """Approve after review; with ``open_line`` the line is activated in the same
+        transaction, as the review console does."""
+        actor.require(Role.REVIEWER, Role.ADMIN)
+        now = self.clock.now()
+        with self.uow.begin() as tx:
+            current = _load(tx, registration_id)
+            _check_claim(tx, actor, registration_id, now)
+            approved, approval = current.approve(actor.staff_id, now)
             _save(tx, approved, current)
             tx.record(_event("registration.approved", actor, approved, now))
-            return approved
+            tx.release_claim(registration_id)
+            if not open_line:
+                return approved
+            active = approved.activate(approval, now)
+            _save(tx, active, approved)
+            tx.set_line_state(current.line_id, LineState.ACTIVE, now)
+            tx.record(_event("registration.activated", actor, active, now))
+            return active
 
     def reject(
         self, actor: Actor, registration_id: str, command: RejectRegistration
@@ -339,8 +380,10 @@ class RegistrationService:
         now = self.clock.now()
         with self.uow.begin() as tx:
             current = _load(tx, registration_id)
+            _check_claim(tx, actor, registration_id, now)
             rejected = current.reject(actor.staff_id, now, reasons, command.comment)
             _save(tx, rejected, current)
+            tx.release_claim(registration_id)
             # The number returns to the pool and the document frees its slot (RN-05).
             tx.set_line_state(current.line_id, LineState.AVAILABLE, now)
             tx.release_line_slot(current.customer_id)
@@ -464,6 +507,22 @@ def _check_resubmission(tx: RegistrationTransaction, previous_id: str, actor: Ac
             code="REGISTRATION-STATE",
             message_zh="只有被驳回的登记可以重新提交。",
         )
+
+
+def _check_claim(
+    tx: RegistrationTransaction, actor: Actor, registration_id: str, now: datetime
+) -> None:
+    holder = tx.claim_holder(registration_id, now)
+    if holder is not None and holder != actor.staff_id:
+        raise _claimed_by_other()
+
+
+def _claimed_by_other() -> Conflict:
+    return Conflict(
+        "Another reviewer is working on this registration.",
+        code="REVIEW-CLAIMED",
+        message_zh="该登记正由其他审核员处理。",
+    )
 
 
 def _load(tx: RegistrationTransaction, registration_id: str) -> Registration:
