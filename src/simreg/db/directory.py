@@ -162,13 +162,7 @@ def authenticate(
         raise Unauthenticated()
     device_id = None
     if device_token:
-        device_id = conn.execute(
-            select(t.api_tokens.c.device_id).where(
-                t.api_tokens.c.token_index == index.digest(device_token),
-                t.api_tokens.c.revoked_at.is_(None),
-                t.api_tokens.c.device_id.is_not(None),
-            )
-        ).scalar_one_or_none()
+        device_id = device_for_token(conn, index, device_token)
         if device_id is None:
             raise Unauthenticated(
                 "The device token is unknown or revoked; re-enrol the device.",
@@ -182,6 +176,18 @@ def authenticate(
         outlet_id=row.outlet_id,
         device_id=device_id,
     )
+
+
+def device_for_token(conn: Connection, index: BlindIndex, device_token: str) -> int | None:
+    """The enrolled device a device token belongs to, unless revoked."""
+    found = conn.execute(
+        select(t.api_tokens.c.device_id).where(
+            t.api_tokens.c.token_index == index.digest(device_token),
+            t.api_tokens.c.revoked_at.is_(None),
+            t.api_tokens.c.device_id.is_not(None),
+        )
+    ).scalar_one_or_none()
+    return int(found) if found is not None else None
 
 
 @dataclass(frozen=True)

@@ -88,6 +88,13 @@ class RejectRegistration:
     comment: str | None = None
 
 
+@dataclass(frozen=True)
+class DocumentCheck:
+    document: Document
+    held_lines: int
+    per_id_limit: int
+
+
 def document_index(vault: IdentityVault, document: Document) -> str:
     """Blind index of a document: type family and number, so one person's card is one key."""
     return vault.index.digest(f"{document.type.value}:{document.number}")
@@ -294,6 +301,15 @@ class RegistrationService:
                     details={"message": refusal.message},
                 )
             )
+
+    def check_document(self, actor: Actor, document_type: str, number: str) -> DocumentCheck:
+        """Live validation for the app: the parsed document, or the reason it is refused, and
+        how many lines it already holds (so RN-05 shows before the form is sent)."""
+        actor.require(Role.CLERK)
+        document = parse_document(document_type, number, today=self.clock.today())
+        with self.uow.begin() as tx:
+            held = tx.held_lines(document_index(self.vault, document))
+        return DocumentCheck(document, held, self.per_id_limit)
 
     # -- number pool ------------------------------------------------------------------------
 

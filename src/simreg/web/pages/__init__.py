@@ -1,0 +1,1 @@
+"""Server-rendered pages: the channel real-name app and the back-office console."""

@@ -1,0 +1,244 @@
+"""The channel real-name app: pick a number, enter the document, photograph it, submit."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi.responses import RedirectResponse, Response
+
+from simreg.core.actors import Role
+from simreg.core.errors import DomainError, InvalidInput, RuleViolated, Violation
+from simreg.db import queries
+from simreg.db.directory import device_for_token
+from simreg.identity.documents import DocumentInvalid, DocumentType
+from simreg.lines.domain import LineKind
+from simreg.registration.services import SubmitRegistration
+from simreg.staff.services import Session
+from simreg.web.input_guard import checked_text
+from simreg.web.pages.session import PageSession, allow
+from simreg.web.pages.shared import site
+
+router = APIRouter(include_in_schema=False)
+DEVICE_COOKIE = "simreg_device"
+
+
+def _with_device(request: Request, session: Session) -> Session:
+    """The app device this browser was enrolled as (RN-09), from its long-lived cookie."""
+    token = request.cookies.get(DEVICE_COOKIE)
+    if not token:
+        return session
+    simreg = site(request).simreg
+    with simreg.engine.connect() as conn:
+        device_id = device_for_token(conn, simreg.vault.tokens, token)
+    return replace(session, actor=replace(session.actor, device_id=device_id))
+
+
+@router.get("/app")
+def my_registrations(request: Request, session: PageSession, state: str | None = None) -> Response:
+    allow(session, Role.CLERK)
+    s = site(request)
+    with s.simreg.engine.connect() as conn:
+        items = queries.list_registrations(
+            conn, session.actor, state=state or None, limit=100, offset=0
+        )
+    return s.render(
+        request,
+        session,
+        "clerk/home.html",
+        items=items,
+        state=state or "",
+        has_device=bool(_with_device(request, session).actor.device_id),
+    )
+
+
+def _form_context(request: Request, session: Session, **extra: Any) -> dict[str, Any]:
+    s = site(request)
+    with s.simreg.engine.connect() as conn:
+        numbers = queries.available_numbers(conn, kind=None, contains=None, limit=12)
+    return {
+        "numbers": numbers,
+        "document_types": list(DocumentType),
+        "values": {},
+        "violations": [],
+        "has_device": bool(_with_device(request, session).actor.device_id),
+        **extra,
+    }
+
+
+@router.get("/app/new")
+def new_registration(
+    request: Request, session: PageSession, resubmit: str | None = None
+) -> Response:
+    allow(session, Role.CLERK)
+    s = site(request)
+    values: dict[str, Any] = {}
+    previous = None
+    if resubmit:
+        with s.simreg.engine.connect() as conn:
+            previous = queries.registration_detail(conn, session.actor, resubmit)
+        values = {
+            "document_type": previous["customer"]["document_type"],
+            "resubmission_of": previous["id"],
+        }
+    return s.render(
+        request,
+        session,
+        "clerk/new.html",
+        **_form_context(request, session, values=values, previous=previous),
+    )
+
+
+@router.get("/app/numbers")
+def number_choices(
+    request: Request, session: PageSession, contains: str = "", kind: str = ""
+) -> Response:
+    allow(session, Role.CLERK)
+    s = site(request)
+    digits = "".join(ch for ch in contains if ch.isdigit())[:11]
+    with s.simreg.engine.connect() as conn:
+        numbers = queries.available_numbers(
+            conn,
+            kind=LineKind(kind) if kind in ("voice", "data") else None,
+            contains=digits or None,
+            limit=12,
+        )
+    return s.render(request, session, "clerk/_numbers.html", numbers=numbers, selected="")
+
+
+@router.post("/app/check-document")
+def check_document(
+    request: Request,
+    session: PageSession,
+    document_type: Annotated[str, Form()] = "resident_id",
+    document_number: Annotated[str, Form(max_length=64)] = "",
+) -> Response:
+    allow(session, Role.CLERK)
+    s = site(request)
+    result: dict[str, Any] = {}
+    if document_number.strip():
+        try:
+            checked_text("document_number", document_number)
+            result["check"] = s.simreg.registrations.check_document(
+                session.actor, document_type, document_number
+            )
+        except DocumentInvalid as problem:
+            result["problem"] = problem
+        except InvalidInput as problem:
+            result["problem"] = problem
+    return s.render(request, session, "clerk/_doccheck.html", **result)
+
+
+@router.post("/app/registrations")
+def submit(
+    request: Request,
+    session: PageSession,
+    msisdn: Annotated[str, Form()] = "",
+    document_type: Annotated[str, Form()] = "",
+    document_number: Annotated[str, Form(max_length=64)] = "",
+    customer_name: Annotated[str, Form(max_length=200)] = "",
+    original_inspected: Annotated[bool, Form()] = False,
+    inspection_method: Annotated[str, Form()] = "",
+    resubmission_of: Annotated[str, Form()] = "",
+    photo_front: Annotated[UploadFile | None, File()] = None,
+    photo_back: Annotated[UploadFile | None, File()] = None,
+    photo_portrait: Annotated[UploadFile | None, File()] = None,
+) -> Response:
+    allow(session, Role.CLERK)
+    s = site(request)
+    actor = _with_device(request, session).actor
+    limit = s.simreg.settings.photo_max_bytes
+    uploads = {"front": photo_front, "back": photo_back, "portrait": photo_portrait}
+    photos = {
+        kind: data
+        for kind, upload in uploads.items()
+        if upload is not None and upload.filename and (data := upload.file.read(limit + 1))
+    }
+    values = {
+        "msisdn": msisdn,
+        "document_type": document_type,
+        "customer_name": customer_name,
+        "inspection_method": inspection_method,
+        "original_inspected": original_inspected,
+        "resubmission_of": resubmission_of,
+    }
+    try:
+        for field, text in [*values.items(), ("document_number", document_number)]:
+            if isinstance(text, str):
+                checked_text(field, text)
+        registration = s.simreg.registrations.submit(
+            actor,
+            SubmitRegistration(
+                msisdn=msisdn,
+                document_type=document_type,
+                document_number=document_number,
+                customer_name=customer_name,
+                original_inspected=original_inspected,
+                inspection_method=inspection_method or None,
+                photos=photos,
+                resubmission_of=resubmission_of or None,
+            ),
+        )
+    except DomainError as refusal:
+        violations = (
+            refusal.violations
+            if isinstance(refusal, RuleViolated)
+            else [Violation(refusal.code, refusal.message, refusal.message_zh)]
+        )
+        return s.render(
+            request,
+            session,
+            "clerk/new.html",
+            status_code=422,
+            **_form_context(request, session, values=values, violations=violations),
+        )
+    return RedirectResponse(f"/app/registrations/{registration.id}?submitted=1", status_code=303)
+
+
+@router.get("/app/registrations/{registration_id}")
+def registration_page(request: Request, session: PageSession, registration_id: str) -> Response:
+    allow(session, Role.CLERK)
+    s = site(request)
+    with s.simreg.engine.connect() as conn:
+        item = queries.registration_detail(conn, session.actor, registration_id)
+    return s.render(
+        request,
+        session,
+        "clerk/detail.html",
+        item=item,
+        submitted=request.query_params.get("submitted") == "1",
+    )
+
+
+@router.get("/app/device")
+def device_page(request: Request, session: PageSession) -> Response:
+    allow(session, Role.CLERK)
+    enrolled = _with_device(request, session).actor.device_id
+    return site(request).render(request, session, "clerk/device.html", enrolled=enrolled)
+
+
+@router.post("/app/device")
+def enrol_this_browser(
+    request: Request, session: PageSession, device_token: Annotated[str, Form(max_length=200)]
+) -> Response:
+    """Store the enrolment token the channel manager issued for this phone (RN-09)."""
+    allow(session, Role.CLERK)
+    s = site(request)
+    with s.simreg.engine.connect() as conn:
+        device_id = device_for_token(conn, s.simreg.vault.tokens, device_token.strip())
+    if device_id is None:
+        return s.render(
+            request, session, "clerk/device.html", status_code=422, enrolled=None, error=True
+        )
+    response = RedirectResponse("/app", status_code=303)
+    response.set_cookie(
+        DEVICE_COOKIE,
+        device_token.strip(),
+        httponly=True,
+        samesite="lax",
+        secure=s.secure_cookies(request),
+        max_age=365 * 86400,
+        path="/",
+    )
+    return response

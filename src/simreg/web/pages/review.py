@@ -1,0 +1,187 @@
+"""The back-office review console: a queue by waiting time, one claimed item at a time."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response
+
+from simreg.channels.domain import Channel, ChannelKind, ChannelStatus
+from simreg.core.actors import Role
+from simreg.core.errors import Conflict, DomainError, InvalidInput
+from simreg.db import queries
+from simreg.db.review_queries import review_item
+from simreg.identity.documents import DocumentInvalid, parse_document
+from simreg.policy.rules import check_document, check_per_id_limit
+from simreg.registration.domain import RejectionReason
+from simreg.registration.services import RejectRegistration
+from simreg.staff.services import Session
+from simreg.web.input_guard import checked_text
+from simreg.web.pages.session import PageSession, allow
+from simreg.web.pages.shared import site
+
+router = APIRouter(include_in_schema=False)
+TARGET_MINUTES = 30  # service target for a registration to be decided
+
+
+@router.get("/review")
+def queue(request: Request, session: PageSession) -> Response:
+    allow(session, Role.REVIEWER, Role.ADMIN)
+    s = site(request)
+    with s.simreg.engine.connect() as conn:
+        waiting = queries.review_queue(conn, session.actor, now=s.simreg.clock.now(), limit=200)
+    return s.render(
+        request,
+        session,
+        "review/queue.html",
+        queue=waiting,
+        target_seconds=TARGET_MINUTES * 60,
+        empty=request.query_params.get("empty") == "1",
+    )
+
+
+@router.post("/review/next")
+def next_item(request: Request, session: PageSession) -> Response:
+    allow(session, Role.REVIEWER, Role.ADMIN)
+    claimed = site(request).simreg.registrations.claim_next(session.actor)
+    if claimed is None:
+        return RedirectResponse("/review?empty=1", status_code=303)
+    return RedirectResponse(f"/review/{claimed}", status_code=303)
+
+
+def _facts(request: Request, session: Session, item: dict[str, Any]) -> dict[str, Any]:
+    """Decrypted data for the reviewer, and the checks re-run on it now."""
+    s = site(request)
+    vault = s.simreg.vault
+    number = vault.fields.decrypt_text(item.pop("_doc_number_enc"), "customer.doc_number")
+    name = vault.fields.decrypt_text(item.pop("_name_enc"), "registration.name")
+    facts: dict[str, Any] = {"number": number, "name": name, "checks": []}
+    try:
+        document = parse_document(
+            item["customer"]["document_type"], number, today=s.simreg.clock.today()
+        )
+        facts["document"] = document
+    except DocumentInvalid as problem:
+        facts["document_problem"] = problem
+    return facts
+
+
+def _checks(item: dict[str, Any], facts: dict[str, Any], limit: int) -> list[dict[str, Any]]:
+    channel = Channel(
+        0, item["channel"]["code"], "", ChannelKind(item["channel"]["kind"]), ChannelStatus.ACTIVE
+    )
+    held_others = item["customer"]["lines_held"] - (1 if item["state"] == "pending_review" else 0)
+    found = [
+        ("RN-04", "Valid identity document", "document" in facts),
+        (
+            "RN-07",
+            "Document accepted at this channel",
+            "document" in facts and not check_document(channel, facts["document"], None),
+        ),
+        (
+            "RN-05",
+            f"Lines held by this document: {item['customer']['lines_held']} of {limit}",
+            not check_per_id_limit(held_others, limit),
+        ),
+        ("RN-02", f"Original inspected ({item['inspection_method']})", True),
+        ("RN-03", "Document photographed", {p["kind"] for p in item["photos"]} >= {"front"}),
+    ]
+    return [{"code": c, "label": label, "ok": ok} for c, label, ok in found]
+
+
+@router.get("/review/{registration_id}")
+def item_page(request: Request, session: PageSession, registration_id: str) -> Response:
+    allow(session, Role.REVIEWER, Role.ADMIN)
+    s = site(request)
+    claim_problem = None
+    try:
+        s.simreg.registrations.claim(session.actor, registration_id)
+    except Conflict as problem:
+        claim_problem = problem
+    with s.simreg.engine.connect() as conn:
+        item = review_item(conn, session.actor, registration_id)
+    facts = _facts(request, session, item)
+    return s.render(
+        request,
+        session,
+        "review/item.html",
+        item=item,
+        facts=facts,
+        checks=_checks(item, facts, s.simreg.settings.per_id_limit),
+        reasons=list(RejectionReason),
+        claim_problem=claim_problem,
+        decided=request.query_params.get("decided"),
+    )
+
+
+@router.post("/review/{registration_id}/approve")
+def approve(request: Request, session: PageSession, registration_id: str) -> Response:
+    allow(session, Role.REVIEWER, Role.ADMIN)
+    s = site(request)
+    try:
+        s.simreg.registrations.approve(session.actor, registration_id, open_line=True)
+    except DomainError as problem:
+        return _item_with_error(request, session, registration_id, problem)
+    return RedirectResponse(f"/review/{registration_id}?decided=approved", status_code=303)
+
+
+@router.post("/review/{registration_id}/reject")
+def reject(
+    request: Request,
+    session: PageSession,
+    registration_id: str,
+    reasons: Annotated[list[str] | None, Form()] = None,
+    comment: Annotated[str, Form(max_length=1000)] = "",
+) -> Response:
+    allow(session, Role.REVIEWER, Role.ADMIN)
+    s = site(request)
+    try:
+        checked_text("comment", comment)
+        s.simreg.registrations.reject(
+            session.actor, registration_id, RejectRegistration(tuple(reasons or ()), comment)
+        )
+    except (InvalidInput, DomainError) as problem:
+        return _item_with_error(request, session, registration_id, problem)
+    return RedirectResponse(f"/review/{registration_id}?decided=rejected", status_code=303)
+
+
+@router.post("/review/{registration_id}/release")
+def release(request: Request, session: PageSession, registration_id: str) -> Response:
+    allow(session, Role.REVIEWER, Role.ADMIN)
+    site(request).simreg.registrations.release(session.actor, registration_id)
+    return RedirectResponse("/review", status_code=303)
+
+
+@router.get("/review/{registration_id}/photos/{kind}")
+def photo(request: Request, session: PageSession, registration_id: str, kind: str) -> Response:
+    s = site(request)
+    with s.simreg.engine.connect() as conn:
+        key, content_type = queries.photo_key(conn, session.actor, registration_id, kind)
+    return Response(
+        s.simreg.photo_store.get(key),
+        media_type=content_type,
+        headers={"Cache-Control": "private, no-store"},
+    )
+
+
+def _item_with_error(
+    request: Request, session: Session, registration_id: str, problem: DomainError
+) -> Response:
+    s = site(request)
+    with s.simreg.engine.connect() as conn:
+        item = review_item(conn, session.actor, registration_id)
+    facts = _facts(request, session, item)
+    return s.render(
+        request,
+        session,
+        "review/item.html",
+        status_code=409 if isinstance(problem, Conflict) else 422,
+        item=item,
+        facts=facts,
+        checks=_checks(item, facts, s.simreg.settings.per_id_limit),
+        reasons=list(RejectionReason),
+        claim_problem=None,
+        error=problem,
+        decided=None,
+    )

@@ -1,0 +1,85 @@
+"""Page sessions: the session cookie, CSRF checks, and who may open which page."""
+
+from __future__ import annotations
+
+import hmac
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import Depends, Request
+
+from simreg.bootstrap import Simreg
+from simreg.core.actors import Role
+from simreg.core.errors import DomainError, Forbidden, Unauthenticated
+from simreg.staff.services import Session
+
+SESSION_COOKIE = "simreg_session"
+CSRF_HEADER = "x-csrf-token"
+CSRF_FIELD = "csrf_token"
+
+
+class LoginRequired(DomainError):
+    """Raised by page dependencies; the page error handler turns it into a redirect."""
+
+    code = "LOGIN-REQUIRED"
+
+    def __init__(self, next_path: str) -> None:
+        super().__init__("Log in to continue.", message_zh="请先登录。")
+        self.next_path = next_path
+
+
+class PasswordChangeRequired(DomainError):
+    code = "PASSWORD-CHANGE-REQUIRED"
+
+
+def _simreg(request: Request) -> Simreg:
+    simreg: Simreg = request.app.state.simreg
+    return simreg
+
+
+async def page_session(request: Request) -> Session:
+    token = request.cookies.get(SESSION_COOKIE)
+    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    if not token:
+        raise LoginRequired(quote(here))
+    try:
+        session = _simreg(request).staff.session(token)
+    except Unauthenticated:
+        raise LoginRequired(quote(here)) from None
+    if session.must_change_password and request.url.path != "/account/password":
+        raise PasswordChangeRequired()
+    if request.method not in ("GET", "HEAD"):
+        await _check_csrf(request, session)
+    return session
+
+
+async def _check_csrf(request: Request, session: Session) -> None:
+    sent = request.headers.get(CSRF_HEADER)
+    if sent is None:
+        form = await request.form()
+        value = form.get(CSRF_FIELD)
+        sent = value if isinstance(value, str) else None
+    if not sent or not hmac.compare_digest(sent, session.csrf_token):
+        raise Forbidden(
+            "The form expired or did not come from simreg; reload the page and try again.",
+            code="CSRF",
+            message_zh="表单已过期或来源不明，请刷新页面后重试。",
+        )
+
+
+PageSession = Annotated[Session, Depends(page_session)]
+
+
+def allow(session: Session, *roles: Role) -> None:
+    session.actor.require(*roles)
+
+
+HOME = {
+    Role.CLERK: "/app",
+    Role.REVIEWER: "/review",
+    Role.ADMIN: "/review",
+    Role.AUDITOR: "/audit",
+    Role.CHANNEL_MANAGER: "/audit",
+    Role.RISK_ANALYST: "/audit",
+    Role.CALL_CENTRE: "/account/password",
+}

@@ -1,0 +1,63 @@
+"""What every page handler needs: the application, the renderer, the language."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+
+from simreg.bootstrap import Simreg
+from simreg.core.actors import Role
+from simreg.staff.services import Session
+from simreg.web.pages.rendering import Pages, negotiate_language
+
+NAV = [
+    ("/app", "Registrations", (Role.CLERK,)),
+    ("/review", "Review queue", (Role.REVIEWER, Role.ADMIN)),
+    (
+        "/audit",
+        "Audit",
+        (Role.ADMIN, Role.AUDITOR, Role.REVIEWER, Role.CHANNEL_MANAGER, Role.RISK_ANALYST),
+    ),
+    ("/admin/staff", "Staff", (Role.ADMIN,)),
+    ("/app/device", "This device", (Role.CLERK,)),
+]
+
+
+@dataclass
+class Site:
+    simreg: Simreg
+    pages: Pages
+
+    def secure_cookies(self, request: Request) -> bool:
+        # Plain HTTP only on loopback (the demo); anywhere else cookies require HTTPS.
+        host = request.url.hostname or ""
+        return request.url.scheme == "https" or host not in ("127.0.0.1", "localhost", "testserver")
+
+    def render(
+        self,
+        request: Request,
+        session: Session,
+        template: str,
+        status_code: int = 200,
+        **context: Any,
+    ) -> HTMLResponse:
+        language = negotiate_language(request, session.language)
+        nav = [(path, label) for path, label, roles in NAV if session.actor.role in roles]
+        return self.pages.render(
+            request,
+            template,
+            language,
+            status_code=status_code,
+            session=session,
+            csrf=session.csrf_token,
+            nav=nav,
+            **context,
+        )
+
+
+def site(request: Request) -> Site:
+    found: Site = request.app.state.site
+    return found
