@@ -92,6 +92,7 @@ def add_staff(
     role: Role,
     at: datetime,
     outlet_id: int | None = None,
+    password_hash: str | None = None,
 ) -> int:
     if role is Role.CLERK and outlet_id is None:
         raise InvalidInput("A clerk must be bound to an outlet.", code="STAFF-OUTLET")
@@ -105,6 +106,7 @@ def add_staff(
                 outlet_id=outlet_id,
                 active=True,
                 created_at=at,
+                password_hash=password_hash,
             )
             .returning(t.staff.c.id)
         ).scalar_one()

@@ -136,3 +136,25 @@ class SqlStaffTransaction:
 
     def record(self, event: AuditEvent) -> None:
         record_audit(self.conn, event)
+
+
+def list_staff(conn: Connection) -> list[dict[str, Any]]:
+    rows = conn.execute(
+        select(
+            t.staff.c.id,
+            t.staff.c.username,
+            t.staff.c.display_name,
+            t.staff.c.role,
+            t.staff.c.active,
+            t.staff.c.locked_until,
+            t.staff.c.password_hash.is_not(None).label("can_log_in"),
+            t.outlets.c.code.label("outlet"),
+        )
+        .outerjoin(t.outlets, t.outlets.c.id == t.staff.c.outlet_id)
+        .order_by(t.staff.c.role, t.staff.c.username)
+    )
+    return [dict(row._mapping) for row in rows]
+
+
+def outlet_codes(conn: Connection) -> list[str]:
+    return list(conn.execute(select(t.outlets.c.code).order_by(t.outlets.c.code)).scalars())

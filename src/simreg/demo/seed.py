@@ -37,9 +37,14 @@ class SteppingClock:
         return self.current.date()
 
 
+# Every demo account shares it; a demo database holds only synthetic people.
+DEMO_PASSWORD = "simreg-demo-2026"  # noqa: S105
+
+
 @dataclass
 class DemoAccess:
     tokens: dict[str, str] = field(default_factory=dict)  # username -> bearer token
+    password: str = DEMO_PASSWORD
     device_token: str = ""
     device_serial: str = ""
     free_numbers: list[str] = field(default_factory=list)
@@ -70,6 +75,7 @@ def seed_demo(
     rng = random.Random(seed)
     now = simreg.clock.now()
     access = DemoAccess()
+    password_hash = simreg.staff.hasher.hash(DEMO_PASSWORD)
     with simreg.engine.begin() as conn:
         own = directory.add_channel(
             conn, code="GD-OWN-001", name="广州天河自有营业厅", kind=ChannelKind.OWN, at=now
@@ -127,6 +133,7 @@ def seed_demo(
                 role=role,
                 at=now,
                 outlet_id=outlets[outlet] if outlet else None,
+                password_hash=password_hash,
             )
             access.tokens[username] = directory.issue_token(
                 conn, simreg.vault.tokens, at=now, staff_id=staff_ids[username], label="demo"

@@ -15,13 +15,19 @@ def print_access(console: Console, access: DemoAccess, base_url: str, data_dir: 
     front, back = data_dir / "specimen-front.jpg", data_dir / "specimen-back.jpg"
     front.write_bytes(specimen_photo("FRONT"))
     back.write_bytes(specimen_photo("BACK"))
-    table = Table(title="simreg demo accounts (API bearer tokens)")
+    table = Table(title=f"simreg demo accounts (password for pages: {access.password})")
     table.add_column("user")
-    table.add_column("token")
+    table.add_column("API bearer token")
     for user, token in access.tokens.items():
         table.add_row(user, token)
     table.add_row(f"device {access.device_serial}", access.device_token)
     console.print(table)
+    console.print(
+        f"Pages: {base_url}/login — the clerk app as clerk.hall (or clerk.shop on a phone, "
+        f"after entering the device token at /app/device), the review console as reviewer.",
+        highlight=False,
+        soft_wrap=True,
+    )
     c = access.counts
     console.print(
         f"seeded: {c.get('active', 0)} active lines, {c.get('pending_review', 0)} waiting for "

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 
 from simreg import __version__
@@ -12,6 +13,11 @@ from simreg.bootstrap import Simreg
 from simreg.web import errors
 from simreg.web.api import lines, registrations
 from simreg.web.input_guard import ControlCharacterGuard
+from simreg.web.pages import admin, audit, auth, clerk, review
+from simreg.web.pages.errors import render_page_error
+from simreg.web.pages.rendering import WEB, Pages
+from simreg.web.pages.shared import Site
+from simreg.web.security_headers import SecurityHeaders
 
 
 def create_app(simreg: Simreg) -> FastAPI:
@@ -23,10 +29,15 @@ def create_app(simreg: Simreg) -> FastAPI:
         openapi_url="/openapi.json",
     )
     app.state.simreg = simreg
-    errors.install(app)
+    app.state.site = Site(simreg, Pages(simreg.settings.timezone))
+    errors.install(app, render_page_error)
     app.add_middleware(ControlCharacterGuard)
+    app.add_middleware(SecurityHeaders)
     app.include_router(registrations.router)
     app.include_router(lines.router)
+    for pages in (auth, clerk, review, audit, admin):
+        app.include_router(pages.router)
+    app.mount("/static", StaticFiles(directory=WEB / "static"), name="static")
 
     @app.get("/healthz", tags=["ops"], summary="Liveness and database reachability")
     def healthz() -> dict[str, Any]:

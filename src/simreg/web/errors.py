@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from simreg.core.errors import (
@@ -49,9 +50,19 @@ def body(
     return {"code": code, "message": message, "message_zh": message_zh, "details": details}
 
 
-def install(app: FastAPI) -> None:
+PageErrors = Callable[[Request, DomainError, int], Response]
+
+
+def is_api(request: Request) -> bool:
+    path = request.url.path
+    return path.startswith("/api/") or path in ("/openapi.json", "/healthz")
+
+
+def install(app: FastAPI, page_errors: PageErrors | None = None) -> None:
     @app.exception_handler(DomainError)
-    async def _domain(_request: Request, exc: DomainError) -> JSONResponse:
+    async def _domain(request: Request, exc: DomainError) -> Response:
+        if page_errors is not None and not is_api(request):
+            return page_errors(request, exc, status_for(exc))
         headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, Unauthenticated) else None
         return JSONResponse(
             body(exc.code, exc.message, exc.message_zh, exc.details),
@@ -60,7 +71,15 @@ def install(app: FastAPI) -> None:
         )
 
     @app.exception_handler(RequestValidationError)
-    async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _validation(request: Request, exc: RequestValidationError) -> Response:
+        if page_errors is not None and not is_api(request):
+            return page_errors(
+                request,
+                InvalidInput(
+                    "Some fields are missing or malformed.", message_zh="部分字段缺失或格式错误。"
+                ),
+                422,
+            )
         # Field names and error kinds only: submitted values may be identity data.
         problems = [
             {"field": ".".join(str(p) for p in err.get("loc", ())), "error": err.get("type")}
@@ -77,8 +96,12 @@ def install(app: FastAPI) -> None:
         )
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         code = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}.get(exc.status_code, "HTTP_ERROR")
+        if page_errors is not None and not is_api(request) and exc.status_code == 404:
+            return page_errors(
+                request, NotFound("This page does not exist.", message_zh="页面不存在。"), 404
+            )
         return JSONResponse(body(code, str(exc.detail), None, {}), status_code=exc.status_code)
 
     @app.exception_handler(Exception)

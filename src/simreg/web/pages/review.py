@@ -72,22 +72,25 @@ def _checks(item: dict[str, Any], facts: dict[str, Any], limit: int) -> list[dic
         0, item["channel"]["code"], "", ChannelKind(item["channel"]["kind"]), ChannelStatus.ACTIVE
     )
     held_others = item["customer"]["lines_held"] - (1 if item["state"] == "pending_review" else 0)
-    found = [
-        ("RN-04", "Valid identity document", "document" in facts),
+    lines_held = item["customer"]["lines_held"]
+    found: list[tuple[str, str, dict[str, Any], bool]] = [
+        ("RN-04", "Valid identity document", {}, "document" in facts),
         (
             "RN-07",
             "Document accepted at this channel",
+            {},
             "document" in facts and not check_document(channel, facts["document"], None),
         ),
         (
             "RN-05",
-            f"Lines held by this document: {item['customer']['lines_held']} of {limit}",
+            "Lines held by this document: %(held)s of %(limit)s",
+            {"held": lines_held, "limit": limit},
             not check_per_id_limit(held_others, limit),
         ),
-        ("RN-02", f"Original inspected ({item['inspection_method']})", True),
-        ("RN-03", "Document photographed", {p["kind"] for p in item["photos"]} >= {"front"}),
+        ("RN-02", "Original inspected (%(method)s)", {"method": item["inspection_method"]}, True),
+        ("RN-03", "Document photographed", {}, {p["kind"] for p in item["photos"]} >= {"front"}),
     ]
-    return [{"code": c, "label": label, "ok": ok} for c, label, ok in found]
+    return [{"code": c, "label": label, "args": args, "ok": ok} for c, label, args, ok in found]
 
 
 @router.get("/review/{registration_id}")
