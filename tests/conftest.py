@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
+from simreg.adapters.passwords import Argon2Passwords
 from simreg.bootstrap import Simreg, bootstrap
 from simreg.core.crypto import generate_master_key
 from simreg.core.settings import Settings
@@ -64,7 +65,7 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
 
 @pytest.fixture
 def simreg(settings: Settings) -> Iterator[Simreg]:
-    app = bootstrap(settings)
+    app = bootstrap(settings, passwords=Argon2Passwords(fast_for_tests=True))
     yield app
     app.close()
 

@@ -27,6 +27,7 @@ def jpeg(
     return buffer.getvalue()
 
 
+PASSWORD = "correct-horse-42"
 FRONT = jpeg(colour=(210, 220, 240))
 BACK = jpeg(colour=(230, 220, 200))
 
@@ -83,6 +84,7 @@ def build_world(simreg: Simreg, *, pool_size: int = 400) -> World:
     outlets: dict[str, int] = {}
     devices: dict[str, int] = {}
     serial = itertools.count(1)
+    password_hash = simreg.staff.hasher.hash(PASSWORD)
     with simreg.engine.begin() as conn:
         own = directory.add_channel(conn, code="OWN", name="Own hall", kind=ChannelKind.OWN, at=now)
         social = directory.add_channel(
@@ -148,6 +150,7 @@ def build_world(simreg: Simreg, *, pool_size: int = 400) -> World:
                 role=role,
                 at=now,
                 outlet_id=outlet_id,
+                password_hash=password_hash,
             )
             tokens[username] = directory.issue_token(conn, vault.tokens, at=now, staff_id=staff_id)
             actors[username] = Actor(

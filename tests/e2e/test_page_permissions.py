@@ -1,0 +1,130 @@
+"""Every role against every page: who may open what, and that pages need a login and CSRF."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.support.world import PASSWORD, World
+
+ROLES = {
+    "clerk_hall": "clerk",
+    "reviewer": "reviewer",
+    "admin": "admin",
+    "auditor": "auditor",
+    "call_centre": "call_centre",
+    "risk": "risk_analyst",
+    "manager": "channel_manager",
+}
+PAGES = [
+    "/app",
+    "/app/new",
+    "/app/device",
+    "/review",
+    "/audit",
+    "/admin/staff",
+    "/account/password",
+]
+ALLOWED = {
+    "/app": {"clerk"},
+    "/app/new": {"clerk"},
+    "/app/device": {"clerk"},
+    "/review": {"reviewer", "admin"},
+    "/audit": {"admin", "auditor", "reviewer", "channel_manager", "risk_analyst"},
+    "/admin/staff": {"admin"},
+    "/account/password": set(ROLES.values()),
+}
+
+
+def log_in(client: TestClient, username: str, password: str = PASSWORD) -> str:
+    response = client.post(
+        "/login", data={"username": username, "password": password}, follow_redirects=False
+    )
+    assert response.status_code == 303, response.text
+    page = client.get("/account/password")
+    found = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert found
+    return found.group(1)
+
+
+@pytest.mark.parametrize("who", list(ROLES))
+def test_permission_matrix(client: TestClient, world: World, who: str) -> None:
+    log_in(client, who)
+    role = ROLES[who]
+    for path in PAGES:
+        response = client.get(path, follow_redirects=False)
+        expected = 200 if role in ALLOWED[path] else 403
+        assert response.status_code == expected, (who, path, response.status_code)
+
+
+def test_pages_need_a_login(client: TestClient, world: World) -> None:
+    for path in PAGES:
+        response = client.get(path, follow_redirects=False)
+        assert response.status_code == 303
+        assert response.headers["location"].startswith("/login?next=")
+
+
+def test_post_without_csrf_token_is_refused(client: TestClient, world: World) -> None:
+    csrf = log_in(client, "reviewer")
+    registration = world.submit()
+    refused = client.post(f"/review/{registration.id}/approve", follow_redirects=False)
+    assert refused.status_code == 403
+    assert "CSRF" in refused.text
+    accepted = client.post(
+        f"/review/{registration.id}/approve", data={"csrf_token": csrf}, follow_redirects=False
+    )
+    assert accepted.status_code == 303
+
+
+def test_login_redirect_stays_on_this_site(client: TestClient, world: World) -> None:
+    response = client.post(
+        "/login",
+        data={"username": "clerk_hall", "password": PASSWORD, "next": "https://evil.example/phish"},
+        follow_redirects=False,
+    )
+    assert response.headers["location"] == "/app"
+
+
+def test_wrong_passwords_lock_the_account(client: TestClient, world: World) -> None:
+    for _ in range(5):
+        assert (
+            client.post(
+                "/login", data={"username": "auditor", "password": "nope-nope-nope"}
+            ).status_code
+            == 401
+        )
+    locked = client.post("/login", data={"username": "auditor", "password": PASSWORD})
+    assert locked.status_code == 401
+    assert "LOGIN-LOCKED" in locked.text
+
+
+def test_unknown_user_and_wrong_password_look_the_same(client: TestClient, world: World) -> None:
+    unknown = client.post("/login", data={"username": "nobody", "password": "x" * 12})
+    wrong = client.post("/login", data={"username": "reviewer", "password": "x" * 12})
+    assert unknown.status_code == wrong.status_code == 401
+    assert "LOGIN-FAILED" in unknown.text and "LOGIN-FAILED" in wrong.text
+
+
+def test_logout_ends_the_session(client: TestClient, world: World) -> None:
+    csrf = log_in(client, "reviewer")
+    assert client.get("/review", follow_redirects=False).status_code == 200
+    client.post("/logout", data={"csrf_token": csrf})
+    assert client.get("/review", follow_redirects=False).status_code == 303
+
+
+def test_security_headers_on_pages(client: TestClient, world: World) -> None:
+    response = client.get("/login")
+    assert response.headers["x-frame-options"] == "DENY"
+    assert "script-src 'self'" in response.headers["content-security-policy"]
+
+
+def test_clerk_cannot_open_another_outlets_registration(client: TestClient, world: World) -> None:
+    other = world.submit("clerk_hall2")
+    log_in(client, "clerk_hall")
+    page = client.get(f"/app/registrations/{other.id}")
+    assert page.status_code == 404
+    assert other.id not in client.get("/app").text
+    photo = client.get(f"/review/{other.id}/photos/front")
+    assert photo.status_code == 404
