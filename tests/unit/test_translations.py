@@ -17,8 +17,9 @@ def template_messages() -> set[str]:
         method_map=[("**.html", "jinja2")],
         options_map={"**.html": {"extensions": "jinja2.ext.i18n"}},
     )
-    return {message for _file, _line, message, _comments, _context in found
-            if isinstance(message, str)}
+    return {
+        message for _file, _line, message, _comments, _context in found if isinstance(message, str)
+    }
 
 
 def test_every_page_text_is_translated_to_chinese() -> None:
