@@ -255,11 +255,12 @@ def api_phase(
 
 
 RAW_SQL = {
-    "customer": "INSERT INTO customers (doc_type, doc_index, doc_number_enc, doc_masked, "
-    "held_lines, created_at) VALUES ('resident_id', %s, %s, %s, 0, now()) "
-    "ON CONFLICT (doc_index) DO NOTHING",
-    "customer_id": "SELECT id FROM customers WHERE doc_index = %s",
-    "limit": "UPDATE customers SET held_lines = held_lines + 1 WHERE id = %s AND held_lines < %s",
+    # The same RN-05 statement simreg runs: create the customer or count one more line,
+    # only while under the limit.
+    "claim": "INSERT INTO customers (doc_type, doc_index, doc_number_enc, doc_masked, "
+    "held_lines, created_at) VALUES ('resident_id', %s, %s, %s, 1, now()) "
+    "ON CONFLICT (doc_index) DO UPDATE SET held_lines = customers.held_lines + 1 "
+    "WHERE customers.held_lines < %s RETURNING id",
     "line": "UPDATE lines SET state = 'pending_review', customer_id = %s, updated_at = now() "
     "WHERE msisdn = %s AND state = 'available' RETURNING id",
     "registration": "INSERT INTO registrations (id, state, customer_id, line_id, channel_id, "
@@ -292,10 +293,12 @@ def raw_phase(
         staff_id, outlet_id = people[client]
         conn = connections[client]
         with conn.transaction():
-            conn.execute(RAW_SQL["customer"], (index, blob, doc[:4] + "*" * 10 + doc[-4:]))
-            customer = conn.execute(RAW_SQL["customer_id"], (index,)).fetchone()[0]  # type: ignore[index]
-            if conn.execute(RAW_SQL["limit"], (customer, 5)).rowcount != 1:
+            claimed = conn.execute(
+                RAW_SQL["claim"], (index, blob, doc[:4] + "*" * 10 + doc[-4:], 5)
+            ).fetchone()
+            if claimed is None:
                 raise RuntimeError("limit reached")
+            customer = claimed[0]
             line = conn.execute(RAW_SQL["line"], (customer, plan.numbers[i])).fetchone()
             if line is None:
                 raise RuntimeError("number taken")

@@ -158,39 +158,36 @@ class SqlRegistrationTransaction:
         ).scalar_one_or_none()
         return int(held or 0)
 
-    def ensure_customer(
-        self, doc_type: str, doc_index: str, doc_number_enc: bytes, doc_masked: str, at: datetime
-    ) -> int:
-        values = {
-            "doc_type": doc_type,
-            "doc_index": doc_index,
-            "doc_number_enc": doc_number_enc,
-            "doc_masked": doc_masked,
-            "held_lines": 0,
-            "created_at": at,
-        }
+    def claim_line_slot(
+        self,
+        doc_type: str,
+        doc_index: str,
+        doc_number_enc: bytes,
+        doc_masked: str,
+        at: datetime,
+        per_id_limit: int | None,
+    ) -> int | None:
+        """RN-05 in one atomic statement: create the document's customer row holding one line,
+        or add one to its count only while it is under the limit. PostgreSQL locks the
+        conflicting row and evaluates the condition on its latest committed version, so
+        concurrent claims queue and the sixth one finds no row to update; SQLite serialises
+        writers (BEGIN IMMEDIATE)."""
         insert = postgresql.insert if self.conn.dialect.name == "postgresql" else sqlite.insert
-        self.conn.execute(
-            insert(t.customers)
-            .values(**values)
-            .on_conflict_do_nothing(index_elements=["doc_index"])
+        statement = insert(t.customers).values(
+            doc_type=doc_type,
+            doc_index=doc_index,
+            doc_number_enc=doc_number_enc,
+            doc_masked=doc_masked,
+            held_lines=1,
+            created_at=at,
         )
-        return int(
-            self.conn.execute(
-                select(t.customers.c.id).where(t.customers.c.doc_index == doc_index)
-            ).scalar_one()
-        )
-
-    def claim_line_slot(self, customer_id: int, per_id_limit: int | None) -> bool:
-        """RN-05, atomically: one conditional increment. Concurrent claims on PostgreSQL queue
-        on the row lock and re-check the condition against the committed count."""
-        condition = [t.customers.c.id == customer_id]
-        if per_id_limit is not None:
-            condition.append(t.customers.c.held_lines < per_id_limit)
-        result = self.conn.execute(
-            update(t.customers).where(*condition).values(held_lines=t.customers.c.held_lines + 1)
-        )
-        return result.rowcount == 1
+        upsert = statement.on_conflict_do_update(
+            index_elements=["doc_index"],
+            set_={"held_lines": t.customers.c.held_lines + 1},
+            where=(t.customers.c.held_lines < per_id_limit) if per_id_limit is not None else None,
+        ).returning(t.customers.c.id)
+        claimed = self.conn.execute(upsert).scalar_one_or_none()
+        return int(claimed) if claimed is not None else None
 
     def release_line_slot(self, customer_id: int) -> None:
         self.conn.execute(
@@ -228,18 +225,24 @@ class SqlRegistrationTransaction:
             )
         )
 
-    def add_photo(self, registration_id: str, photo: StoredPhoto) -> None:
+    def add_photos(self, registration_id: str, photos: list[StoredPhoto]) -> None:
+        if not photos:
+            return
         self.conn.execute(
-            t.registration_photos.insert().values(
-                registration_id=registration_id,
-                kind=photo.kind,
-                store_key=photo.store_key,
-                content_type=photo.content_type,
-                width=photo.width,
-                height=photo.height,
-                size=photo.size,
-                sha256=photo.sha256,
-            )
+            t.registration_photos.insert(),
+            [
+                {
+                    "registration_id": registration_id,
+                    "kind": p.kind,
+                    "store_key": p.store_key,
+                    "content_type": p.content_type,
+                    "width": p.width,
+                    "height": p.height,
+                    "size": p.size,
+                    "sha256": p.sha256,
+                }
+                for p in photos
+            ],
         )
 
     def get_registration(self, registration_id: str) -> Registration | None:

@@ -45,11 +45,17 @@ class RegistrationTransaction(Protocol):
 
     def held_lines(self, doc_index: str) -> int: ...
 
-    def ensure_customer(
-        self, doc_type: str, doc_index: str, doc_number_enc: bytes, doc_masked: str, at: datetime
-    ) -> int: ...
-
-    def claim_line_slot(self, customer_id: int, per_id_limit: int | None) -> bool: ...
+    def claim_line_slot(
+        self,
+        doc_type: str,
+        doc_index: str,
+        doc_number_enc: bytes,
+        doc_masked: str,
+        at: datetime,
+        per_id_limit: int | None,
+    ) -> int | None:
+        """The document's customer id with one more line counted, or None at the limit."""
+        ...
 
     def release_line_slot(self, customer_id: int) -> None: ...
 
@@ -69,7 +75,7 @@ class RegistrationTransaction(Protocol):
         resubmission_of: str | None,
     ) -> None: ...
 
-    def add_photo(self, registration_id: str, photo: StoredPhoto) -> None: ...
+    def add_photos(self, registration_id: str, photos: list[StoredPhoto]) -> None: ...
 
     def get_registration(self, registration_id: str) -> Registration | None: ...
 

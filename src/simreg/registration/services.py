@@ -200,15 +200,16 @@ class RegistrationService:
                 assert document is not None and doc_index is not None and method is not None
                 if command.resubmission_of:
                     _check_resubmission(tx, command.resubmission_of, actor)
-                customer_id = tx.ensure_customer(
+                limit = self.per_id_limit if self.enforce_per_id_limit else None
+                customer_id = tx.claim_line_slot(
                     document.type.value,
                     doc_index,
                     self.vault.fields.encrypt_text(document.number, "customer.doc_number"),
                     document.masked,
                     now,
+                    limit,
                 )
-                limit = self.per_id_limit if self.enforce_per_id_limit else None
-                if not tx.claim_line_slot(customer_id, limit):
+                if customer_id is None:
                     # Another outlet took the last slot between our read and our write.
                     raise RuleViolated(
                         [per_id_limit_violation(tx.held_lines(doc_index), self.per_id_limit)]
@@ -233,11 +234,11 @@ class RegistrationService:
                     inspection_method=method.value,
                     resubmission_of=command.resubmission_of,
                 )
+                stored = []
                 for kind, photo in sorted(photos.items()):
                     key = self.photo_store.put(photo.data)
                     written.append(key)
-                    tx.add_photo(
-                        registration.id,
+                    stored.append(
                         StoredPhoto(
                             kind.value,
                             key,
@@ -246,8 +247,9 @@ class RegistrationService:
                             photo.height,
                             photo.size,
                             photo.sha256,
-                        ),
+                        )
                     )
+                tx.add_photos(registration.id, stored)
                 tx.record(
                     AuditEvent(
                         action="registration.submitted",
