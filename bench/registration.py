@@ -194,6 +194,7 @@ def api_phase(
     enforce: bool,
     per_client: int,
     offset: int,
+    workers: int,
 ) -> Phase:
     key = generate_master_key()
     tokens = seed(url, key, clients, clients * per_client, offset)
@@ -209,7 +210,8 @@ def api_phase(
         "SIMREG_ENFORCE_PER_ID_LIMIT": str(enforce).lower(),
     }
     server = subprocess.Popen(
-        [sys.executable, str(ROOT / "bench" / "serve_for_bench.py"), str(port)], env=env
+        [sys.executable, str(ROOT / "bench" / "serve_for_bench.py"), str(port), str(workers)],
+        env=env,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -347,49 +349,41 @@ def main() -> None:
     parser.add_argument(
         "--per-client", type=int, default=2500, help="numbers planned per client (bounds the run)"
     )
+    parser.add_argument("--workers", type=int, default=2, help="server processes")
     parser.add_argument("--database-url", default=os.environ.get("SIMREG_BENCH_POSTGRES_URL"))
     args = parser.parse_args()
 
-    stop: Callable[[], None] = lambda: None  # noqa: E731
+    def stop() -> None:
+        return None
+
     admin_url = args.database_url
     if not admin_url:
         console.print("starting a PostgreSQL server for the benchmark")
         admin_url, stop = start_postgres()
     try:
         phases = []
-        for name, offset, runner in [
-            (
-                "api",
-                1_000_000,
-                lambda url, off: api_phase(
-                    "api", url, args.clients, args.seconds, args.warmup, True, args.per_client, off
-                ),
-            ),
-            (
-                "raw",
-                2_000_000,
-                lambda url, off: raw_phase(
-                    url, args.clients, args.seconds, args.warmup, args.per_client, off
-                ),
-            ),
-            (
-                "no-limit",
-                3_000_000,
-                lambda url, off: api_phase(
-                    "no-limit",
-                    url,
-                    args.clients,
-                    args.seconds,
-                    args.warmup,
-                    False,
-                    args.per_client,
-                    off,
-                ),
-            ),
-        ]:
+
+        def run(name: str, url: str, offset: int) -> Phase:
+            if name == "raw":
+                return raw_phase(
+                    url, args.clients, args.seconds, args.warmup, args.per_client, offset
+                )
+            return api_phase(
+                name,
+                url,
+                args.clients,
+                args.seconds,
+                args.warmup,
+                name == "api",
+                args.per_client,
+                offset,
+                args.workers,
+            )
+
+        for name, offset in [("api", 1_000_000), ("raw", 2_000_000), ("no-limit", 3_000_000)]:
             url = fresh_database(admin_url, f"bench_{name.replace('-', '_')}")
             console.print(f"phase {name}: {args.clients} clients, {args.seconds:.0f} s")
-            phase = runner(url, offset)
+            phase = run(name, url, offset)
             worst, rows = check_limit_held(url)
             if worst > 5:
                 raise SystemExit(f"{name}: a document holds {worst} lines, over the limit")

@@ -1,4 +1,4 @@
-"""The real service, as `simreg serve` runs it, for the benchmark's server process."""
+"""The real service for the benchmark's server process, as `simreg serve --workers N` runs it."""
 
 from __future__ import annotations
 
@@ -6,11 +6,14 @@ import sys
 
 import uvicorn
 
-from simreg.bootstrap import bootstrap
-from simreg.core.settings import Settings
-from simreg.web.app import create_app
-
 if __name__ == "__main__":
-    port = int(sys.argv[1])
-    app = create_app(bootstrap(Settings()))
-    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+    port, workers = int(sys.argv[1]), int(sys.argv[2])
+    uvicorn.run(
+        "simreg.web.app:create_app_from_environment",
+        factory=True,
+        host="127.0.0.1",
+        port=port,
+        workers=workers,
+        log_level="warning",
+        access_log=False,
+    )

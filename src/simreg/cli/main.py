@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -75,6 +76,7 @@ def serve(
     host: str = "127.0.0.1",
     port: int = 8000,
     demo: Annotated[bool, typer.Option(help="start on a fresh, seeded demo database")] = False,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="server processes")] = 1,
 ) -> None:
     """Run the HTTP service (migrations are applied on start)."""
     if demo:
@@ -85,7 +87,23 @@ def serve(
     except DomainError as error:
         _fail(error)
         return
-    _serve(simreg, host, port)
+    if workers == 1:
+        _serve(simreg, host, port)
+        return
+    # Several processes: each builds its own app from the same settings (passed by environment).
+    simreg.close()
+    if database_url:
+        os.environ["SIMREG_DATABASE_URL"] = database_url
+    if data_dir:
+        os.environ["SIMREG_DATA_DIR"] = str(data_dir)
+    uvicorn.run(
+        "simreg.web.app:create_app_from_environment",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+    )
 
 
 def _serve(simreg: Simreg, host: str, port: int) -> None:

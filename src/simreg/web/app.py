@@ -46,3 +46,11 @@ def create_app(simreg: Simreg) -> FastAPI:
         return {"status": "ok", "version": __version__, "database": simreg.engine.dialect.name}
 
     return app
+
+
+def create_app_from_environment() -> FastAPI:
+    """For process managers and ``uvicorn --factory --workers N``: settings from SIMREG_*."""
+    from simreg.bootstrap import bootstrap
+    from simreg.core.settings import Settings
+
+    return create_app(bootstrap(Settings()))
