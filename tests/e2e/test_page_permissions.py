@@ -128,3 +128,77 @@ def test_clerk_cannot_open_another_outlets_registration(client: TestClient, worl
     assert other.id not in client.get("/app").text
     photo = client.get(f"/review/{other.id}/photos/front")
     assert photo.status_code == 404
+
+
+API_ROLES = ["clerk_hall", "reviewer", "admin", "auditor", "call_centre", "risk", "manager"]
+
+
+@pytest.mark.parametrize("who", API_ROLES)
+def test_api_permission_matrix(client: TestClient, world: World, who: str) -> None:
+    registration = world.submit("clerk_hall")
+    role = ROLES[who]
+    headers = world.headers(who)
+    back_office = {"reviewer", "admin", "auditor", "channel_manager", "risk_analyst"}
+    expected = {
+        ("get", "/api/v1/lines/available"): 200 if role in {"clerk", "admin"} else 403,
+        ("get", "/api/v1/registrations"): 403 if role == "call_centre" else 200,
+        ("get", "/api/v1/review/queue"): 200 if role in {"reviewer", "admin"} else 403,
+        ("get", f"/api/v1/registrations/{registration.id}"): (
+            200 if role in back_office | {"clerk"} else 404
+        ),
+        ("get", f"/api/v1/registrations/{registration.id}/photos/front"): (
+            200 if role in {"reviewer", "admin", "clerk"} else 403
+        ),
+        ("get", "/api/v1/rejection-reasons"): 200,
+        ("post", f"/api/v1/registrations/{registration.id}/approve"): (
+            200 if role in {"reviewer", "admin"} else 403
+        ),
+    }
+    for (method, path), status in expected.items():
+        response = getattr(client, method)(path, headers=headers)
+        assert response.status_code == status, (who, path, response.status_code)
+
+
+@pytest.mark.parametrize("who", list(ROLES))
+def test_page_actions_check_the_role(client: TestClient, world: World, who: str) -> None:
+    csrf = log_in(client, who)
+    role = ROLES[who]
+    actions = {
+        "/review/next": 303 if role in {"reviewer", "admin"} else 403,
+        "/app/check-document": 200 if role == "clerk" else 403,
+    }
+    for path, status in actions.items():
+        response = client.post(path, data={"csrf_token": csrf}, follow_redirects=False)
+        assert response.status_code == status, (who, path, response.status_code)
+    staff = client.post(
+        "/admin/staff",
+        data={
+            "csrf_token": csrf,
+            "username": "newbie",
+            "display_name": "N",
+            "role": "auditor",
+            "password": "long-enough-pass",
+        },
+        follow_redirects=False,
+    )
+    assert staff.status_code == (303 if role == "admin" else 403)
+
+
+def test_audit_finds_a_document_by_its_number_through_the_blind_index(
+    client: TestClient, world: World
+) -> None:
+    world.submit(document_number="11010519491231002X")
+    world.submit()
+    log_in(client, "auditor")
+    page = client.get(
+        "/audit", params={"document_type": "resident_id", "document_number": "110105 19491231 002x"}
+    )
+    assert page.status_code == 200
+    assert page.text.count("registration.submitted") == 2  # one row, plus the action filter
+    everything = client.get("/audit")
+    assert everything.text.count("registration.submitted") == 3
+    export = client.get("/audit.csv", params={"document_number": "11010519491231002X"})
+    assert export.status_code == 200
+    lines = export.text.lstrip("\ufeff").strip().splitlines()
+    assert len(lines) == 2 and "registration.submitted" in lines[1]
+    assert "11010519491231002X" not in export.text
