@@ -1,11 +1,18 @@
 #!/usr/bin/env bash
 # Start a throw-away PostgreSQL cluster for tests and benchmarks, installing the server from
 # Debian packages when the machine has none. Prints the database URL on its last line.
-# Usage: .ci/postgres.sh [DIR] [PORT]
+# Usage: .ci/postgres.sh [DIR] [PORT] [durable]
+# Tests run without fsync for speed; "durable" keeps PostgreSQL's production defaults
+# (fsync, synchronous commit), which the benchmark uses so that it measures real commits.
 set -euo pipefail
 
 dir="${1:-/tmp/simreg-pg}"
 port="${2:-55432}"
+mode="${3:-fast}"
+options="-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=200"
+if [[ "$mode" != "durable" ]]; then
+  options+=" -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+fi
 
 find_bin() {
   local found
@@ -37,7 +44,7 @@ mkdir -p "$dir"
 [[ "$(id -u)" == "0" ]] && chown postgres "$dir"
 "${run_as[@]}" "$bin/initdb" -D "$dir" -U simreg --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
 "${run_as[@]}" "$bin/pg_ctl" -D "$dir" -l "$dir/server.log" -w \
-  -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=200 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
+  -o "$options" \
   start >/dev/null
 "$bin/createdb" -h 127.0.0.1 -p "$port" -U simreg simreg
 echo "postgresql://simreg@127.0.0.1:$port/simreg"

@@ -88,7 +88,7 @@ def start_postgres() -> tuple[str, Callable[[], None]]:
     data = Path(tempfile.mkdtemp(prefix="simreg-bench-pg-"))
     os.chmod(data, 0o755)  # noqa: S103 - the server runs as the postgres account
     out = subprocess.run(
-        ["bash", str(ROOT / ".ci" / "postgres.sh"), str(data / "pg"), "55442"],
+        ["bash", str(ROOT / ".ci" / "postgres.sh"), str(data / "pg"), "55442", "durable"],
         check=True,
         capture_output=True,
         text=True,

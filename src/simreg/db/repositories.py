@@ -44,6 +44,7 @@ class SqlRegistrationTransaction:
     def channel_context(
         self, outlet_id: int, device_id: int | None
     ) -> tuple[Channel, Outlet, Device | None]:
+        """Outlet, channel and the presented device in one round trip."""
         row = self.conn.execute(
             select(
                 t.outlets,
@@ -52,8 +53,13 @@ class SqlRegistrationTransaction:
                 t.channels.c.kind,
                 t.channels.c.status,
                 t.channels.c.parent_channel_id,
+                t.devices.c.id.label("device_id"),
+                t.devices.c.outlet_id.label("device_outlet_id"),
+                t.devices.c.serial.label("device_serial"),
+                t.devices.c.active.label("device_active"),
             )
             .join(t.channels, t.channels.c.id == t.outlets.c.channel_id)
+            .outerjoin(t.devices, t.devices.c.id == (device_id if device_id is not None else -1))
             .where(t.outlets.c.id == outlet_id)
         ).one_or_none()
         if row is None:
@@ -68,12 +74,10 @@ class SqlRegistrationTransaction:
         )
         outlet = Outlet(row.id, row.channel_id, row.code, row.name, row.active)
         device = None
-        if device_id is not None:
-            d = self.conn.execute(
-                select(t.devices).where(t.devices.c.id == device_id)
-            ).one_or_none()
-            if d is not None:
-                device = Device(d.id, d.outlet_id, d.serial, d.active)
+        if row.device_id is not None:
+            device = Device(
+                row.device_id, row.device_outlet_id, row.device_serial, row.device_active
+            )
         return channel, outlet, device
 
     # -- lines ------------------------------------------------------------------------------
