@@ -347,9 +347,10 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=8.0)
     parser.add_argument("--warmup", type=float, default=2.0)
     parser.add_argument(
-        "--per-client", type=int, default=2500, help="numbers planned per client (bounds the run)"
+        "--per-client", type=int, default=1200, help="numbers planned per client (bounds the run)"
     )
     parser.add_argument("--workers", type=int, default=2, help="server processes")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds; median kept")
     parser.add_argument("--database-url", default=os.environ.get("SIMREG_BENCH_POSTGRES_URL"))
     args = parser.parse_args()
 
@@ -361,7 +362,6 @@ def main() -> None:
         console.print("starting a PostgreSQL server for the benchmark")
         admin_url, stop = start_postgres()
     try:
-        phases = []
 
         def run(name: str, url: str, offset: int) -> Phase:
             if name == "raw":
@@ -380,15 +380,23 @@ def main() -> None:
                 args.workers,
             )
 
-        for name, offset in [("api", 1_000_000), ("raw", 2_000_000), ("no-limit", 3_000_000)]:
-            url = fresh_database(admin_url, f"bench_{name.replace('-', '_')}")
-            console.print(f"phase {name}: {args.clients} clients, {args.seconds:.0f} s")
-            phase = run(name, url, offset)
-            worst, rows = check_limit_held(url)
-            if worst > 5:
-                raise SystemExit(f"{name}: a document holds {worst} lines, over the limit")
-            console.print(f"  {phase.ok} registrations counted, {rows} rows, most per ID {worst}")
-            phases.append(phase)
+        # Phases alternate over several rounds and each path keeps its median round, so a
+        # noisy moment on a shared machine does not decide the ratio.
+        rounds: dict[str, list[Phase]] = {"api": [], "raw": [], "no-limit": []}
+        for round_no in range(args.rounds):
+            for n, name in enumerate(rounds):
+                offset = 1_000_000 * (1 + round_no * 3 + n)
+                url = fresh_database(admin_url, f"bench_{name.replace('-', '_')}")
+                console.print(
+                    f"round {round_no + 1}, {name}: {args.clients} clients, {args.seconds:.0f} s"
+                )
+                phase = run(name, url, offset)
+                worst, rows = check_limit_held(url)
+                if worst > 5:
+                    raise SystemExit(f"{name}: a document holds {worst} lines, over the limit")
+                console.print(f"  {phase.rate:.1f}/s, {rows} rows, most lines per ID {worst}")
+                rounds[name].append(phase)
+        phases = [sorted(runs, key=lambda p: p.rate)[len(runs) // 2] for runs in rounds.values()]
     finally:
         stop()
 

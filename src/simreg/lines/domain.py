@@ -40,6 +40,10 @@ class RealNameState(StrEnum):
 def parse_msisdn(raw: str) -> str:
     """An 11-digit mainland mobile number, accepting +86/0086 prefixes and typed separators."""
     compact = normalise_number(raw).replace("(", "").replace(")", "")
+    # phonenumbers reads letters as keypad letters (vanity numbers): a letter O typed for a
+    # zero would silently become another person's number. Only digits and a leading + pass.
+    if not compact.lstrip("+").isdigit():
+        raise _bad_msisdn()
     try:
         parsed = phonenumbers.parse(compact, "CN")
     except phonenumbers.NumberParseException as exc:

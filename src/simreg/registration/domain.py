@@ -178,7 +178,11 @@ class Registration:
 
     def activate(self, approval: Approval, at: datetime) -> Registration:
         if approval.registration_id != self.id:
-            raise ValueError("approval belongs to another registration")
+            raise Conflict(
+                "This approval belongs to another registration.",
+                code="RN-06",
+                message_zh="该审核结果不属于此登记。",
+            )
         self._require(RegistrationState.APPROVED, action="activate")
         return replace(self, state=RegistrationState.ACTIVE, activated_at=at)
 
