@@ -10,10 +10,12 @@ from sqlalchemy import Engine
 
 from simreg.adapters.passwords import Argon2Passwords
 from simreg.adapters.photos import EncryptedPhotoStore, verify_photo
+from simreg.channels.services import ChannelService
 from simreg.core.clock import Clock, SystemClock
 from simreg.core.crypto import IdentityVault, decode_master_key, generate_master_key
 from simreg.core.errors import ConfigurationError
 from simreg.core.settings import Settings
+from simreg.db.channel_store import SqlChannelTransaction
 from simreg.db.engine import make_engine
 from simreg.db.migrate import upgrade
 from simreg.db.repositories import SqlRegistrationTransaction
@@ -35,6 +37,7 @@ class Simreg:
     clock: Clock
     registrations: RegistrationService
     staff: StaffService
+    channels: ChannelService
 
     def close(self) -> None:
         self.engine.dispose()
@@ -96,4 +99,8 @@ def bootstrap(
         index=vault.tokens,
         clock=clock,
     )
-    return Simreg(settings, engine, vault, photo_store, clock, registrations, staff)
+    channels = ChannelService(
+        uow=SqlUnitOfWork(engine, partial(SqlChannelTransaction, tokens=vault.tokens)),
+        clock=clock,
+    )
+    return Simreg(settings, engine, vault, photo_store, clock, registrations, staff, channels)

@@ -17,9 +17,31 @@ class ChannelKind(StrEnum):
 
 
 class ChannelStatus(StrEnum):
+    APPLIED = "applied"  # a reseller asked to join; nothing may be sold yet
+    ADMITTED = "admitted"  # agreement with the real-name obligations signed
     ACTIVE = "active"
     SUSPENDED = "suspended"
-    TERMINATED = "terminated"
+    TERMINATED = "terminated"  # final: outlets closed, devices revoked
+
+
+# Which status each governance action moves a channel from and to (RN-08).
+TRANSITIONS: dict[str, tuple[frozenset[ChannelStatus], ChannelStatus]] = {
+    "admit": (frozenset({ChannelStatus.APPLIED}), ChannelStatus.ADMITTED),
+    "activate": (frozenset({ChannelStatus.ADMITTED}), ChannelStatus.ACTIVE),
+    "suspend": (frozenset({ChannelStatus.ACTIVE}), ChannelStatus.SUSPENDED),
+    "reinstate": (frozenset({ChannelStatus.SUSPENDED}), ChannelStatus.ACTIVE),
+    "terminate": (
+        frozenset(
+            {
+                ChannelStatus.APPLIED,
+                ChannelStatus.ADMITTED,
+                ChannelStatus.ACTIVE,
+                ChannelStatus.SUSPENDED,
+            }
+        ),
+        ChannelStatus.TERMINATED,
+    ),
+}
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Column,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -35,6 +36,18 @@ metadata = MetaData(
 Id = BigInteger().with_variant(Integer(), "sqlite")
 Ts = DateTime(timezone=True)
 
+org_units = Table(
+    "org_units",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("code", String(32), nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+    Column("level", String(16), nullable=False),
+    Column("parent_id", Id, ForeignKey("org_units.id"), nullable=True, index=True),
+    Column("created_at", Ts, nullable=False),
+    CheckConstraint("level IN ('province', 'city', 'county')", name="level"),
+)
+
 channels = Table(
     "channels",
     metadata,
@@ -45,8 +58,29 @@ channels = Table(
     Column("status", String(16), nullable=False),
     Column("parent_channel_id", Id, ForeignKey("channels.id"), nullable=True),
     Column("created_at", Ts, nullable=False),
+    Column("org_unit_id", Id, ForeignKey("org_units.id"), nullable=True, index=True),
+    # The signed agreement carrying the real-name obligations (RN-08 admission).
+    Column("agreement_no", String(64), nullable=True),
+    Column("agreement_signed_on", Date, nullable=True),
+    Column("agreement_valid_until", Date, nullable=True),
+    Column("manager_name", String(200), nullable=True),
     CheckConstraint("kind IN ('own', 'social', 'online')", name="kind"),
-    CheckConstraint("status IN ('active', 'suspended', 'terminated')", name="status"),
+    CheckConstraint(
+        "status IN ('applied', 'admitted', 'active', 'suspended', 'terminated')", name="status"
+    ),
+)
+
+channel_events = Table(
+    "channel_events",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("channel_id", Id, ForeignKey("channels.id"), nullable=False, index=True),
+    Column("at", Ts, nullable=False),
+    Column("actor_staff_id", Id, ForeignKey("staff.id"), nullable=False),
+    Column("from_status", String(16), nullable=True),
+    Column("to_status", String(16), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("details", JSON, nullable=True),
 )
 
 outlets = Table(
@@ -69,6 +103,7 @@ devices = Table(
     Column("serial", String(64), nullable=False, unique=True),
     Column("active", Boolean, nullable=False),
     Column("enrolled_at", Ts, nullable=False),
+    Column("revoked_at", Ts, nullable=True),
 )
 
 staff = Table(

@@ -127,6 +127,8 @@ def check_channel(channel: Channel, outlet: Outlet, device: Device | None) -> li
 
 
 _STATUS_ZH = {
+    ChannelStatus.APPLIED: "申请中",
+    ChannelStatus.ADMITTED: "已准入未启用",
     ChannelStatus.ACTIVE: "有效",
     ChannelStatus.SUSPENDED: "暂停",
     ChannelStatus.TERMINATED: "已解除合作",

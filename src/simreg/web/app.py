@@ -11,7 +11,7 @@ from sqlalchemy import text
 from simreg import __version__
 from simreg.bootstrap import Simreg
 from simreg.web import errors
-from simreg.web.api import lines, registrations
+from simreg.web.api import channels, lines, registrations
 from simreg.web.input_guard import ControlCharacterGuard
 from simreg.web.pages import admin, audit, auth, clerk, review
 from simreg.web.pages.errors import render_page_error
@@ -35,6 +35,7 @@ def create_app(simreg: Simreg) -> FastAPI:
     app.add_middleware(SecurityHeaders)
     app.include_router(registrations.router)
     app.include_router(lines.router)
+    app.include_router(channels.router)
     for pages in (auth, clerk, review, audit, admin):
         app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=WEB / "static"), name="static")

@@ -1,0 +1,259 @@
+"""Channel governance: admission with an agreement, suspension, termination (RN-08), and the
+real-name app devices of each outlet (RN-09). Every step records who, when and why."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from simreg.channels.domain import TRANSITIONS, Channel, ChannelKind, ChannelStatus
+from simreg.channels.ports import ChannelTransaction, ChannelUnitOfWork
+from simreg.core.actors import Actor, Role
+from simreg.core.audit import AuditEvent
+from simreg.core.clock import Clock
+from simreg.core.errors import Conflict, InvalidInput, NotFound, RuleViolated, Violation
+
+GOVERNORS = (Role.CHANNEL_MANAGER, Role.ADMIN)
+
+
+@dataclass(frozen=True)
+class Agreement:
+    number: str
+    signed_on: date
+    valid_until: date
+    manager_name: str
+
+
+@dataclass(frozen=True)
+class Enrolment:
+    device_id: int
+    serial: str
+    token: str  # shown once; only its keyed hash is stored
+
+
+class ChannelService:
+    def __init__(self, *, uow: ChannelUnitOfWork, clock: Clock) -> None:
+        self.uow = uow
+        self.clock = clock
+
+    def register(
+        self,
+        actor: Actor,
+        *,
+        code: str,
+        name: str,
+        kind: ChannelKind,
+        org_unit: str | None,
+        parent: str | None = None,
+    ) -> int:
+        """A new channel. Social resellers start as applicants; nobody may sit under one."""
+        actor.require(*GOVERNORS)
+        if parent:
+            # RN-08: no sub-agents. A channel under another channel is refused outright.
+            raise RuleViolated(
+                [
+                    Violation(
+                        "RN-08",
+                        "Sub-agents are not allowed: no channel may sit under another one.",
+                        "严禁发展下级代理：渠道不能挂靠在其他渠道之下。",
+                        {"parent": parent},
+                    )
+                ]
+            )
+        code, name = code.strip(), name.strip()
+        if not code or not name:
+            raise InvalidInput("A channel needs a code and a name.", code="CHANNEL-FIELDS")
+        now = self.clock.now()
+        status = ChannelStatus.APPLIED if kind is ChannelKind.SOCIAL else ChannelStatus.ACTIVE
+        with self.uow.begin() as tx:
+            if tx.channel_by_code(code) is not None:
+                raise Conflict(f"Channel code {code} exists.", code="CHANNEL-EXISTS")
+            org_unit_id = tx.org_unit_id(org_unit) if org_unit else None
+            if org_unit and org_unit_id is None:
+                raise InvalidInput(f"No organisation unit {org_unit}.", code="ORG-UNIT-UNKNOWN")
+            channel_id = tx.add_channel(
+                code=code, name=name, kind=kind, status=status, org_unit_id=org_unit_id, at=now
+            )
+            tx.add_channel_event(
+                channel_id=channel_id,
+                at=now,
+                actor_staff_id=actor.staff_id,
+                from_status=None,
+                to_status=status,
+                reason="registered",
+                details={"kind": kind.value},
+            )
+            return channel_id
+
+    def admit(self, actor: Actor, code: str, agreement: Agreement, reason: str) -> Channel:
+        """Admission needs the signed agreement carrying the real-name obligations."""
+        if not agreement.number.strip() or agreement.valid_until <= agreement.signed_on:
+            raise InvalidInput(
+                "The agreement needs a number and must end after it was signed.",
+                code="AGREEMENT-INVALID",
+                message_zh="协议须有编号，且到期日晚于签订日。",
+            )
+        return self._move(actor, code, "admit", reason, agreement=agreement)
+
+    def activate(self, actor: Actor, code: str, reason: str) -> Channel:
+        return self._move(actor, code, "activate", reason)
+
+    def suspend(self, actor: Actor, code: str, reason: str) -> Channel:
+        return self._move(actor, code, "suspend", reason)
+
+    def reinstate(self, actor: Actor, code: str, reason: str) -> Channel:
+        return self._move(actor, code, "reinstate", reason)
+
+    def terminate(
+        self,
+        actor: Actor,
+        code: str,
+        reason: str,
+        *,
+        responsible_unit: str,
+        responsible_manager: str,
+    ) -> Channel:
+        """End the contract: every outlet closes and every app device stops working at once;
+        the unit and manager answerable for the channel are recorded (RN-08)."""
+        if not responsible_unit.strip() or not responsible_manager.strip():
+            raise InvalidInput(
+                "Record the responsible unit and manager when terminating a channel.",
+                code="TERMINATION-ACCOUNTABILITY",
+                message_zh="解除合作须记录责任单位和责任人。",
+            )
+        return self._move(
+            actor,
+            code,
+            "terminate",
+            reason,
+            responsible_unit=responsible_unit,
+            responsible_manager=responsible_manager,
+        )
+
+    def _move(
+        self,
+        actor: Actor,
+        code: str,
+        action: str,
+        reason: str,
+        *,
+        agreement: Agreement | None = None,
+        **details: str,
+    ) -> Channel:
+        actor.require(*GOVERNORS)
+        if not reason.strip():
+            raise InvalidInput(
+                "Give a reason; it is kept in the channel's history.",
+                code="REASON-REQUIRED",
+                message_zh="请填写原因，将记入渠道历史。",
+            )
+        allowed, target = TRANSITIONS[action]
+        now = self.clock.now()
+        with self.uow.begin() as tx:
+            channel = _channel(tx, code)
+            if channel.status not in allowed:
+                raise Conflict(
+                    f"Cannot {action} channel {code}: it is {channel.status.value}.",
+                    code="CHANNEL-STATE",
+                    state=channel.status.value,
+                    message_zh=f"渠道 {code} 当前状态为 {channel.status.value}，无法执行该操作。",
+                )
+            extra: dict[str, object] = dict(details)
+            if agreement is not None:
+                tx.record_agreement(
+                    channel.id,
+                    number=agreement.number,
+                    signed_on=agreement.signed_on,
+                    valid_until=agreement.valid_until,
+                    manager_name=agreement.manager_name,
+                )
+                extra.update(
+                    agreement=agreement.number, valid_until=agreement.valid_until.isoformat()
+                )
+            if target is ChannelStatus.TERMINATED:
+                outlets, devices = tx.close_outlets_and_devices(channel.id, now)
+                extra.update(outlets_closed=outlets, devices_revoked=devices)
+            tx.set_status(channel.id, target)
+            tx.add_channel_event(
+                channel_id=channel.id,
+                at=now,
+                actor_staff_id=actor.staff_id,
+                from_status=channel.status,
+                to_status=target,
+                reason=reason.strip(),
+                details=extra,
+            )
+            tx.record(
+                AuditEvent(
+                    action=f"channel.{action}",
+                    outcome="ok",
+                    at=now,
+                    actor_staff_id=actor.staff_id,
+                    channel_id=channel.id,
+                    details={"reason": reason.strip(), **extra},
+                )
+            )
+            return Channel(
+                channel.id,
+                channel.code,
+                channel.name,
+                channel.kind,
+                target,
+                channel.parent_channel_id,
+            )
+
+    # -- real-name app devices (RN-09) -------------------------------------------------------
+
+    def enrol_device(self, actor: Actor, outlet_code: str, serial: str) -> Enrolment:
+        actor.require(*GOVERNORS)
+        serial = serial.strip()
+        if not serial:
+            raise InvalidInput("A device needs its serial number.", code="DEVICE-SERIAL")
+        now = self.clock.now()
+        with self.uow.begin() as tx:
+            found = tx.outlet_of(outlet_code)
+            if found is None:
+                raise NotFound(f"No outlet {outlet_code}.", code="OUTLET-UNKNOWN")
+            outlet_id, channel_id = found
+            device_id = tx.add_device(outlet_id=outlet_id, serial=serial, at=now)
+            token = tx.issue_device_token(device_id, now)
+            tx.record(
+                AuditEvent(
+                    action="device.enrolled",
+                    outcome="ok",
+                    at=now,
+                    actor_staff_id=actor.staff_id,
+                    channel_id=channel_id,
+                    outlet_id=outlet_id,
+                    device_id=device_id,
+                    details={"serial": serial},
+                )
+            )
+            return Enrolment(device_id, serial, token)
+
+    def revoke_device(self, actor: Actor, serial: str, reason: str) -> None:
+        actor.require(*GOVERNORS)
+        now = self.clock.now()
+        with self.uow.begin() as tx:
+            found = tx.revoke_device(serial, now)
+            if found is None:
+                raise NotFound(f"No active device {serial}.", code="DEVICE-UNKNOWN")
+            device_id, outlet_id = found
+            tx.record(
+                AuditEvent(
+                    action="device.revoked",
+                    outcome="ok",
+                    at=now,
+                    actor_staff_id=actor.staff_id,
+                    outlet_id=outlet_id,
+                    device_id=device_id,
+                    details={"serial": serial, "reason": reason},
+                )
+            )
+
+
+def _channel(tx: ChannelTransaction, code: str) -> Channel:
+    channel = tx.channel_by_code(code)
+    if channel is None:
+        raise NotFound(f"No channel {code}.", code="CHANNEL-UNKNOWN", message_zh="渠道不存在。")
+    return channel

@@ -1,0 +1,268 @@
+"""Channels, outlets and devices for governance, in SQL."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Connection, func, insert, select, update
+
+from simreg.channels.domain import Channel, ChannelKind, ChannelStatus
+from simreg.core.audit import AuditEvent
+from simreg.core.crypto import BlindIndex
+from simreg.db import directory
+from simreg.db import tables as t
+from simreg.db.audit_store import record_audit
+
+
+class SqlChannelTransaction:
+    def __init__(self, connection: Connection, tokens: BlindIndex) -> None:
+        self.conn = connection
+        self.tokens = tokens
+
+    def channel_by_code(self, code: str) -> Channel | None:
+        row = self.conn.execute(select(t.channels).where(t.channels.c.code == code)).one_or_none()
+        if row is None:
+            return None
+        return Channel(
+            row.id,
+            row.code,
+            row.name,
+            ChannelKind(row.kind),
+            ChannelStatus(row.status),
+            row.parent_channel_id,
+        )
+
+    def org_unit_id(self, code: str) -> int | None:
+        found = self.conn.execute(
+            select(t.org_units.c.id).where(t.org_units.c.code == code)
+        ).scalar_one_or_none()
+        return int(found) if found is not None else None
+
+    def add_channel(
+        self,
+        *,
+        code: str,
+        name: str,
+        kind: ChannelKind,
+        status: ChannelStatus,
+        org_unit_id: int | None,
+        at: datetime,
+    ) -> int:
+        return int(
+            self.conn.execute(
+                insert(t.channels)
+                .values(
+                    code=code,
+                    name=name,
+                    kind=kind.value,
+                    status=status.value,
+                    org_unit_id=org_unit_id,
+                    created_at=at,
+                )
+                .returning(t.channels.c.id)
+            ).scalar_one()
+        )
+
+    def set_status(self, channel_id: int, status: ChannelStatus) -> None:
+        self.conn.execute(
+            update(t.channels).where(t.channels.c.id == channel_id).values(status=status.value)
+        )
+
+    def record_agreement(
+        self, channel_id: int, *, number: str, signed_on: date, valid_until: date, manager_name: str
+    ) -> None:
+        self.conn.execute(
+            update(t.channels)
+            .where(t.channels.c.id == channel_id)
+            .values(
+                agreement_no=number,
+                agreement_signed_on=signed_on,
+                agreement_valid_until=valid_until,
+                manager_name=manager_name,
+            )
+        )
+
+    def add_channel_event(
+        self,
+        *,
+        channel_id: int,
+        at: datetime,
+        actor_staff_id: int,
+        from_status: ChannelStatus | None,
+        to_status: ChannelStatus,
+        reason: str,
+        details: dict[str, Any],
+    ) -> None:
+        self.conn.execute(
+            insert(t.channel_events).values(
+                channel_id=channel_id,
+                at=at,
+                actor_staff_id=actor_staff_id,
+                from_status=from_status.value if from_status else None,
+                to_status=to_status.value,
+                reason=reason,
+                details=details or None,
+            )
+        )
+
+    def close_outlets_and_devices(self, channel_id: int, at: datetime) -> tuple[int, int]:
+        outlet_ids = select(t.outlets.c.id).where(t.outlets.c.channel_id == channel_id)
+        device_ids = select(t.devices.c.id).where(t.devices.c.outlet_id.in_(outlet_ids))
+        outlets = self.conn.execute(
+            update(t.outlets)
+            .where(t.outlets.c.channel_id == channel_id, t.outlets.c.active.is_(True))
+            .values(active=False)
+        ).rowcount
+        devices = self.conn.execute(
+            update(t.devices)
+            .where(t.devices.c.id.in_(device_ids), t.devices.c.active.is_(True))
+            .values(active=False, revoked_at=at)
+        ).rowcount
+        self.conn.execute(
+            update(t.api_tokens)
+            .where(t.api_tokens.c.device_id.in_(device_ids), t.api_tokens.c.revoked_at.is_(None))
+            .values(revoked_at=at)
+        )
+        return int(outlets), int(devices)
+
+    def outlet_of(self, code: str) -> tuple[int, int] | None:
+        row = self.conn.execute(
+            select(t.outlets.c.id, t.outlets.c.channel_id).where(t.outlets.c.code == code)
+        ).one_or_none()
+        return (int(row.id), int(row.channel_id)) if row else None
+
+    def add_device(self, *, outlet_id: int, serial: str, at: datetime) -> int:
+        return directory.enrol_device(self.conn, outlet_id=outlet_id, serial=serial, at=at)
+
+    def issue_device_token(self, device_id: int, at: datetime) -> str:
+        return directory.issue_token(
+            self.conn, self.tokens, at=at, device_id=device_id, label="device enrolment"
+        )
+
+    def revoke_device(self, serial: str, at: datetime) -> tuple[int, int] | None:
+        row = self.conn.execute(
+            select(t.devices.c.id, t.devices.c.outlet_id).where(
+                t.devices.c.serial == serial, t.devices.c.active.is_(True)
+            )
+        ).one_or_none()
+        if row is None:
+            return None
+        self.conn.execute(
+            update(t.devices).where(t.devices.c.id == row.id).values(active=False, revoked_at=at)
+        )
+        self.conn.execute(
+            update(t.api_tokens)
+            .where(t.api_tokens.c.device_id == row.id, t.api_tokens.c.revoked_at.is_(None))
+            .values(revoked_at=at)
+        )
+        return int(row.id), int(row.outlet_id)
+
+    def record(self, event: AuditEvent) -> None:
+        record_audit(self.conn, event)
+
+
+def channel_overview(conn: Connection) -> list[dict[str, Any]]:
+    """Every channel with its outlets, enrolled devices and org unit, for the governance page."""
+    active_devices = (
+        select(t.outlets.c.channel_id, func.count(t.devices.c.id).label("devices"))
+        .join(t.devices, t.devices.c.outlet_id == t.outlets.c.id)
+        .where(t.devices.c.active.is_(True))
+        .group_by(t.outlets.c.channel_id)
+        .subquery()
+    )
+    outlet_counts = (
+        select(t.outlets.c.channel_id, func.count().label("outlets"))
+        .where(t.outlets.c.active.is_(True))
+        .group_by(t.outlets.c.channel_id)
+        .subquery()
+    )
+    rows = conn.execute(
+        select(
+            t.channels.c.code,
+            t.channels.c.name,
+            t.channels.c.kind,
+            t.channels.c.status,
+            t.channels.c.agreement_no,
+            t.channels.c.agreement_valid_until,
+            t.org_units.c.name.label("org_unit"),
+            func.coalesce(outlet_counts.c.outlets, 0).label("outlets"),
+            func.coalesce(active_devices.c.devices, 0).label("devices"),
+        )
+        .outerjoin(t.org_units, t.org_units.c.id == t.channels.c.org_unit_id)
+        .outerjoin(outlet_counts, outlet_counts.c.channel_id == t.channels.c.id)
+        .outerjoin(active_devices, active_devices.c.channel_id == t.channels.c.id)
+        .order_by(t.channels.c.kind, t.channels.c.code)
+    )
+    return [dict(r._mapping) for r in rows]
+
+
+def deployment_figures(conn: Connection, since: datetime | None = None) -> dict[str, Any]:
+    """App deployment rate over active social channels, and the share of new social-channel
+    registrations that came through an enrolled device (RN-09), overall and per org unit."""
+    social_active = (t.channels.c.kind == "social") & (t.channels.c.status == "active")
+    deployed = (
+        select(t.outlets.c.channel_id)
+        .join(t.devices, t.devices.c.outlet_id == t.outlets.c.id)
+        .where(t.devices.c.active.is_(True))
+        .distinct()
+        .subquery()
+    )
+    unit = func.coalesce(t.org_units.c.name, "—")
+    per_unit_channels = conn.execute(
+        select(
+            unit.label("org_unit"),
+            func.count().label("channels"),
+            func.count(deployed.c.channel_id).label("deployed"),
+        )
+        .select_from(t.channels)
+        .outerjoin(t.org_units, t.org_units.c.id == t.channels.c.org_unit_id)
+        .outerjoin(deployed, deployed.c.channel_id == t.channels.c.id)
+        .where(social_active)
+        .group_by(unit)
+    ).all()
+    via_app = func.count(t.registrations.c.device_id)
+    regs = (
+        select(
+            unit.label("org_unit"), func.count().label("registrations"), via_app.label("via_app")
+        )
+        .select_from(t.registrations)
+        .join(t.channels, t.channels.c.id == t.registrations.c.channel_id)
+        .outerjoin(t.org_units, t.org_units.c.id == t.channels.c.org_unit_id)
+        .where(t.channels.c.kind == "social")
+        .group_by(unit)
+    )
+    if since is not None:
+        regs = regs.where(t.registrations.c.submitted_at >= since)
+    per_unit_regs = {r.org_unit: r for r in conn.execute(regs)}
+    units = []
+    for row in per_unit_channels:
+        reg = per_unit_regs.get(row.org_unit)
+        units.append(
+            {
+                "org_unit": row.org_unit,
+                "active_social_channels": row.channels,
+                "deployed": row.deployed,
+                "deployment_rate": _rate(row.deployed, row.channels),
+                "registrations": reg.registrations if reg else 0,
+                "via_app": reg.via_app if reg else 0,
+                "app_share": _rate(reg.via_app, reg.registrations) if reg else None,
+            }
+        )
+    channels = sum(u["active_social_channels"] for u in units)
+    deployed_total = sum(u["deployed"] for u in units)
+    registrations = sum(r.registrations for r in per_unit_regs.values())
+    app_total = sum(r.via_app for r in per_unit_regs.values())
+    return {
+        "active_social_channels": channels,
+        "deployed": deployed_total,
+        "deployment_rate": _rate(deployed_total, channels),
+        "social_registrations": registrations,
+        "via_app": app_total,
+        "app_share": _rate(app_total, registrations),
+        "per_org_unit": sorted(units, key=lambda u: str(u["org_unit"])),
+    }
+
+
+def _rate(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None

@@ -1,0 +1,128 @@
+"""Channel governance over HTTP: lifecycle, app devices, deployment figures."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter
+from pydantic import BaseModel, Field
+
+from simreg.channels.domain import ChannelKind
+from simreg.channels.services import Agreement
+from simreg.core.actors import Role
+from simreg.db.channel_store import channel_overview, deployment_figures
+from simreg.web.auth import App, CurrentActor
+
+router = APIRouter(prefix="/api/v1", tags=["channels"])
+READERS = (Role.CHANNEL_MANAGER, Role.ADMIN, Role.AUDITOR, Role.RISK_ANALYST)
+Text = Annotated[str, Field(min_length=1, max_length=500, pattern=r"^[^\x00-\x1f\x7f]*$")]
+
+
+class NewChannel(BaseModel):
+    code: Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_.-]+$")]
+    name: Text
+    kind: ChannelKind
+    org_unit: str | None = Field(default=None, max_length=32)
+    parent: str | None = Field(default=None, max_length=32)
+
+
+class Reason(BaseModel):
+    reason: Text
+
+
+class Admission(Reason):
+    agreement_no: Annotated[str, Field(min_length=1, max_length=64)]
+    signed_on: date
+    valid_until: date
+    manager_name: Text
+
+
+class Termination(Reason):
+    responsible_unit: Text
+    responsible_manager: Text
+
+
+class NewDevice(BaseModel):
+    outlet: Annotated[str, Field(min_length=1, max_length=32)]
+    serial: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")]
+
+
+@router.get("/channels", summary="Channels with outlets, devices and agreements")
+def list_channels(app: App, actor: CurrentActor) -> dict[str, Any]:
+    actor.require(*READERS)
+    with app.engine.connect() as conn:
+        return {"items": channel_overview(conn)}
+
+
+@router.post("/channels", status_code=201, summary="Register a channel (social: as applicant)")
+def register_channel(app: App, actor: CurrentActor, body: NewChannel) -> dict[str, Any]:
+    app.channels.register(
+        actor,
+        code=body.code,
+        name=body.name,
+        kind=body.kind,
+        org_unit=body.org_unit,
+        parent=body.parent,
+    )
+    return {"code": body.code}
+
+
+@router.post("/channels/{code}/admit", summary="Admit with the signed agreement")
+def admit(app: App, actor: CurrentActor, code: str, body: Admission) -> dict[str, Any]:
+    channel = app.channels.admit(
+        actor,
+        code,
+        Agreement(body.agreement_no, body.signed_on, body.valid_until, body.manager_name),
+        body.reason,
+    )
+    return {"code": channel.code, "status": channel.status.value}
+
+
+@router.post("/channels/{code}/activate", summary="Start registering")
+def activate(app: App, actor: CurrentActor, code: str, body: Reason) -> dict[str, Any]:
+    channel = app.channels.activate(actor, code, body.reason)
+    return {"code": channel.code, "status": channel.status.value}
+
+
+@router.post("/channels/{code}/suspend", summary="Suspend registrations")
+def suspend(app: App, actor: CurrentActor, code: str, body: Reason) -> dict[str, Any]:
+    channel = app.channels.suspend(actor, code, body.reason)
+    return {"code": channel.code, "status": channel.status.value}
+
+
+@router.post("/channels/{code}/reinstate", summary="Lift a suspension")
+def reinstate(app: App, actor: CurrentActor, code: str, body: Reason) -> dict[str, Any]:
+    channel = app.channels.reinstate(actor, code, body.reason)
+    return {"code": channel.code, "status": channel.status.value}
+
+
+@router.post("/channels/{code}/terminate", summary="End the contract (RN-08)")
+def terminate(app: App, actor: CurrentActor, code: str, body: Termination) -> dict[str, Any]:
+    channel = app.channels.terminate(
+        actor,
+        code,
+        body.reason,
+        responsible_unit=body.responsible_unit,
+        responsible_manager=body.responsible_manager,
+    )
+    return {"code": channel.code, "status": channel.status.value}
+
+
+@router.post("/devices", status_code=201, summary="Enrol an app device; its token is shown once")
+def enrol_device(app: App, actor: CurrentActor, body: NewDevice) -> dict[str, Any]:
+    enrolment = app.channels.enrol_device(actor, body.outlet, body.serial)
+    return {"serial": enrolment.serial, "device_token": enrolment.token}
+
+
+@router.post("/devices/{serial}/revoke", summary="Revoke an app device")
+def revoke_device(app: App, actor: CurrentActor, serial: str, body: Reason) -> dict[str, Any]:
+    app.channels.revoke_device(actor, serial, body.reason)
+    return {"serial": serial, "revoked": True}
+
+
+@router.get("/figures/deployment", summary="App deployment rate and app share (RN-09)")
+def deployment(app: App, actor: CurrentActor) -> dict[str, Any]:
+    actor.require(*READERS)
+    with app.engine.connect() as conn:
+        return deployment_figures(conn)

@@ -1,0 +1,188 @@
+"""Channel governance through the API: lifecycle, termination, devices, deployment rate."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from simreg.db import tables as t
+from tests.e2e.test_api import submit
+from tests.support.world import World
+
+TERMINATION = {
+    "reason": "sold cards without ID checks",
+    "responsible_unit": "Tianhe branch",
+    "responsible_manager": "Zhou Jun",
+}
+
+
+def post(
+    client: TestClient, world: World, path: str, body: dict[str, Any], who: str = "manager"
+) -> Any:
+    return client.post(path, json=body, headers=world.headers(who))
+
+
+def test_terminating_a_reseller_stops_its_clerks_and_devices(
+    client: TestClient, world: World
+) -> None:
+    assert submit(client, world, who="clerk_shop", device="shop").status_code == 201
+
+    ended = post(client, world, "/api/v1/channels/SOC/terminate", TERMINATION)
+    assert ended.status_code == 200, ended.text
+    assert ended.json()["status"] == "terminated"
+
+    # The device token no longer authenticates, and without it the clerk is refused too.
+    with_device = submit(client, world, who="clerk_shop", device="shop")
+    assert with_device.status_code == 401
+    assert with_device.json()["code"] == "DEVICE-UNAUTHENTICATED"
+    without = submit(client, world, who="clerk_shop")
+    assert without.status_code == 422
+    codes = [v["code"] for v in without.json()["details"]["violations"]]
+    assert "RN-08" in codes
+    listed = {
+        c["code"]: c
+        for c in client.get("/api/v1/channels", headers=world.headers("manager")).json()["items"]
+    }
+    assert listed["SOC"]["outlets"] == 0 and listed["SOC"]["devices"] == 0
+    again = post(client, world, "/api/v1/channels/SOC/reinstate", {"reason": "appeal"})
+    assert again.status_code == 409  # termination is final
+
+
+def test_termination_records_who_is_accountable(client: TestClient, world: World) -> None:
+    missing = post(
+        client,
+        world,
+        "/api/v1/channels/SOC/terminate",
+        {"reason": "x", "responsible_unit": " ", "responsible_manager": "Zhou"},
+    )
+    assert missing.status_code == 422
+    assert missing.json()["code"] == "TERMINATION-ACCOUNTABILITY"
+    assert post(client, world, "/api/v1/channels/SOC/terminate", TERMINATION).status_code == 200
+    with world.simreg.engine.connect() as conn:
+        event = conn.execute(
+            select(t.channel_events).where(t.channel_events.c.to_status == "terminated")
+        ).one()
+    assert event.actor_staff_id == world.actors["manager"].staff_id
+    assert event.reason == "sold cards without ID checks"
+    assert event.details["responsible_unit"] == "Tianhe branch"
+    assert event.details["responsible_manager"] == "Zhou Jun"
+    assert event.details["outlets_closed"] == 2 and event.details["devices_revoked"] == 2
+
+
+def test_a_new_reseller_sells_only_after_admission_and_activation(
+    client: TestClient, world: World
+) -> None:
+    created = post(
+        client, world, "/api/v1/channels", {"code": "NEW", "name": "New reseller", "kind": "social"}
+    )
+    assert created.status_code == 201
+    early = post(client, world, "/api/v1/channels/NEW/activate", {"reason": "go"})
+    assert early.status_code == 409
+    bad = post(
+        client,
+        world,
+        "/api/v1/channels/NEW/admit",
+        {
+            "reason": "ok",
+            "agreement_no": "A-1",
+            "signed_on": "2026-01-01",
+            "valid_until": "2025-01-01",
+            "manager_name": "Li",
+        },
+    )
+    assert bad.status_code == 422
+    admitted = post(
+        client,
+        world,
+        "/api/v1/channels/NEW/admit",
+        {
+            "reason": "vetted",
+            "agreement_no": "RN-2026-001",
+            "signed_on": "2026-01-01",
+            "valid_until": "2027-12-31",
+            "manager_name": "Li Ming",
+        },
+    )
+    assert admitted.json()["status"] == "admitted"
+    assert (
+        post(client, world, "/api/v1/channels/NEW/activate", {"reason": "trained"}).json()["status"]
+        == "active"
+    )
+
+
+def test_suspension_refuses_registrations_until_reinstated(
+    client: TestClient, world: World
+) -> None:
+    assert (
+        post(
+            client, world, "/api/v1/channels/SOC/suspend", {"reason": "inspection found copies"}
+        ).status_code
+        == 200
+    )
+    refused = submit(client, world, who="clerk_shop", device="shop")
+    assert refused.status_code == 422 and refused.json()["code"] == "RN-08"
+    post(client, world, "/api/v1/channels/SOC/reinstate", {"reason": "fixed"})
+    assert submit(client, world, who="clerk_shop", device="shop").status_code == 201
+
+
+def test_sub_agents_cannot_be_registered(client: TestClient, world: World) -> None:
+    response = post(
+        client,
+        world,
+        "/api/v1/channels",
+        {"code": "SUB2", "name": "Stall", "kind": "social", "parent": "SOC"},
+    )
+    assert response.status_code == 422
+    assert response.json()["code"] == "RN-08"
+
+
+def test_device_enrolment_and_revocation(client: TestClient, world: World) -> None:
+    enrolled = post(client, world, "/api/v1/devices", {"outlet": "SHOP2", "serial": "PAD-9"})
+    assert enrolled.status_code == 201
+    token = enrolled.json()["device_token"]
+    headers = {**world.headers("clerk_shop2"), "X-Device-Token": token}
+    ok = client.post(
+        "/api/v1/registrations",
+        headers=headers,
+        data={
+            "msisdn": world.number(),
+            "document_type": "resident_id",
+            "document_number": world.resident_id(),
+            "customer_name": "张三",
+            "original_inspected": "true",
+            "inspection_method": "visual",
+        },
+        files={"photo_front": ("f.jpg", b"", "image/jpeg")},
+    )
+    assert ok.status_code in (201, 422)  # photo checks aside, the device authenticated
+    assert ok.status_code != 401
+    assert (
+        post(client, world, "/api/v1/devices/PAD-9/revoke", {"reason": "phone lost"}).status_code
+        == 200
+    )
+    after = client.get("/api/v1/registrations", headers=headers)
+    assert after.status_code == 401
+
+
+def test_deployment_rate_and_app_share(client: TestClient, world: World) -> None:
+    submit(client, world, who="clerk_shop", device="shop")
+    figures = client.get("/api/v1/figures/deployment", headers=world.headers("manager")).json()
+    # Active social channels: SOC (devices) and SUB (a legacy sub-agent with a device).
+    assert figures["active_social_channels"] == 2
+    assert figures["deployment_rate"] == 1.0
+    assert figures["via_app"] == figures["social_registrations"] == 1
+    post(client, world, "/api/v1/devices/DEV-3/revoke", {"reason": "sub-agent"})
+    after = client.get("/api/v1/figures/deployment", headers=world.headers("manager")).json()
+    assert after["deployment_rate"] == 0.5
+
+
+def test_only_channel_managers_and_admins_govern(client: TestClient, world: World) -> None:
+    for who in ("clerk_shop", "reviewer", "auditor"):
+        response = post(client, world, "/api/v1/channels/SOC/suspend", {"reason": "x"}, who=who)
+        assert response.status_code == 403
+    assert (
+        client.get("/api/v1/figures/deployment", headers=world.headers("clerk_hall")).status_code
+        == 403
+    )
