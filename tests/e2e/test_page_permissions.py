@@ -34,6 +34,7 @@ ALLOWED = {
     "/review": {"reviewer", "admin"},
     "/audit": {"admin", "auditor", "reviewer", "channel_manager", "risk_analyst"},
     "/admin/staff": {"admin"},
+    "/channels": {"channel_manager", "admin", "auditor", "risk_analyst"},
     "/account/password": set(ROLES.values()),
 }
 

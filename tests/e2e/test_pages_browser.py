@@ -176,3 +176,25 @@ def test_language_switch_and_audit_export(browser: Browser, base_url: str, world
     content = Path(download.value.path()).read_text(encoding="utf-8-sig")
     assert content.startswith("at,action,outcome")
     assert re.search(r"registration\.submitted,ok", content)
+
+
+def test_channel_manager_terminates_a_reseller_and_its_clerk_is_refused(
+    browser: Browser, base_url: str, world: World, photos: dict[str, Path]
+) -> None:
+    manager = context(browser, base_url, phone=False, locale="zh-CN").new_page()
+    log_in(manager, "manager")
+    expect(manager.locator("#deployment")).to_contain_text("100%")
+    row = manager.locator("tr[data-channel='SOC']")
+    row.locator("summary").click()
+    row.locator("select[name=action]").select_option("terminate")
+    row.locator("input[name=reason]").fill("暗访发现未查验原件")
+    row.locator("input[name=responsible_unit]").fill("天河分公司")
+    row.locator("input[name=responsible_manager]").fill("周俊")
+    row.locator("button").click()
+    expect(manager.locator("tr[data-channel='SOC'] .badge")).to_have_text("已解除合作")
+    screenshot(manager, "channels-zh")
+
+    clerk = context(browser, base_url, phone=True, locale="en-US").new_page()
+    log_in(clerk, "clerk_shop")
+    register(clerk, world, photos, world.resident_id())
+    expect(clerk.locator("#violations")).to_contain_text("RN-08")

@@ -7,12 +7,14 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from rich.progress import Progress
+from sqlalchemy import Connection, insert, update
 
 from simreg.bootstrap import Simreg
 from simreg.channels.domain import ChannelKind, ChannelStatus
 from simreg.core.actors import Actor, Role
 from simreg.core.errors import DomainError
 from simreg.db import directory
+from simreg.db import tables as t
 from simreg.demo.synthetic import person_name, pool_numbers, resident_id, specimen_photo
 from simreg.registration.services import (
     RegistrationService,
@@ -61,6 +63,7 @@ STAFF = [
     ("clerk.shop", "营业员 陈店 (social outlet)", Role.CLERK, "shop"),
     ("clerk.subagent", "营业员 赵代 (sub-agent outlet)", Role.CLERK, "subagent"),
     ("auditor", "稽核 Auditor", Role.AUDITOR, None),
+    ("manager", "渠道经理 周管 (Channel manager)", Role.CHANNEL_MANAGER, None),
 ]
 
 
@@ -106,6 +109,7 @@ def seed_demo(
             at=now,
             status=ChannelStatus.TERMINATED,
         )
+        _organise(conn, now, own=own, social=social, sub=sub)
         outlets = {
             "hall": directory.add_outlet(
                 conn, channel_id=own, code="TH-HALL-01", name="天河营业厅 1号柜台", at=now
@@ -208,3 +212,44 @@ def _service_on(simreg: Simreg, clock: SteppingClock) -> RegistrationService:
 def _reject_reason(i: int) -> RejectRegistration:
     options = [("photo_unreadable",), ("name_mismatch",), ("not_original",)]
     return RejectRegistration(options[i % 3], "请重新拍摄证件原件 / retake the original")
+
+
+def _organise(conn: Connection, now: datetime, *, own: int, social: int, sub: int) -> None:
+    """Org units owning the channels, the reseller's agreement, and one applicant."""
+    province = _org_unit(conn, "GD", "广东省", "province", None, now)
+    city = _org_unit(conn, "GD-GZ", "广州市", "city", province, now)
+    county = _org_unit(conn, "GD-GZ-TH", "天河区", "county", city, now)
+    conn.execute(
+        update(t.channels).where(t.channels.c.id.in_([own, social, sub])).values(org_unit_id=county)
+    )
+    conn.execute(
+        update(t.channels)
+        .where(t.channels.c.id == social)
+        .values(
+            agreement_no="GD-RN-2026-017",
+            agreement_signed_on=date(2026, 1, 5),
+            agreement_valid_until=date(2028, 1, 4),
+            manager_name="陈店长",
+        )
+    )
+    applicant = directory.add_channel(
+        conn,
+        code="GD-SOC-031",
+        name="珠江新城手机店（申请中）",
+        kind=ChannelKind.SOCIAL,
+        at=now,
+        status=ChannelStatus.APPLIED,
+    )
+    conn.execute(update(t.channels).where(t.channels.c.id == applicant).values(org_unit_id=county))
+
+
+def _org_unit(
+    conn: Connection, code: str, name: str, level: str, parent: int | None, now: datetime
+) -> int:
+    return int(
+        conn.execute(
+            insert(t.org_units)
+            .values(code=code, name=name, level=level, parent_id=parent, created_at=now)
+            .returning(t.org_units.c.id)
+        ).scalar_one()
+    )

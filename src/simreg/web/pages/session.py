@@ -79,7 +79,7 @@ HOME = {
     Role.REVIEWER: "/review",
     Role.ADMIN: "/review",
     Role.AUDITOR: "/audit",
-    Role.CHANNEL_MANAGER: "/audit",
+    Role.CHANNEL_MANAGER: "/channels",
     Role.RISK_ANALYST: "/audit",
     Role.CALL_CENTRE: "/account/password",
 }

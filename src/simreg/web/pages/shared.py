@@ -21,6 +21,7 @@ NAV = [
         "Audit",
         (Role.ADMIN, Role.AUDITOR, Role.REVIEWER, Role.CHANNEL_MANAGER, Role.RISK_ANALYST),
     ),
+    ("/channels", "Channels", (Role.CHANNEL_MANAGER, Role.ADMIN, Role.AUDITOR, Role.RISK_ANALYST)),
     ("/admin/staff", "Staff", (Role.ADMIN,)),
     ("/app/device", "This device", (Role.CLERK,)),
 ]

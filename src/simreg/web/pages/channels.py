@@ -1,0 +1,135 @@
+"""Channel governance pages for channel managers: lifecycle, devices, deployment."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response
+
+from simreg.channels.services import GOVERNORS, Agreement
+from simreg.core.actors import Role
+from simreg.core.errors import DomainError, InvalidInput
+from simreg.db.channel_store import channel_overview, deployment_figures
+from simreg.staff.services import Session
+from simreg.web.input_guard import checked_text
+from simreg.web.pages.session import PageSession, allow
+from simreg.web.pages.shared import site
+
+router = APIRouter(include_in_schema=False)
+READERS = (*GOVERNORS, Role.AUDITOR, Role.RISK_ANALYST)
+
+
+def _page(request: Request, session: Session, status_code: int = 200, **extra: Any) -> Response:
+    s = site(request)
+    with s.simreg.engine.connect() as conn:
+        channels = channel_overview(conn)
+        figures = deployment_figures(conn)
+    return s.render(
+        request,
+        session,
+        "channels/list.html",
+        status_code=status_code,
+        channels=channels,
+        figures=figures,
+        can_govern=session.actor.role in GOVERNORS,
+        **extra,
+    )
+
+
+@router.get("/channels")
+def channels_page(request: Request, session: PageSession) -> Response:
+    allow(session, *READERS)
+    return _page(request, session, done=request.query_params.get("done"))
+
+
+@router.post("/channels/{code}/action")
+def channel_action(
+    request: Request,
+    session: PageSession,
+    code: str,
+    action: Annotated[str, Form()],
+    reason: Annotated[str, Form(max_length=500)] = "",
+    responsible_unit: Annotated[str, Form(max_length=200)] = "",
+    responsible_manager: Annotated[str, Form(max_length=200)] = "",
+    agreement_no: Annotated[str, Form(max_length=64)] = "",
+    signed_on: Annotated[str, Form()] = "",
+    valid_until: Annotated[str, Form()] = "",
+    manager_name: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
+    allow(session, *GOVERNORS)
+    service = site(request).simreg.channels
+    try:
+        for field, text in (
+            ("reason", reason),
+            ("responsible_unit", responsible_unit),
+            ("responsible_manager", responsible_manager),
+            ("agreement_no", agreement_no),
+            ("manager_name", manager_name),
+        ):
+            checked_text(field, text)
+        if action == "terminate":
+            service.terminate(
+                session.actor,
+                code,
+                reason,
+                responsible_unit=responsible_unit,
+                responsible_manager=responsible_manager,
+            )
+        elif action == "admit":
+            service.admit(
+                session.actor,
+                code,
+                Agreement(agreement_no, _day(signed_on), _day(valid_until), manager_name),
+                reason,
+            )
+        elif action in ("activate", "suspend", "reinstate"):
+            getattr(service, action)(session.actor, code, reason)
+        else:
+            raise InvalidInput("Unknown action.", code="ACTION")
+    except DomainError as problem:
+        return _page(request, session, status_code=422, error=problem)
+    return RedirectResponse(f"/channels?done={action}:{code}", status_code=303)
+
+
+@router.post("/channels/devices")
+def enrol_device(
+    request: Request,
+    session: PageSession,
+    outlet: Annotated[str, Form(max_length=32)],
+    serial: Annotated[str, Form(max_length=64)],
+) -> Response:
+    allow(session, *GOVERNORS)
+    try:
+        checked_text("serial", serial)
+        enrolment = site(request).simreg.channels.enrol_device(session.actor, outlet, serial)
+    except DomainError as problem:
+        return _page(request, session, status_code=422, error=problem)
+    return _page(request, session, enrolment=enrolment)
+
+
+@router.post("/channels/devices/revoke")
+def revoke_device(
+    request: Request,
+    session: PageSession,
+    serial: Annotated[str, Form(max_length=64)],
+    reason: Annotated[str, Form(max_length=500)] = "",
+) -> Response:
+    allow(session, *GOVERNORS)
+    try:
+        checked_text("serial", serial)
+        checked_text("reason", reason)
+        site(request).simreg.channels.revoke_device(session.actor, serial, reason)
+    except DomainError as problem:
+        return _page(request, session, status_code=422, error=problem)
+    return RedirectResponse(f"/channels?done=revoked:{serial}", status_code=303)
+
+
+def _day(raw: str) -> date:
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise InvalidInput(
+            "Dates are YYYY-MM-DD.", code="DATE-FORMAT", message_zh="日期格式为 YYYY-MM-DD。"
+        ) from None
