@@ -13,6 +13,8 @@ from simreg.core.audit import AuditEvent
 class ChannelTransaction(Protocol):
     def channel_by_code(self, code: str) -> Channel | None: ...
 
+    def channel_by_id(self, channel_id: int) -> Channel: ...
+
     def org_unit_id(self, code: str) -> int | None: ...
 
     def add_channel(
@@ -55,6 +57,46 @@ class ChannelTransaction(Protocol):
     def revoke_device(self, serial: str, at: datetime) -> tuple[int, int] | None: ...
 
     def record(self, event: AuditEvent) -> None: ...
+
+    def active_social_channels(self) -> list[int]: ...
+
+    def channels_inspected_in(self, period: str) -> set[int]: ...
+
+    def add_inspection(self, *, channel_id: int, period: str, reason: str, at: datetime) -> int: ...
+
+    def inspection(self, inspection_id: int) -> tuple[int, str] | None:
+        """(channel id, status) of an inspection."""
+        ...
+
+    def complete_inspection(
+        self,
+        inspection_id: int,
+        *,
+        inspector_id: int,
+        result: str,
+        checklist: dict[str, bool],
+        notes: str,
+        at: datetime,
+    ) -> None: ...
+
+    def violations_since(self, channel_id: int, since: datetime) -> int: ...
+
+    def add_violation(
+        self,
+        *,
+        channel_id: int,
+        rule: str,
+        source: str,
+        inspection_id: int | None,
+        at: datetime,
+        recorded_by: int,
+        penalty: str,
+        notes: str,
+    ) -> int: ...
+
+    def accountability(self, channel_id: int) -> tuple[str, str]:
+        """(responsible unit, responsible manager) on record for the channel."""
+        ...
 
 
 class ChannelUnitOfWork(Protocol):

@@ -6,6 +6,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from simreg.channels.compliance import (
+    CHECKLIST_RULES,
+    REPEAT_WINDOW,
+    Penalty,
+    check_period,
+    penalty_for,
+)
 from simreg.channels.domain import TRANSITIONS, Channel, ChannelKind, ChannelStatus
 from simreg.channels.ports import ChannelTransaction, ChannelUnitOfWork
 from simreg.core.actors import Actor, Role
@@ -141,6 +148,23 @@ class ChannelService:
         **details: str,
     ) -> Channel:
         actor.require(*GOVERNORS)
+        with self.uow.begin() as tx:
+            return self._apply(
+                tx, actor, _channel(tx, code), action, reason, agreement=agreement, **details
+            )
+
+    def _apply(
+        self,
+        tx: ChannelTransaction,
+        actor: Actor,
+        channel: Channel,
+        action: str,
+        reason: str,
+        *,
+        agreement: Agreement | None = None,
+        **details: object,
+    ) -> Channel:
+        """One lifecycle step inside the caller's transaction, with its event and audit row."""
         if not reason.strip():
             raise InvalidInput(
                 "Give a reason; it is kept in the channel's history.",
@@ -149,58 +173,160 @@ class ChannelService:
             )
         allowed, target = TRANSITIONS[action]
         now = self.clock.now()
-        with self.uow.begin() as tx:
-            channel = _channel(tx, code)
-            if channel.status not in allowed:
-                raise Conflict(
-                    f"Cannot {action} channel {code}: it is {channel.status.value}.",
-                    code="CHANNEL-STATE",
-                    state=channel.status.value,
-                    message_zh=f"渠道 {code} 当前状态为 {channel.status.value}，无法执行该操作。",
-                )
-            extra: dict[str, object] = dict(details)
-            if agreement is not None:
-                tx.record_agreement(
-                    channel.id,
-                    number=agreement.number,
-                    signed_on=agreement.signed_on,
-                    valid_until=agreement.valid_until,
-                    manager_name=agreement.manager_name,
-                )
-                extra.update(
-                    agreement=agreement.number, valid_until=agreement.valid_until.isoformat()
-                )
-            if target is ChannelStatus.TERMINATED:
-                outlets, devices = tx.close_outlets_and_devices(channel.id, now)
-                extra.update(outlets_closed=outlets, devices_revoked=devices)
-            tx.set_status(channel.id, target)
-            tx.add_channel_event(
-                channel_id=channel.id,
+        if channel.status not in allowed:
+            raise Conflict(
+                f"Cannot {action} channel {channel.code}: it is {channel.status.value}.",
+                code="CHANNEL-STATE",
+                state=channel.status.value,
+                message_zh=f"渠道 {channel.code} 当前状态不允许此操作（{channel.status.value}）。",
+            )
+        extra: dict[str, object] = dict(details)
+        if agreement is not None:
+            tx.record_agreement(
+                channel.id,
+                number=agreement.number,
+                signed_on=agreement.signed_on,
+                valid_until=agreement.valid_until,
+                manager_name=agreement.manager_name,
+            )
+            extra.update(agreement=agreement.number, valid_until=agreement.valid_until.isoformat())
+        if target is ChannelStatus.TERMINATED:
+            outlets, devices = tx.close_outlets_and_devices(channel.id, now)
+            extra.update(outlets_closed=outlets, devices_revoked=devices)
+        tx.set_status(channel.id, target)
+        tx.add_channel_event(
+            channel_id=channel.id,
+            at=now,
+            actor_staff_id=actor.staff_id,
+            from_status=channel.status,
+            to_status=target,
+            reason=reason.strip(),
+            details=extra,
+        )
+        tx.record(
+            AuditEvent(
+                action=f"channel.{action}",
+                outcome="ok",
                 at=now,
                 actor_staff_id=actor.staff_id,
-                from_status=channel.status,
-                to_status=target,
-                reason=reason.strip(),
-                details=extra,
+                channel_id=channel.id,
+                details={"reason": reason.strip(), **extra},
             )
+        )
+        return Channel(
+            channel.id, channel.code, channel.name, channel.kind, target, channel.parent_channel_id
+        )
+
+    # -- mystery-shopper inspections and violations (RN-15) ---------------------------------
+
+    def plan_inspections(self, actor: Actor, period: str) -> list[int]:
+        """Every active social channel gets an inspection in the quarter unless it has one."""
+        actor.require(*GOVERNORS)
+        try:
+            period = check_period(period)
+        except ValueError:
+            raise InvalidInput(
+                "Write the period like 2026Q4.", code="PERIOD", message_zh="期间格式如 2026Q4。"
+            ) from None
+        now = self.clock.now()
+        with self.uow.begin() as tx:
+            done = tx.channels_inspected_in(period)
+            planned = [
+                tx.add_inspection(channel_id=channel_id, period=period, reason="quarterly", at=now)
+                for channel_id in tx.active_social_channels()
+                if channel_id not in done
+            ]
             tx.record(
                 AuditEvent(
-                    action=f"channel.{action}",
+                    action="inspection.planned",
                     outcome="ok",
                     at=now,
                     actor_staff_id=actor.staff_id,
-                    channel_id=channel.id,
-                    details={"reason": reason.strip(), **extra},
+                    details={"period": period, "planned": len(planned)},
                 )
             )
-            return Channel(
-                channel.id,
-                channel.code,
-                channel.name,
-                channel.kind,
-                target,
-                channel.parent_channel_id,
+            return planned
+
+    def record_inspection(
+        self, actor: Actor, inspection_id: int, failed: list[str], notes: str
+    ) -> list[Penalty]:
+        """Record a mystery-shopper visit; each failed checklist item is a violation whose
+        penalty escalates with the channel's earlier violations, and is applied at once."""
+        actor.require(*GOVERNORS)
+        unknown = [rule for rule in failed if rule not in CHECKLIST_RULES]
+        if unknown:
+            raise InvalidInput("Unknown checklist items.", code="CHECKLIST", items=unknown)
+        now = self.clock.now()
+        with self.uow.begin() as tx:
+            found = tx.inspection(inspection_id)
+            if found is None:
+                raise NotFound("No such inspection.", code="INSPECTION-UNKNOWN")
+            channel_id, status = found
+            if status == "done":
+                raise Conflict("This inspection is already recorded.", code="INSPECTION-DONE")
+            checklist = {rule: rule not in failed for rule in sorted(CHECKLIST_RULES)}
+            tx.complete_inspection(
+                inspection_id,
+                inspector_id=actor.staff_id,
+                result="fail" if failed else "pass",
+                checklist=checklist,
+                notes=notes,
+                at=now,
             )
+            penalties = [
+                self._violation(tx, actor, channel_id, rule, "inspection", inspection_id, notes)
+                for rule in sorted(set(failed))
+            ]
+            return penalties
+
+    def record_violation(self, actor: Actor, code: str, rule: str, notes: str) -> Penalty:
+        """A violation found outside an inspection (a complaint, a review pattern)."""
+        actor.require(*GOVERNORS)
+        if rule not in CHECKLIST_RULES:
+            raise InvalidInput("Unknown rule.", code="CHECKLIST", items=[rule])
+        with self.uow.begin() as tx:
+            channel = _channel(tx, code)
+            return self._violation(tx, actor, channel.id, rule, "manual", None, notes)
+
+    def _violation(
+        self,
+        tx: ChannelTransaction,
+        actor: Actor,
+        channel_id: int,
+        rule: str,
+        source: str,
+        inspection_id: int | None,
+        notes: str,
+    ) -> Penalty:
+        now = self.clock.now()
+        earlier = tx.violations_since(channel_id, now - REPEAT_WINDOW)
+        penalty = penalty_for(rule, earlier)
+        tx.add_violation(
+            channel_id=channel_id,
+            rule=rule,
+            source=source,
+            inspection_id=inspection_id,
+            at=now,
+            recorded_by=actor.staff_id,
+            penalty=penalty.value,
+            notes=notes,
+        )
+        channel = tx.channel_by_id(channel_id)
+        reason = f"{rule} violation ({source}); penalty {penalty.value}"
+        if penalty is Penalty.SUSPENSION and channel.status is ChannelStatus.ACTIVE:
+            self._apply(tx, actor, channel, "suspend", reason)
+        elif penalty is Penalty.TERMINATION and channel.status is not ChannelStatus.TERMINATED:
+            unit, manager = tx.accountability(channel_id)
+            self._apply(
+                tx,
+                actor,
+                channel,
+                "terminate",
+                reason,
+                responsible_unit=unit,
+                responsible_manager=manager,
+            )
+        return penalty
 
     # -- real-name app devices (RN-09) -------------------------------------------------------
 

@@ -15,7 +15,7 @@ from simreg.db import tables as t
 from simreg.db.audit_store import record_audit
 
 
-class SqlChannelTransaction:
+class _SqlChannelBase:
     def __init__(self, connection: Connection, tokens: BlindIndex) -> None:
         self.conn = connection
         self.tokens = tokens
@@ -24,6 +24,17 @@ class SqlChannelTransaction:
         row = self.conn.execute(select(t.channels).where(t.channels.c.code == code)).one_or_none()
         if row is None:
             return None
+        return Channel(
+            row.id,
+            row.code,
+            row.name,
+            ChannelKind(row.kind),
+            ChannelStatus(row.status),
+            row.parent_channel_id,
+        )
+
+    def channel_by_id(self, channel_id: int) -> Channel:
+        row = self.conn.execute(select(t.channels).where(t.channels.c.id == channel_id)).one()
         return Channel(
             row.id,
             row.code,
@@ -266,3 +277,158 @@ def deployment_figures(conn: Connection, since: datetime | None = None) -> dict[
 
 def _rate(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
+
+
+class SqlComplianceQueries:
+    """Inspection and violation storage, mixed into the channel transaction."""
+
+    conn: Connection
+
+    def active_social_channels(self) -> list[int]:
+        return [
+            int(x)
+            for x in self.conn.execute(
+                select(t.channels.c.id)
+                .where(t.channels.c.kind == "social", t.channels.c.status == "active")
+                .order_by(t.channels.c.id)
+            ).scalars()
+        ]
+
+    def channels_inspected_in(self, period: str) -> set[int]:
+        return {
+            int(x)
+            for x in self.conn.execute(
+                select(t.inspections.c.channel_id).where(t.inspections.c.period == period)
+            ).scalars()
+        }
+
+    def add_inspection(self, *, channel_id: int, period: str, reason: str, at: datetime) -> int:
+        return int(
+            self.conn.execute(
+                insert(t.inspections)
+                .values(
+                    channel_id=channel_id,
+                    period=period,
+                    reason=reason,
+                    status="planned",
+                    planned_at=at,
+                )
+                .returning(t.inspections.c.id)
+            ).scalar_one()
+        )
+
+    def inspection(self, inspection_id: int) -> tuple[int, str] | None:
+        row = self.conn.execute(
+            select(t.inspections.c.channel_id, t.inspections.c.status).where(
+                t.inspections.c.id == inspection_id
+            )
+        ).one_or_none()
+        return (int(row.channel_id), str(row.status)) if row else None
+
+    def complete_inspection(
+        self,
+        inspection_id: int,
+        *,
+        inspector_id: int,
+        result: str,
+        checklist: dict[str, bool],
+        notes: str,
+        at: datetime,
+    ) -> None:
+        self.conn.execute(
+            update(t.inspections)
+            .where(t.inspections.c.id == inspection_id)
+            .values(
+                status="done",
+                inspector_id=inspector_id,
+                result=result,
+                checklist=checklist,
+                notes=notes or None,
+                done_at=at,
+            )
+        )
+
+    def violations_since(self, channel_id: int, since: datetime) -> int:
+        return int(
+            self.conn.execute(
+                select(func.count()).where(
+                    t.violations.c.channel_id == channel_id, t.violations.c.at >= since
+                )
+            ).scalar_one()
+        )
+
+    def add_violation(
+        self,
+        *,
+        channel_id: int,
+        rule: str,
+        source: str,
+        inspection_id: int | None,
+        at: datetime,
+        recorded_by: int,
+        penalty: str,
+        notes: str,
+    ) -> int:
+        return int(
+            self.conn.execute(
+                insert(t.violations)
+                .values(
+                    channel_id=channel_id,
+                    rule=rule,
+                    source=source,
+                    inspection_id=inspection_id,
+                    at=at,
+                    recorded_by=recorded_by,
+                    penalty=penalty,
+                    notes=notes or None,
+                )
+                .returning(t.violations.c.id)
+            ).scalar_one()
+        )
+
+    def accountability(self, channel_id: int) -> tuple[str, str]:
+        row = self.conn.execute(
+            select(t.channels.c.manager_name, t.org_units.c.name.label("unit"))
+            .outerjoin(t.org_units, t.org_units.c.id == t.channels.c.org_unit_id)
+            .where(t.channels.c.id == channel_id)
+        ).one()
+        return (row.unit or "unassigned unit", row.manager_name or "unassigned manager")
+
+
+def inspection_board(conn: Connection, period: str) -> list[dict[str, Any]]:
+    rows = conn.execute(
+        select(
+            t.inspections.c.id,
+            t.inspections.c.status,
+            t.inspections.c.result,
+            t.inspections.c.reason,
+            t.channels.c.code,
+            t.channels.c.name,
+            t.channels.c.status.label("channel_status"),
+        )
+        .join(t.channels, t.channels.c.id == t.inspections.c.channel_id)
+        .where(t.inspections.c.period == period)
+        .order_by(t.inspections.c.status.desc(), t.channels.c.code)
+    )
+    return [dict(r._mapping) for r in rows]
+
+
+def recent_violations(conn: Connection, limit: int = 50) -> list[dict[str, Any]]:
+    rows = conn.execute(
+        select(
+            t.violations.c.at,
+            t.violations.c.rule,
+            t.violations.c.source,
+            t.violations.c.penalty,
+            t.violations.c.notes,
+            t.channels.c.code,
+        )
+        .join(t.channels, t.channels.c.id == t.violations.c.channel_id)
+        .order_by(t.violations.c.at.desc(), t.violations.c.id.desc())
+        .limit(limit)
+    )
+    return [dict(r._mapping) for r in rows]
+
+
+class SqlChannelTransaction(_SqlChannelBase, SqlComplianceQueries):
+    """One transaction's view of channels, devices, inspections and violations."""

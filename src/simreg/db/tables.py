@@ -274,3 +274,37 @@ audit_events = Table(
     Column("details", JSON, nullable=True),
     CheckConstraint("outcome IN ('ok', 'refused')", name="outcome"),
 )
+
+inspections = Table(
+    "inspections",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("channel_id", Id, ForeignKey("channels.id"), nullable=False, index=True),
+    Column("period", String(8), nullable=False),  # e.g. 2026Q4
+    Column("reason", String(16), nullable=False),  # quarterly, risk, manual
+    Column("inspector_id", Id, ForeignKey("staff.id"), nullable=True),
+    Column("status", String(16), nullable=False),
+    Column("result", String(8), nullable=True),
+    Column("checklist", JSON, nullable=True),
+    Column("notes", Text, nullable=True),
+    Column("planned_at", Ts, nullable=False),
+    Column("done_at", Ts, nullable=True),
+    CheckConstraint("status IN ('planned', 'done')", name="status"),
+    CheckConstraint("result IS NULL OR result IN ('pass', 'fail')", name="result"),
+    Index("ix_inspections_period_channel", "period", "channel_id"),
+)
+
+violations = Table(
+    "violations",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("channel_id", Id, ForeignKey("channels.id"), nullable=False, index=True),
+    Column("rule", String(8), nullable=False),
+    Column("source", String(16), nullable=False),  # inspection, review, manual
+    Column("inspection_id", Id, ForeignKey("inspections.id"), nullable=True),
+    Column("at", Ts, nullable=False),
+    Column("recorded_by", Id, ForeignKey("staff.id"), nullable=False),
+    Column("penalty", String(16), nullable=False),
+    Column("notes", Text, nullable=True),
+    CheckConstraint("penalty IN ('warning', 'fine', 'suspension', 'termination')", name="penalty"),
+)

@@ -11,7 +11,12 @@ from pydantic import BaseModel, Field
 from simreg.channels.domain import ChannelKind
 from simreg.channels.services import Agreement
 from simreg.core.actors import Role
-from simreg.db.channel_store import channel_overview, deployment_figures
+from simreg.db.channel_store import (
+    channel_overview,
+    deployment_figures,
+    inspection_board,
+    recent_violations,
+)
 from simreg.web.auth import App, CurrentActor
 
 router = APIRouter(prefix="/api/v1", tags=["channels"])
@@ -126,3 +131,53 @@ def deployment(app: App, actor: CurrentActor) -> dict[str, Any]:
     actor.require(*READERS)
     with app.engine.connect() as conn:
         return deployment_figures(conn)
+
+
+class Plan(BaseModel):
+    period: Annotated[str, Field(pattern=r"^\d{4}[Qq][1-4]$")]
+
+
+class InspectionResult(BaseModel):
+    failed: list[Annotated[str, Field(pattern=r"^RN-\d{2}$")]] = Field(default_factory=list)
+    notes: Annotated[str, Field(max_length=2000, pattern=r"^[^\x00-\x08\x0b\x0c\x0e-\x1f]*$")] = ""
+
+
+class ManualViolation(BaseModel):
+    rule: Annotated[str, Field(pattern=r"^RN-\d{2}$")]
+    notes: Annotated[str, Field(max_length=2000, pattern=r"^[^\x00-\x08\x0b\x0c\x0e-\x1f]*$")] = ""
+
+
+@router.post("/inspections/plan", status_code=201, summary="Plan a quarter's inspections (RN-15)")
+def plan(app: App, actor: CurrentActor, body: Plan) -> dict[str, Any]:
+    planned = app.channels.plan_inspections(actor, body.period)
+    with app.engine.connect() as conn:
+        board = inspection_board(conn, body.period.upper())
+    return {"planned": len(planned), "inspections": board}
+
+
+@router.get("/inspections", summary="A quarter's inspections")
+def inspections(app: App, actor: CurrentActor, period: str) -> dict[str, Any]:
+    actor.require(*READERS)
+    with app.engine.connect() as conn:
+        return {"items": inspection_board(conn, period.strip().upper()[:6])}
+
+
+@router.post("/inspections/{inspection_id}/result", summary="Record a mystery-shopper visit")
+def inspection_result(
+    app: App, actor: CurrentActor, inspection_id: int, body: InspectionResult
+) -> dict[str, Any]:
+    penalties = app.channels.record_inspection(actor, inspection_id, body.failed, body.notes)
+    return {"penalties": [p.value for p in penalties]}
+
+
+@router.post("/channels/{code}/violations", status_code=201, summary="Record a violation")
+def violation(app: App, actor: CurrentActor, code: str, body: ManualViolation) -> dict[str, Any]:
+    penalty = app.channels.record_violation(actor, code, body.rule, body.notes)
+    return {"penalty": penalty.value}
+
+
+@router.get("/violations", summary="Latest violations and their penalties")
+def violations(app: App, actor: CurrentActor) -> dict[str, Any]:
+    actor.require(*READERS)
+    with app.engine.connect() as conn:
+        return {"items": recent_violations(conn)}

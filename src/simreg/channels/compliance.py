@@ -1,0 +1,54 @@
+"""Mystery-shopper inspections (RN-15) and the penalty scale for channel violations."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from enum import StrEnum
+
+# What an inspector checks, drawn from the rules: the two musts, the three prohibitions,
+# document types, sub-agents and the unified app.
+CHECKLIST: list[tuple[str, str, str]] = [
+    (
+        "RN-02",
+        "The clerk asked for and inspected the ORIGINAL document",
+        "营业员要求出示并查验了证件原件",
+    ),
+    ("RN-03", "The document was photographed and uploaded for review", "证件已拍照上传审核"),
+    ("RN-04", "No card was sold without a valid document", "无有效证件未售卡"),
+    ("RN-05", "No more than the allowed lines were sold on one document", "一证未超过规定号码数"),
+    ("RN-06", "No line was opened before back-office approval", "未经后台审核未开通"),
+    ("RN-07", "Only the 2nd-generation resident ID was accepted", "只受理二代身份证"),
+    ("RN-08", "No sub-agent sells on this channel's behalf", "未发展下级代理"),
+    ("RN-09", "Registration went through the unified real-name app", "通过统一实名制APP办理"),
+]
+CHECKLIST_RULES = frozenset(rule for rule, _en, _zh in CHECKLIST)
+
+
+class Penalty(StrEnum):
+    WARNING = "warning"
+    FINE = "fine"
+    SUSPENSION = "suspension"
+    TERMINATION = "termination"
+
+
+LADDER = [Penalty.WARNING, Penalty.FINE, Penalty.SUSPENSION, Penalty.TERMINATION]
+# Selling without a document or through a sub-agent is punished heavily from the first time.
+SEVERE_START = {"RN-04": 2, "RN-08": 2}
+REPEAT_WINDOW = timedelta(days=365)
+
+
+def penalty_for(rule: str, earlier_violations: int) -> Penalty:
+    """Repeat violations escalate one step each within a year (RN-08 "从重处罚直至解除合作")."""
+    step = SEVERE_START.get(rule, 0) + earlier_violations
+    return LADDER[min(step, len(LADDER) - 1)]
+
+
+def quarter_of(day: date) -> str:
+    return f"{day.year}Q{(day.month - 1) // 3 + 1}"
+
+
+def check_period(period: str) -> str:
+    period = period.strip().upper()
+    if len(period) != 6 or not period[:4].isdigit() or period[4] != "Q" or period[5] not in "1234":
+        raise ValueError("a period is written like 2026Q4")
+    return period

@@ -1,0 +1,88 @@
+"""Mystery-shopper inspections (RN-15): a quarter's plan, results, escalating penalties."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from tests.e2e.test_api import submit
+from tests.support.world import World
+
+
+def post(
+    client: TestClient, world: World, path: str, body: dict[str, Any], who: str = "manager"
+) -> Any:
+    return client.post(path, json=body, headers=world.headers(who))
+
+
+def test_quarter_plan_covers_every_active_social_channel_once(
+    client: TestClient, world: World
+) -> None:
+    first = post(client, world, "/api/v1/inspections/plan", {"period": "2026Q4"})
+    assert first.status_code == 201
+    codes = sorted(i["code"] for i in first.json()["inspections"])
+    assert codes == ["SOC", "SUB"]  # active social channels; terminated and own are not drawn
+    again = post(client, world, "/api/v1/inspections/plan", {"period": "2026q4"})
+    assert again.json()["planned"] == 0
+
+
+def test_repeat_violations_escalate_to_suspension(client: TestClient, world: World) -> None:
+    post(client, world, "/api/v1/inspections/plan", {"period": "2026Q4"})
+    board = client.get(
+        "/api/v1/inspections", params={"period": "2026Q4"}, headers=world.headers("manager")
+    ).json()["items"]
+    soc = next(i for i in board if i["code"] == "SOC")
+
+    result = post(
+        client,
+        world,
+        f"/api/v1/inspections/{soc['id']}/result",
+        {"failed": ["RN-02", "RN-03"], "notes": "copy accepted, no photo"},
+    )
+    assert result.status_code == 200
+    assert result.json()["penalties"] == ["warning", "fine"]
+    assert submit(client, world, who="clerk_shop", device="shop").status_code == 201
+
+    third = post(
+        client,
+        world,
+        "/api/v1/channels/SOC/violations",
+        {"rule": "RN-09", "notes": "paper forms at the counter"},
+    )
+    assert third.json()["penalty"] == "suspension"
+    refused = submit(client, world, who="clerk_shop", device="shop")
+    assert refused.status_code == 422 and refused.json()["code"] == "RN-08"
+    twice = post(client, world, f"/api/v1/inspections/{soc['id']}/result", {"failed": []})
+    assert twice.status_code == 409
+
+
+def test_a_sub_agent_found_is_punished_heavily_from_the_first_time(
+    client: TestClient, world: World
+) -> None:
+    penalty = post(
+        client,
+        world,
+        "/api/v1/channels/SOC/violations",
+        {"rule": "RN-08", "notes": "stall selling our cards"},
+    ).json()["penalty"]
+    assert penalty == "suspension"
+    listed = client.get("/api/v1/violations", headers=world.headers("auditor")).json()["items"]
+    assert listed[0]["rule"] == "RN-08" and listed[0]["penalty"] == "suspension"
+
+
+def test_inspection_input_is_checked(client: TestClient, world: World) -> None:
+    assert post(client, world, "/api/v1/inspections/plan", {"period": "2026Q5"}).status_code == 422
+    assert (
+        post(client, world, "/api/v1/inspections/999/result", {"failed": ["RN-02"]}).status_code
+        == 404
+    )
+    assert (
+        post(client, world, "/api/v1/channels/SOC/violations", {"rule": "RN-99"}).status_code == 422
+    )
+    assert (
+        post(
+            client, world, "/api/v1/inspections/plan", {"period": "2026Q4"}, who="clerk_hall"
+        ).status_code
+        == 403
+    )
