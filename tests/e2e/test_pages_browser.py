@@ -198,3 +198,22 @@ def test_channel_manager_terminates_a_reseller_and_its_clerk_is_refused(
     log_in(clerk, "clerk_shop")
     register(clerk, world, photos, world.resident_id())
     expect(clerk.locator("#violations")).to_contain_text("RN-08")
+
+
+def test_channel_manager_plans_the_quarter_and_records_an_inspection(
+    browser: Browser, base_url: str, world: World
+) -> None:
+    manager = context(browser, base_url, phone=False, locale="en-US").new_page()
+    log_in(manager, "manager")
+    manager.fill("#inspections input[name=period]", "2026Q4")
+    manager.click("#plan-quarter")
+    visits = manager.locator("#inspections li[data-inspection]")
+    expect(visits).to_have_count(2)  # both active social channels, none other
+    soc = manager.locator("li[data-inspection='SOC']")
+    soc.locator("summary").click()
+    soc.locator("input[value='RN-02']").check()
+    soc.locator("textarea[name=notes]").fill("photocopy accepted")
+    soc.locator("button").click()
+    expect(manager.locator("li[data-inspection='SOC'] .badge")).to_have_text("failed")
+    expect(manager.locator("#violations-list")).to_contain_text("warning")
+    screenshot(manager, "inspections-en")

@@ -8,10 +8,16 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
+from simreg.channels.compliance import CHECKLIST, quarter_of
 from simreg.channels.services import GOVERNORS, Agreement
 from simreg.core.actors import Role
 from simreg.core.errors import DomainError, InvalidInput
-from simreg.db.channel_store import channel_overview, deployment_figures
+from simreg.db.channel_store import (
+    channel_overview,
+    deployment_figures,
+    inspection_board,
+    recent_violations,
+)
 from simreg.staff.services import Session
 from simreg.web.input_guard import checked_text
 from simreg.web.pages.session import PageSession, allow
@@ -23,9 +29,12 @@ READERS = (*GOVERNORS, Role.AUDITOR, Role.RISK_ANALYST)
 
 def _page(request: Request, session: Session, status_code: int = 200, **extra: Any) -> Response:
     s = site(request)
+    period = (request.query_params.get("period") or quarter_of(s.simreg.clock.today())).upper()
     with s.simreg.engine.connect() as conn:
         channels = channel_overview(conn)
         figures = deployment_figures(conn)
+        board = inspection_board(conn, period[:6])
+        violations = recent_violations(conn, limit=20)
     return s.render(
         request,
         session,
@@ -33,6 +42,10 @@ def _page(request: Request, session: Session, status_code: int = 200, **extra: A
         status_code=status_code,
         channels=channels,
         figures=figures,
+        period=period,
+        board=board,
+        violations=violations,
+        checklist=CHECKLIST,
         can_govern=session.actor.role in GOVERNORS,
         **extra,
     )
@@ -124,6 +137,40 @@ def revoke_device(
     except DomainError as problem:
         return _page(request, session, status_code=422, error=problem)
     return RedirectResponse(f"/channels?done=revoked:{serial}", status_code=303)
+
+
+@router.post("/channels/inspections/plan")
+def plan_inspections(
+    request: Request, session: PageSession, period: Annotated[str, Form(max_length=8)]
+) -> Response:
+    allow(session, *GOVERNORS)
+    try:
+        planned = site(request).simreg.channels.plan_inspections(session.actor, period)
+    except DomainError as problem:
+        return _page(request, session, status_code=422, error=problem)
+    return RedirectResponse(
+        f"/channels?period={period.upper()}&done=planned:{len(planned)}", status_code=303
+    )
+
+
+@router.post("/channels/inspections/{inspection_id}")
+def record_inspection(
+    request: Request,
+    session: PageSession,
+    inspection_id: int,
+    period: Annotated[str, Form(max_length=8)],
+    failed: Annotated[list[str] | None, Form()] = None,
+    notes: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    allow(session, *GOVERNORS)
+    try:
+        checked_text("notes", notes)
+        site(request).simreg.channels.record_inspection(
+            session.actor, inspection_id, failed or [], notes
+        )
+    except DomainError as problem:
+        return _page(request, session, status_code=422, error=problem)
+    return RedirectResponse(f"/channels?period={period.upper()}&done=inspected", status_code=303)
 
 
 def _day(raw: str) -> date:
