@@ -75,6 +75,9 @@ class VerifiedPhoto:
     size: int
     sha256: str
     data: bytes
+    # Difference hash (64 bits, hex) of the decoded picture: near-identical images share it,
+    # so one portrait reused for different documents shows up (a black-card pattern).
+    phash: str = ""
 
     def __repr__(self) -> str:
         # The bytes are a picture of someone's ID; keep them out of logs and tracebacks.
@@ -106,7 +109,7 @@ def verify_photo(data: bytes, *, max_bytes: int, max_pixels: int, min_side: int)
             )
         if min(width, height) < min_side:
             raise PhotoRejected("PHOTO-TOO-SMALL", width=width, height=height, min_side=min_side)
-        _decode_pixels(data, image_format)
+        phash = _decode_pixels(data, image_format)
     return VerifiedPhoto(
         content_type=content_type,
         width=width,
@@ -114,6 +117,7 @@ def verify_photo(data: bytes, *, max_bytes: int, max_pixels: int, min_side: int)
         size=len(data),
         sha256=hashlib.sha256(data).hexdigest(),
         data=data,
+        phash=phash,
     )
 
 
@@ -130,7 +134,7 @@ def _read_header(data: bytes, max_pixels: int) -> tuple[str, int, int]:
         raise PhotoRejected("PHOTO-NOT-IMAGE") from None
 
 
-def _decode_pixels(data: bytes, image_format: str) -> None:
+def _decode_pixels(data: bytes, image_format: str) -> str:
     # Re-opening with only the decoded format keeps the other plugins away from these
     # bytes; MPO has no opener of its own, the JPEG one recognises it.
     formats = ["JPEG" if image_format == "MPO" else image_format]
@@ -141,8 +145,21 @@ def _decode_pixels(data: bytes, image_format: str) -> None:
         # is what catches a file cut short in transfer.
         with Image.open(io.BytesIO(data), formats=formats) as image:
             image.load()
+            return difference_hash(image)
     except Exception:
         raise PhotoRejected("PHOTO-NOT-IMAGE") from None
+
+
+def difference_hash(image: Image.Image) -> str:
+    """dHash: shrink to 9x8 grey, one bit per horizontal brightness step, as 16 hex digits."""
+    small = image.convert("L").resize((9, 8), Image.Resampling.BILINEAR)
+    pixels = list(small.getdata())
+    bits = 0
+    for row in range(8):
+        for col in range(8):
+            left, right = pixels[row * 9 + col], pixels[row * 9 + col + 1]
+            bits = (bits << 1) | (1 if left > right else 0)
+    return f"{bits:016x}"
 
 
 _KEY = re.compile(r"[0-9a-f]{32}")

@@ -3,6 +3,8 @@ real-name app devices of each outlet (RN-09). Every step records who, when and w
 
 from __future__ import annotations
 
+import random
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 
@@ -219,8 +221,17 @@ class ChannelService:
 
     # -- mystery-shopper inspections and violations (RN-15) ---------------------------------
 
-    def plan_inspections(self, actor: Actor, period: str) -> list[int]:
-        """Every active social channel gets an inspection in the quarter unless it has one."""
+    def plan_inspections(
+        self,
+        actor: Actor,
+        period: str,
+        *,
+        risk: Mapping[int, float] | None = None,
+        extra_draws: int = 0,
+    ) -> list[int]:
+        """Every active social channel gets an inspection in the quarter unless it has one;
+        then ``extra_draws`` more are drawn among them, weighted by risk score. The draw is
+        seeded by the period, so planning the same quarter twice draws the same channels."""
         actor.require(*GOVERNORS)
         try:
             period = check_period(period)
@@ -231,11 +242,20 @@ class ChannelService:
         now = self.clock.now()
         with self.uow.begin() as tx:
             done = tx.channels_inspected_in(period)
+            active = tx.active_social_channels()
             planned = [
                 tx.add_inspection(channel_id=channel_id, period=period, reason="quarterly", at=now)
-                for channel_id in tx.active_social_channels()
+                for channel_id in active
                 if channel_id not in done
             ]
+            if planned and extra_draws > 0:
+                weights = {c: 1.0 + (risk or {}).get(c, 0.0) for c in active}
+                for channel_id in _weighted_draw(weights, extra_draws, seed=period):
+                    planned.append(
+                        tx.add_inspection(
+                            channel_id=channel_id, period=period, reason="risk", at=now
+                        )
+                    )
             tx.record(
                 AuditEvent(
                     action="inspection.planned",
@@ -376,6 +396,20 @@ class ChannelService:
                     details={"serial": serial, "reason": reason},
                 )
             )
+
+
+def _weighted_draw(weights: dict[int, float], count: int, *, seed: str) -> list[int]:
+    """Up to ``count`` different channels, each drawn with probability in proportion to its
+    weight among those not yet drawn."""
+    rng = random.Random(seed)  # noqa: S311 - a reproducible plan, not a secret
+    pool = dict(weights)
+    drawn: list[int] = []
+    while pool and len(drawn) < count:
+        ids = sorted(pool)
+        choice = rng.choices(ids, weights=[pool[i] for i in ids])[0]
+        drawn.append(choice)
+        del pool[choice]
+    return drawn
 
 
 def _channel(tx: ChannelTransaction, code: str) -> Channel:

@@ -244,6 +244,7 @@ class SqlRegistrationTransaction:
                     "height": p.height,
                     "size": p.size,
                     "sha256": p.sha256,
+                    "phash": p.phash or None,
                 }
                 for p in photos
             ],

@@ -253,6 +253,7 @@ registration_photos = Table(
     Column("height", Integer, nullable=False),
     Column("size", Integer, nullable=False),
     Column("sha256", String(64), nullable=False),
+    Column("phash", String(16), nullable=True, index=True),
 )
 
 audit_events = Table(

@@ -32,6 +32,7 @@ class StoredPhoto:
     height: int
     size: int
     sha256: str
+    phash: str = ""
 
 
 class RegistrationTransaction(Protocol):

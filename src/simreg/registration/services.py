@@ -68,6 +68,8 @@ class CheckedPhoto(Protocol):
     def sha256(self) -> str: ...
     @property
     def data(self) -> bytes: ...
+    @property
+    def phash(self) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -247,6 +249,7 @@ class RegistrationService:
                             photo.height,
                             photo.size,
                             photo.sha256,
+                            photo.phash,
                         )
                     )
                 tx.add_photos(registration.id, stored)

@@ -18,6 +18,7 @@ from simreg.db.channel_store import (
     recent_violations,
 )
 from simreg.web.auth import App, CurrentActor
+from simreg.web.risk import risk_ranking
 
 router = APIRouter(prefix="/api/v1", tags=["channels"])
 READERS = (Role.CHANNEL_MANAGER, Role.ADMIN, Role.AUDITOR, Role.RISK_ANALYST)
@@ -135,6 +136,7 @@ def deployment(app: App, actor: CurrentActor) -> dict[str, Any]:
 
 class Plan(BaseModel):
     period: Annotated[str, Field(pattern=r"^\d{4}[Qq][1-4]$")]
+    extra_draws: Annotated[int, Field(ge=0, le=1000)] = 0
 
 
 class InspectionResult(BaseModel):
@@ -149,7 +151,10 @@ class ManualViolation(BaseModel):
 
 @router.post("/inspections/plan", status_code=201, summary="Plan a quarter's inspections (RN-15)")
 def plan(app: App, actor: CurrentActor, body: Plan) -> dict[str, Any]:
-    planned = app.channels.plan_inspections(actor, body.period)
+    risk = {item["channel_id"]: item["score"] for item in risk_ranking(app)}
+    planned = app.channels.plan_inspections(
+        actor, body.period, risk=risk, extra_draws=body.extra_draws
+    )
     with app.engine.connect() as conn:
         board = inspection_board(conn, body.period.upper())
     return {"planned": len(planned), "inspections": board}
@@ -174,6 +179,12 @@ def inspection_result(
 def violation(app: App, actor: CurrentActor, code: str, body: ManualViolation) -> dict[str, Any]:
     penalty = app.channels.record_violation(actor, code, body.rule, body.notes)
     return {"penalty": penalty.value}
+
+
+@router.get("/figures/channel-risk", summary="Channels ranked by risk, with the reasons")
+def channel_risk_ranking(app: App, actor: CurrentActor) -> dict[str, Any]:
+    actor.require(*READERS)
+    return {"items": risk_ranking(app)}
 
 
 @router.get("/violations", summary="Latest violations and their penalties")

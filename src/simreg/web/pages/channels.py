@@ -22,6 +22,7 @@ from simreg.staff.services import Session
 from simreg.web.input_guard import checked_text
 from simreg.web.pages.session import PageSession, allow
 from simreg.web.pages.shared import site
+from simreg.web.risk import risk_ranking
 
 router = APIRouter(include_in_schema=False)
 READERS = (*GOVERNORS, Role.AUDITOR, Role.RISK_ANALYST)
@@ -35,6 +36,7 @@ def _page(request: Request, session: Session, status_code: int = 200, **extra: A
         figures = deployment_figures(conn)
         board = inspection_board(conn, period[:6])
         violations = recent_violations(conn, limit=20)
+    ranking = risk_ranking(s.simreg)[:20]
     return s.render(
         request,
         session,
@@ -45,6 +47,7 @@ def _page(request: Request, session: Session, status_code: int = 200, **extra: A
         period=period,
         board=board,
         violations=violations,
+        ranking=ranking,
         checklist=CHECKLIST,
         can_govern=session.actor.role in GOVERNORS,
         **extra,
@@ -141,11 +144,18 @@ def revoke_device(
 
 @router.post("/channels/inspections/plan")
 def plan_inspections(
-    request: Request, session: PageSession, period: Annotated[str, Form(max_length=8)]
+    request: Request,
+    session: PageSession,
+    period: Annotated[str, Form(max_length=8)],
+    extra_draws: Annotated[int, Form(ge=0, le=1000)] = 0,
 ) -> Response:
     allow(session, *GOVERNORS)
+    s = site(request)
     try:
-        planned = site(request).simreg.channels.plan_inspections(session.actor, period)
+        risk = {item["channel_id"]: item["score"] for item in risk_ranking(s.simreg)}
+        planned = s.simreg.channels.plan_inspections(
+            session.actor, period, risk=risk, extra_draws=extra_draws
+        )
     except DomainError as problem:
         return _page(request, session, status_code=422, error=problem)
     return RedirectResponse(
