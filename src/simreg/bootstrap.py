@@ -19,6 +19,7 @@ from simreg.db.channel_store import SqlChannelTransaction
 from simreg.db.engine import make_engine
 from simreg.db.migrate import upgrade
 from simreg.db.repositories import SqlRegistrationTransaction
+from simreg.db.seller_store import SellerReports
 from simreg.db.staff_store import SqlStaffTransaction
 from simreg.db.unit_of_work import SqlUnitOfWork
 from simreg.registration.services import RegistrationService
@@ -38,6 +39,7 @@ class Simreg:
     registrations: RegistrationService
     staff: StaffService
     channels: ChannelService
+    sellers: SellerReports
 
     def close(self) -> None:
         self.engine.dispose()
@@ -103,4 +105,7 @@ def bootstrap(
         uow=SqlUnitOfWork(engine, partial(SqlChannelTransaction, tokens=vault.tokens)),
         clock=clock,
     )
-    return Simreg(settings, engine, vault, photo_store, clock, registrations, staff, channels)
+    sellers = SellerReports(engine, clock)
+    return Simreg(
+        settings, engine, vault, photo_store, clock, registrations, staff, channels, sellers
+    )

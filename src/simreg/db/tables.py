@@ -309,3 +309,23 @@ violations = Table(
     Column("notes", Text, nullable=True),
     CheckConstraint("penalty IN ('warning', 'fine', 'suspension', 'termination')", name="penalty"),
 )
+
+seller_reports = Table(
+    "seller_reports",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("address", String(500), nullable=False),  # shop URL or account handle
+    Column("platform", String(100), nullable=False),
+    Column("evidence", Text, nullable=False),
+    Column("observed_on", Date, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("reported_by", Id, ForeignKey("staff.id"), nullable=False),
+    Column("created_at", Ts, nullable=False),
+    Column("handed_over_at", Ts, nullable=True),
+    Column("regulator_ref", String(100), nullable=True),
+    Column("closed_at", Ts, nullable=True),
+    Column("outcome", Text, nullable=True),
+    CheckConstraint(
+        "status IN ('reported', 'handed_over', 'taken_down', 'dismissed')", name="status"
+    ),
+)

@@ -192,3 +192,40 @@ def violations(app: App, actor: CurrentActor) -> dict[str, Any]:
     actor.require(*READERS)
     with app.engine.connect() as conn:
         return {"items": recent_violations(conn)}
+
+
+class SellerReport(BaseModel):
+    address: Text
+    platform: Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[^\x00-\x1f\x7f]*$")]
+    evidence: Annotated[
+        str, Field(min_length=1, max_length=4000, pattern=r"^[^\x00-\x08\x0b\x0c\x0e-\x1f]*$")
+    ]
+    observed_on: date
+
+
+class SellerStep(BaseModel):
+    step: Annotated[str, Field(pattern=r"^(hand_over|taken_down|dismiss)$")]
+    note: Annotated[str, Field(max_length=500, pattern=r"^[^\x00-\x1f\x7f]*$")] = ""
+
+
+@router.post("/seller-reports", status_code=201, summary="Report an unauthorised online seller")
+def report_seller(app: App, actor: CurrentActor, body: SellerReport) -> dict[str, Any]:
+    report_id = app.sellers.report(
+        actor,
+        address=body.address,
+        platform=body.platform,
+        evidence=body.evidence,
+        observed_on=body.observed_on,
+    )
+    return {"id": report_id, "status": "reported"}
+
+
+@router.post("/seller-reports/{report_id}/steps", summary="Hand over, taken down, or dismiss")
+def seller_step(app: App, actor: CurrentActor, report_id: int, body: SellerStep) -> dict[str, Any]:
+    status = app.sellers.advance(actor, report_id, body.step, body.note)
+    return {"id": report_id, "status": status.value}
+
+
+@router.get("/seller-reports", summary="Reports of unauthorised online sellers")
+def seller_reports(app: App, actor: CurrentActor) -> dict[str, Any]:
+    return {"items": app.sellers.list(actor)}

@@ -18,6 +18,7 @@ from simreg.db.channel_store import (
     inspection_board,
     recent_violations,
 )
+from simreg.db.seller_store import REPORTERS
 from simreg.staff.services import Session
 from simreg.web.input_guard import checked_text
 from simreg.web.pages.session import PageSession, allow
@@ -37,6 +38,7 @@ def _page(request: Request, session: Session, status_code: int = 200, **extra: A
         board = inspection_board(conn, period[:6])
         violations = recent_violations(conn, limit=20)
     ranking = risk_ranking(s.simreg)[:20]
+    sellers = s.simreg.sellers.list(session.actor) if session.actor.role in REPORTERS else []
     return s.render(
         request,
         session,
@@ -48,6 +50,8 @@ def _page(request: Request, session: Session, status_code: int = 200, **extra: A
         board=board,
         violations=violations,
         ranking=ranking,
+        sellers=sellers,
+        can_report=session.actor.role in REPORTERS,
         checklist=CHECKLIST,
         can_govern=session.actor.role in GOVERNORS,
         **extra,
@@ -181,6 +185,48 @@ def record_inspection(
     except DomainError as problem:
         return _page(request, session, status_code=422, error=problem)
     return RedirectResponse(f"/channels?period={period.upper()}&done=inspected", status_code=303)
+
+
+@router.post("/channels/sellers")
+def report_seller(
+    request: Request,
+    session: PageSession,
+    address: Annotated[str, Form(max_length=500)],
+    platform: Annotated[str, Form(max_length=100)],
+    evidence: Annotated[str, Form(max_length=4000)],
+    observed_on: Annotated[str, Form()],
+) -> Response:
+    allow(session, *REPORTERS)
+    try:
+        for field, text in (("address", address), ("platform", platform), ("evidence", evidence)):
+            checked_text(field, text)
+        site(request).simreg.sellers.report(
+            session.actor,
+            address=address,
+            platform=platform,
+            evidence=evidence,
+            observed_on=_day(observed_on),
+        )
+    except DomainError as problem:
+        return _page(request, session, status_code=422, error=problem)
+    return RedirectResponse("/channels?done=reported#sellers", status_code=303)
+
+
+@router.post("/channels/sellers/{report_id}")
+def seller_step(
+    request: Request,
+    session: PageSession,
+    report_id: int,
+    step: Annotated[str, Form()],
+    note: Annotated[str, Form(max_length=500)] = "",
+) -> Response:
+    allow(session, *REPORTERS)
+    try:
+        checked_text("note", note)
+        site(request).simreg.sellers.advance(session.actor, report_id, step, note)
+    except DomainError as problem:
+        return _page(request, session, status_code=422, error=problem)
+    return RedirectResponse("/channels?done=seller#sellers", status_code=303)
 
 
 def _day(raw: str) -> date:
