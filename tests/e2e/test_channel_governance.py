@@ -186,3 +186,38 @@ def test_only_channel_managers_and_admins_govern(client: TestClient, world: Worl
         client.get("/api/v1/figures/deployment", headers=world.headers("clerk_hall")).status_code
         == 403
     )
+
+
+def test_csv_import_reports_every_rejected_line(client: TestClient, world: World) -> None:
+    csv_text = (
+        "record,code,name,kind,org_unit,parent,channel\n"
+        "channel,R-1,Reseller one,social,,,\n"
+        "outlet,R-1-A,Shop A,,,,R-1\n"
+        "channel,R-2,Stall,social,,SOC,\n"
+        "channel,R-3,Odd,kiosk,,,\n"
+        "channel,SOC,Duplicate of existing,social,,,\n"
+        "outlet,R-9-A,Orphan,,,,R-9\n"
+        "channel,R-1,Twice,own,,,\n"
+        "outlet,,No code,,,,R-1\n"
+    )
+    response = client.post(
+        "/api/v1/channels/import",
+        headers=world.headers("manager"),
+        files={"file": ("channels.csv", csv_text.encode("utf-8-sig"), "text/csv")},
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["imported"] == 2
+    assert [(r["line"], r["code"]) for r in body["rejected"]] == [
+        (4, "RN-08"),
+        (5, "IMPORT-KIND"),
+        (6, "CHANNEL-EXISTS"),
+        (7, "CHANNEL-UNKNOWN"),
+        (8, "IMPORT-DUPLICATE"),
+        (9, "IMPORT-FIELDS"),
+    ]
+    listed = {
+        c["code"]: c
+        for c in client.get("/api/v1/channels", headers=world.headers("manager")).json()["items"]
+    }
+    assert listed["R-1"]["status"] == "applied" and listed["R-1"]["outlets"] == 1

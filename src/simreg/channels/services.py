@@ -4,9 +4,9 @@ real-name app devices of each outlet (RN-09). Every step records who, when and w
 from __future__ import annotations
 
 import random
-from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import date
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
 
 from simreg.channels.compliance import (
     CHECKLIST_RULES,
@@ -31,6 +31,12 @@ class Agreement:
     signed_on: date
     valid_until: date
     manager_name: str
+
+
+@dataclass
+class ImportReport:
+    imported: int = 0
+    rejected: list[tuple[int, str, str]] = field(default_factory=list)  # line, code, reason
 
 
 @dataclass(frozen=True)
@@ -347,6 +353,91 @@ class ChannelService:
                 responsible_manager=manager,
             )
         return penalty
+
+    # -- bulk import ------------------------------------------------------------------------
+
+    def import_rows(self, actor: Actor, rows: Iterable[Mapping[str, str]]) -> ImportReport:
+        """Channels and outlets from a spreadsheet export. Good rows are imported in one
+        transaction; every refused row is reported with its line number and reason."""
+        actor.require(*GOVERNORS)
+        now = self.clock.now()
+        report = ImportReport()
+        with self.uow.begin() as tx:
+            seen: set[str] = set()
+            for line, row in enumerate(rows, start=2):
+                try:
+                    self._import_row(
+                        tx, actor, {k: (v or "").strip() for k, v in row.items()}, seen, now
+                    )
+                    report.imported += 1
+                except (InvalidInput, Conflict, NotFound, RuleViolated) as refusal:
+                    report.rejected.append((line, refusal.code, refusal.message))
+            tx.record(
+                AuditEvent(
+                    action="channel.imported",
+                    outcome="ok",
+                    at=now,
+                    actor_staff_id=actor.staff_id,
+                    details={"imported": report.imported, "rejected": len(report.rejected)},
+                )
+            )
+        return report
+
+    def _import_row(
+        self,
+        tx: ChannelTransaction,
+        actor: Actor,
+        row: dict[str, str],
+        seen: set[str],
+        now: datetime,
+    ) -> None:
+        record, code, name = row.get("record", ""), row.get("code", ""), row.get("name", "")
+        if not code or not name:
+            raise InvalidInput("code and name are required", code="IMPORT-FIELDS")
+        if code in seen:
+            raise Conflict(f"{code} appears twice in the file", code="IMPORT-DUPLICATE")
+        if record == "channel":
+            if row.get("parent"):
+                raise RuleViolated(
+                    [Violation("RN-08", "sub-agents are not allowed", "严禁发展下级代理", {})]
+                )
+            try:
+                kind = ChannelKind(row.get("kind", ""))
+            except ValueError:
+                raise InvalidInput(
+                    "kind must be own, social or online", code="IMPORT-KIND"
+                ) from None
+            if tx.channel_by_code(code) is not None:
+                raise Conflict(f"channel {code} already exists", code="CHANNEL-EXISTS")
+            unit = row.get("org_unit", "")
+            unit_id = tx.org_unit_id(unit) if unit else None
+            if unit and unit_id is None:
+                raise NotFound(f"no organisation unit {unit}", code="ORG-UNIT-UNKNOWN")
+            status = ChannelStatus.APPLIED if kind is ChannelKind.SOCIAL else ChannelStatus.ACTIVE
+            channel_id = tx.add_channel(
+                code=code, name=name, kind=kind, status=status, org_unit_id=unit_id, at=now
+            )
+            tx.add_channel_event(
+                channel_id=channel_id,
+                at=now,
+                actor_staff_id=actor.staff_id,
+                from_status=None,
+                to_status=status,
+                reason="imported",
+                details={},
+            )
+        elif record == "outlet":
+            channel = tx.channel_by_code(row.get("channel", ""))
+            if channel is None:
+                raise NotFound(f"no channel {row.get('channel', '')}", code="CHANNEL-UNKNOWN")
+            if channel.status is ChannelStatus.TERMINATED:
+                raise Conflict(f"channel {channel.code} is terminated", code="CHANNEL-STATE")
+            if tx.outlet_of(code) is not None:
+                raise Conflict(f"outlet {code} already exists", code="OUTLET-EXISTS")
+            tx.add_outlet(channel_id=channel.id, code=code, name=name, at=now)
+        else:
+            raise InvalidInput("record must be channel or outlet", code="IMPORT-RECORD")
+        seen.add(code)
 
     # -- real-name app devices (RN-09) -------------------------------------------------------
 

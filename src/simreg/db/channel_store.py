@@ -143,6 +143,9 @@ class _SqlChannelBase:
         ).one_or_none()
         return (int(row.id), int(row.channel_id)) if row else None
 
+    def add_outlet(self, *, channel_id: int, code: str, name: str, at: datetime) -> int:
+        return directory.add_outlet(self.conn, channel_id=channel_id, code=code, name=name, at=at)
+
     def add_device(self, *, outlet_id: int, serial: str, at: datetime) -> int:
         return directory.enrol_device(self.conn, outlet_id=outlet_id, serial=serial, at=at)
 

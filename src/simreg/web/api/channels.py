@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, File, UploadFile
 from pydantic import BaseModel, Field
 
 from simreg.channels.domain import ChannelKind
 from simreg.channels.services import Agreement
 from simreg.core.actors import Role
+from simreg.core.errors import InvalidInput
 from simreg.db.channel_store import (
     channel_overview,
     deployment_figures,
@@ -18,6 +21,7 @@ from simreg.db.channel_store import (
     recent_violations,
 )
 from simreg.web.auth import App, CurrentActor
+from simreg.web.input_guard import has_control_characters
 from simreg.web.risk import risk_ranking
 
 router = APIRouter(prefix="/api/v1", tags=["channels"])
@@ -229,3 +233,25 @@ def seller_step(app: App, actor: CurrentActor, report_id: int, body: SellerStep)
 @router.get("/seller-reports", summary="Reports of unauthorised online sellers")
 def seller_reports(app: App, actor: CurrentActor) -> dict[str, Any]:
     return {"items": app.sellers.list(actor)}
+
+
+@router.post("/channels/import", summary="Import channels and outlets from CSV; reject report")
+def import_channels(
+    app: App, actor: CurrentActor, file: Annotated[UploadFile, File()]
+) -> dict[str, Any]:
+    raw = file.file.read(5 * 1024 * 1024 + 1)
+    if len(raw) > 5 * 1024 * 1024:
+        raise InvalidInput("The file is over 5 MB.", code="IMPORT-TOO-LARGE")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InvalidInput("Save the file as UTF-8 CSV.", code="IMPORT-ENCODING") from None
+    if has_control_characters(text.replace("\r", "").replace("\t", "")):
+        raise InvalidInput("The file contains control characters.", code="INPUT-CONTROL-CHAR")
+    report = app.channels.import_rows(actor, csv.DictReader(io.StringIO(text)))
+    return {
+        "imported": report.imported,
+        "rejected": [
+            {"line": line, "code": code, "reason": reason} for line, code, reason in report.rejected
+        ],
+    }
