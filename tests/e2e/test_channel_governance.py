@@ -221,3 +221,23 @@ def test_csv_import_reports_every_rejected_line(client: TestClient, world: World
         for c in client.get("/api/v1/channels", headers=world.headers("manager")).json()["items"]
     }
     assert listed["R-1"]["status"] == "applied" and listed["R-1"]["outlets"] == 1
+
+
+def test_org_units_form_a_province_city_county_tree(client: TestClient, world: World) -> None:
+    def add(body: dict[str, str]) -> Any:
+        return post(client, world, "/api/v1/org-units", body)
+
+    assert add({"code": "GD", "name": "广东省", "level": "province"}).status_code == 201
+    assert add({"code": "GZ", "name": "广州市", "level": "city", "parent": "GD"}).status_code == 201
+    orphan = add({"code": "TH", "name": "天河区", "level": "county", "parent": "GD"})
+    assert orphan.status_code == 422 and orphan.json()["code"] == "ORG-PARENT"
+    assert (
+        add({"code": "TH", "name": "天河区", "level": "county", "parent": "GZ"}).status_code == 201
+    )
+    created = post(
+        client,
+        world,
+        "/api/v1/channels",
+        {"code": "TH-R", "name": "Tianhe reseller", "kind": "social", "org_unit": "TH"},
+    )
+    assert created.status_code == 201

@@ -17,6 +17,14 @@ class ChannelTransaction(Protocol):
 
     def org_unit_id(self, code: str) -> int | None: ...
 
+    def org_unit(self, code: str) -> tuple[int, str] | None:
+        """(id, level) of an organisation unit."""
+        ...
+
+    def add_org_unit(
+        self, *, code: str, name: str, level: str, parent_id: int | None, at: datetime
+    ) -> int: ...
+
     def add_channel(
         self,
         *,

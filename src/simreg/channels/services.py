@@ -51,6 +51,44 @@ class ChannelService:
         self.uow = uow
         self.clock = clock
 
+    def add_org_unit(
+        self, actor: Actor, *, code: str, name: str, level: str, parent: str | None
+    ) -> int:
+        """Province, city and county units that own channels; a unit sits under the level
+        above it."""
+        actor.require(Role.ADMIN, Role.CHANNEL_MANAGER)
+        levels = ["province", "city", "county"]
+        if level not in levels:
+            raise InvalidInput("Level is province, city or county.", code="ORG-LEVEL")
+        if not code.strip() or not name.strip():
+            raise InvalidInput("An organisation unit needs a code and a name.", code="ORG-FIELDS")
+        now = self.clock.now()
+        with self.uow.begin() as tx:
+            if tx.org_unit_id(code) is not None:
+                raise Conflict(f"Organisation unit {code} exists.", code="ORG-UNIT-EXISTS")
+            parent_id = None
+            if level != "province":
+                found = tx.org_unit(parent or "")
+                if found is None or found[1] != levels[levels.index(level) - 1]:
+                    raise InvalidInput(
+                        f"A {level} sits under an existing {levels[levels.index(level) - 1]}.",
+                        code="ORG-PARENT",
+                    )
+                parent_id = found[0]
+            unit_id = tx.add_org_unit(
+                code=code.strip(), name=name.strip(), level=level, parent_id=parent_id, at=now
+            )
+            tx.record(
+                AuditEvent(
+                    action="org_unit.created",
+                    outcome="ok",
+                    at=now,
+                    actor_staff_id=actor.staff_id,
+                    details={"code": code, "level": level},
+                )
+            )
+            return unit_id
+
     def register(
         self,
         actor: Actor,

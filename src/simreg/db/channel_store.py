@@ -44,6 +44,23 @@ class _SqlChannelBase:
             row.parent_channel_id,
         )
 
+    def org_unit(self, code: str) -> tuple[int, str] | None:
+        row = self.conn.execute(
+            select(t.org_units.c.id, t.org_units.c.level).where(t.org_units.c.code == code)
+        ).one_or_none()
+        return (int(row.id), str(row.level)) if row else None
+
+    def add_org_unit(
+        self, *, code: str, name: str, level: str, parent_id: int | None, at: datetime
+    ) -> int:
+        return int(
+            self.conn.execute(
+                insert(t.org_units)
+                .values(code=code, name=name, level=level, parent_id=parent_id, created_at=at)
+                .returning(t.org_units.c.id)
+            ).scalar_one()
+        )
+
     def org_unit_id(self, code: str) -> int | None:
         found = self.conn.execute(
             select(t.org_units.c.id).where(t.org_units.c.code == code)

@@ -255,3 +255,18 @@ def import_channels(
             {"line": line, "code": code, "reason": reason} for line, code, reason in report.rejected
         ],
     }
+
+
+class NewOrgUnit(BaseModel):
+    code: Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_.-]+$")]
+    name: Text
+    level: Annotated[str, Field(pattern=r"^(province|city|county)$")]
+    parent: str | None = Field(default=None, max_length=32)
+
+
+@router.post("/org-units", status_code=201, summary="Add a province, city or county unit")
+def add_org_unit(app: App, actor: CurrentActor, body: NewOrgUnit) -> dict[str, Any]:
+    unit_id = app.channels.add_org_unit(
+        actor, code=body.code, name=body.name, level=body.level, parent=body.parent
+    )
+    return {"id": unit_id, "code": body.code}
