@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 
 from simreg.adapters.passwords import Argon2Passwords
 from simreg.adapters.photos import EncryptedPhotoStore, verify_photo
+from simreg.channels.compliance import PenaltyScale
 from simreg.channels.services import ChannelService
 from simreg.core.clock import Clock, SystemClock
 from simreg.core.crypto import IdentityVault, decode_master_key, generate_master_key
@@ -104,6 +105,7 @@ def bootstrap(
     channels = ChannelService(
         uow=SqlUnitOfWork(engine, partial(SqlChannelTransaction, tokens=vault.tokens)),
         clock=clock,
+        penalties=PenaltyScale.from_json(settings.penalty_scale),
     )
     sellers = SellerReports(engine, clock)
     return Simreg(

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 
+from simreg.channels.compliance import Penalty, PenaltyScale
+from simreg.core.errors import ConfigurationError
 from tests.e2e.test_api import submit
 from tests.support.world import World
 
@@ -86,3 +89,28 @@ def test_inspection_input_is_checked(client: TestClient, world: World) -> None:
         ).status_code
         == 403
     )
+
+
+def test_inspections_are_assigned_to_inspectors(client: TestClient, world: World) -> None:
+    post(client, world, "/api/v1/inspections/plan", {"period": "2026Q4"})
+    board = client.get(
+        "/api/v1/inspections", params={"period": "2026Q4"}, headers=world.headers("manager")
+    ).json()["items"]
+    first = board[0]["id"]
+    assert (
+        post(client, world, f"/api/v1/inspections/{first}/assign", {"username": "risk"}).status_code
+        == 200
+    )
+    clerk = post(client, world, f"/api/v1/inspections/{first}/assign", {"username": "clerk_hall"})
+    assert clerk.status_code == 422 and clerk.json()["code"] == "INSPECTOR-UNKNOWN"
+
+
+def test_penalty_scale_is_configurable() -> None:
+    strict = PenaltyScale.from_json(
+        '{"ladder": ["suspension", "termination"], "start": {"RN-09": 1}}'
+    )
+    assert strict.penalty_for("RN-02", 0) is Penalty.SUSPENSION
+    assert strict.penalty_for("RN-09", 0) is Penalty.TERMINATION
+    assert PenaltyScale.from_json("").penalty_for("RN-08", 0) is Penalty.SUSPENSION
+    with pytest.raises(ConfigurationError):
+        PenaltyScale.from_json('{"ladder": ["flogging"]}')

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
+
+from simreg.core.errors import ConfigurationError
 
 # What an inspector checks, drawn from the rules: the two musts, the three prohibitions,
 # document types, sub-agents and the unified app.
@@ -37,10 +41,41 @@ SEVERE_START = {"RN-04": 2, "RN-08": 2}
 REPEAT_WINDOW = timedelta(days=365)
 
 
+@dataclass(frozen=True)
+class PenaltyScale:
+    """Where each rule's violations start on the ladder, and the ladder itself; an operator
+    sets its own with SIMREG_PENALTY_SCALE (JSON: {"ladder": [...], "start": {"RN-04": 2}})."""
+
+    ladder: tuple[Penalty, ...] = tuple(LADDER)
+    start: tuple[tuple[str, int], ...] = tuple(SEVERE_START.items())
+
+    def penalty_for(self, rule: str, earlier_violations: int) -> Penalty:
+        """Repeat violations escalate one step each within a year (从重处罚直至解除合作)."""
+        step = dict(self.start).get(rule, 0) + earlier_violations
+        return self.ladder[min(step, len(self.ladder) - 1)]
+
+    @classmethod
+    def from_json(cls, raw: str) -> PenaltyScale:
+        if not raw.strip():
+            return cls()
+        try:
+            data = json.loads(raw)
+            ladder = tuple(Penalty(p) for p in data.get("ladder", LADDER))
+            start = tuple((str(k), int(v)) for k, v in data.get("start", {}).items())
+        except (ValueError, TypeError, AttributeError) as exc:
+            raise ConfigurationError(
+                "SIMREG_PENALTY_SCALE must be JSON like "
+                '{"ladder": ["warning", "fine", "suspension", "termination"], '
+                '"start": {"RN-08": 2}}.',
+                code="PENALTY-SCALE",
+            ) from exc
+        if not ladder:
+            raise ConfigurationError("The penalty ladder is empty.", code="PENALTY-SCALE")
+        return cls(ladder, start)
+
+
 def penalty_for(rule: str, earlier_violations: int) -> Penalty:
-    """Repeat violations escalate one step each within a year (RN-08 "从重处罚直至解除合作")."""
-    step = SEVERE_START.get(rule, 0) + earlier_violations
-    return LADDER[min(step, len(LADDER) - 1)]
+    return PenaltyScale().penalty_for(rule, earlier_violations)
 
 
 def quarter_of(day: date) -> str:

@@ -12,8 +12,8 @@ from simreg.channels.compliance import (
     CHECKLIST_RULES,
     REPEAT_WINDOW,
     Penalty,
+    PenaltyScale,
     check_period,
-    penalty_for,
 )
 from simreg.channels.domain import TRANSITIONS, Channel, ChannelKind, ChannelStatus
 from simreg.channels.ports import ChannelTransaction, ChannelUnitOfWork
@@ -47,9 +47,12 @@ class Enrolment:
 
 
 class ChannelService:
-    def __init__(self, *, uow: ChannelUnitOfWork, clock: Clock) -> None:
+    def __init__(
+        self, *, uow: ChannelUnitOfWork, clock: Clock, penalties: PenaltyScale | None = None
+    ) -> None:
         self.uow = uow
         self.clock = clock
+        self.penalties = penalties or PenaltyScale()
 
     def add_org_unit(
         self, actor: Actor, *, code: str, name: str, level: str, parent: str | None
@@ -343,6 +346,32 @@ class ChannelService:
             ]
             return penalties
 
+    def assign_inspector(self, actor: Actor, inspection_id: int, username: str) -> None:
+        """Give a planned visit to a named inspector (a channel manager or a risk analyst)."""
+        actor.require(*GOVERNORS)
+        now = self.clock.now()
+        with self.uow.begin() as tx:
+            found = tx.inspection(inspection_id)
+            if found is None:
+                raise NotFound("No such inspection.", code="INSPECTION-UNKNOWN")
+            if found[1] == "done":
+                raise Conflict("This inspection is already recorded.", code="INSPECTION-DONE")
+            inspector = tx.inspector_id(username)
+            if inspector is None:
+                raise InvalidInput(
+                    f"{username} is not an active inspector.", code="INSPECTOR-UNKNOWN"
+                )
+            tx.assign_inspection(inspection_id, inspector)
+            tx.record(
+                AuditEvent(
+                    action="inspection.assigned",
+                    outcome="ok",
+                    at=now,
+                    actor_staff_id=actor.staff_id,
+                    details={"inspection": inspection_id, "inspector": username},
+                )
+            )
+
     def record_violation(self, actor: Actor, code: str, rule: str, notes: str) -> Penalty:
         """A violation found outside an inspection (a complaint, a review pattern)."""
         actor.require(*GOVERNORS)
@@ -364,7 +393,7 @@ class ChannelService:
     ) -> Penalty:
         now = self.clock.now()
         earlier = tx.violations_since(channel_id, now - REPEAT_WINDOW)
-        penalty = penalty_for(rule, earlier)
+        penalty = self.penalties.penalty_for(rule, earlier)
         tx.add_violation(
             channel_id=channel_id,
             rule=rule,

@@ -24,6 +24,7 @@ class Settings(BaseSettings):
         default=True, description="off only to measure the cost of RN-05 in benchmarks"
     )
     timezone: str = "Asia/Shanghai"
+    penalty_scale: str = Field(default="", description="JSON penalty ladder; empty: default")
     photo_max_bytes: int = Field(default=8 * 1024 * 1024, ge=1024)
     photo_max_pixels: int = Field(default=40_000_000, ge=10_000)
     photo_min_side: int = Field(default=32, ge=1)

@@ -368,6 +368,23 @@ class SqlComplianceQueries:
             )
         )
 
+    def inspector_id(self, username: str) -> int | None:
+        found = self.conn.execute(
+            select(t.staff.c.id).where(
+                t.staff.c.username == username,
+                t.staff.c.active.is_(True),
+                t.staff.c.role.in_(["channel_manager", "risk_analyst", "admin"]),
+            )
+        ).scalar_one_or_none()
+        return int(found) if found is not None else None
+
+    def assign_inspection(self, inspection_id: int, inspector_id: int) -> None:
+        self.conn.execute(
+            update(t.inspections)
+            .where(t.inspections.c.id == inspection_id)
+            .values(inspector_id=inspector_id)
+        )
+
     def violations_since(self, channel_id: int, since: datetime) -> int:
         return int(
             self.conn.execute(

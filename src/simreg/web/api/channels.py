@@ -270,3 +270,13 @@ def add_org_unit(app: App, actor: CurrentActor, body: NewOrgUnit) -> dict[str, A
         actor, code=body.code, name=body.name, level=body.level, parent=body.parent
     )
     return {"id": unit_id, "code": body.code}
+
+
+class Assignment(BaseModel):
+    username: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z0-9._-]+$")]
+
+
+@router.post("/inspections/{inspection_id}/assign", summary="Assign an inspector")
+def assign(app: App, actor: CurrentActor, inspection_id: int, body: Assignment) -> dict[str, Any]:
+    app.channels.assign_inspector(actor, inspection_id, body.username)
+    return {"id": inspection_id, "inspector": body.username}
