@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 
 from simreg.channels.compliance import Penalty, PenaltyScale
 from simreg.core.errors import ConfigurationError
+from simreg.registration.services import RejectRegistration
 from tests.e2e.test_api import submit
 from tests.support.world import World
 
@@ -114,3 +115,24 @@ def test_penalty_scale_is_configurable() -> None:
     assert PenaltyScale.from_json("").penalty_for("RN-08", 0) is Penalty.SUSPENSION
     with pytest.raises(ConfigurationError):
         PenaltyScale.from_json('{"ladder": ["flogging"]}')
+
+
+def test_rejection_patterns_become_violations_once(client: TestClient, world: World) -> None:
+    service = world.simreg.registrations
+    regs = [world.submit("clerk_shop") for _ in range(10)]
+    for registration in regs[:4]:
+        service.reject(
+            world.actors["reviewer"], registration.id, RejectRegistration(("not_original",))
+        )
+    for registration in regs[4:]:
+        service.approve(world.actors["reviewer"], registration.id)
+    for _ in range(10):  # the own hall: all approved, never flagged
+        service.approve(world.actors["reviewer"], world.submit("clerk_hall").id)
+
+    first = post(client, world, "/api/v1/violations/scan-rejections", {})
+    assert first.json()["flagged"] == [{"channel": "SOC", "penalty": "warning"}]
+    violations = client.get("/api/v1/violations", headers=world.headers("manager")).json()
+    assert violations["items"][0]["rule"] == "RN-02"
+    assert "rejected 4 of 10" in violations["items"][0]["notes"]
+    again = post(client, world, "/api/v1/violations/scan-rejections", {})
+    assert again.json()["flagged"] == []

@@ -210,3 +210,28 @@ def test_delete(store: EncryptedPhotoStore) -> None:
     store.delete(key)  # already gone is fine
     with pytest.raises(FileNotFoundError):
         store.get(key)
+
+
+def test_perceptual_hash_matches_the_same_picture_and_tells_others_apart() -> None:
+    import io
+
+    from PIL import Image, ImageDraw
+
+    from simreg.adapters.photos import verify_photo
+
+    def picture(dark_side: str, size: tuple[int, int], fmt: str) -> bytes:
+        image = Image.new("RGB", size, (230, 230, 230))
+        half = size[0] // 2
+        box = (half, 0, size[0], size[1]) if dark_side == "right" else (0, 0, half, size[1])
+        ImageDraw.Draw(image).rectangle(box, fill=(0, 0, 0))
+        buffer = io.BytesIO()
+        image.save(buffer, format=fmt)
+        return buffer.getvalue()
+
+    limits = {"max_bytes": 1 << 22, "max_pixels": 10_000_000, "min_side": 16}
+    same_a = verify_photo(picture("right", (200, 260), "PNG"), **limits).phash
+    same_b = verify_photo(picture("right", (400, 520), "JPEG"), **limits).phash  # rescaled
+    other = verify_photo(picture("left", (200, 260), "PNG"), **limits).phash
+    assert len(same_a) == 16
+    assert same_a == same_b
+    assert other != same_a

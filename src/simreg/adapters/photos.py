@@ -153,7 +153,7 @@ def _decode_pixels(data: bytes, image_format: str) -> str:
 def difference_hash(image: Image.Image) -> str:
     """dHash: shrink to 9x8 grey, one bit per horizontal brightness step, as 16 hex digits."""
     small = image.convert("L").resize((9, 8), Image.Resampling.BILINEAR)
-    pixels = list(small.getdata())
+    pixels = small.tobytes()  # one byte per grey pixel, row by row
     bits = 0
     for row in range(8):
         for col in range(8):

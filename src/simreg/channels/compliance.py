@@ -78,6 +78,31 @@ def penalty_for(rule: str, earlier_violations: int) -> Penalty:
     return PenaltyScale().penalty_for(rule, earlier_violations)
 
 
+# A channel is flagged when at least this share of at least this many decided registrations
+# in the window were rejected; then not again for PATTERN_QUIET.
+PATTERN_RATE = 0.3
+PATTERN_MIN_DECIDED = 10
+PATTERN_QUIET = timedelta(days=30)
+REASON_RULES = {
+    "not_original": "RN-02",
+    "photo_unreadable": "RN-03",
+}
+
+
+@dataclass(frozen=True)
+class RejectionPattern:
+    channel_id: int
+    decided: int
+    rejected: int
+    dominant_reason: str
+
+
+def rule_for_reason(reason: str) -> str:
+    """Copies instead of originals break RN-02, unreadable photos RN-03; wrong names, numbers
+    or faces mean the document was not valid for this customer (RN-04)."""
+    return REASON_RULES.get(reason, "RN-04")
+
+
 def quarter_of(day: date) -> str:
     return f"{day.year}Q{(day.month - 1) // 3 + 1}"
 

@@ -93,7 +93,9 @@ class ChannelTransaction(Protocol):
 
     def assign_inspection(self, inspection_id: int, inspector_id: int) -> None: ...
 
-    def violations_since(self, channel_id: int, since: datetime) -> int: ...
+    def violations_since(
+        self, channel_id: int, since: datetime, source: str | None = None
+    ) -> int: ...
 
     def add_violation(
         self,

@@ -10,10 +10,15 @@ from datetime import date, datetime
 
 from simreg.channels.compliance import (
     CHECKLIST_RULES,
+    PATTERN_MIN_DECIDED,
+    PATTERN_QUIET,
+    PATTERN_RATE,
     REPEAT_WINDOW,
     Penalty,
     PenaltyScale,
+    RejectionPattern,
     check_period,
+    rule_for_reason,
 )
 from simreg.channels.domain import TRANSITIONS, Channel, ChannelKind, ChannelStatus
 from simreg.channels.ports import ChannelTransaction, ChannelUnitOfWork
@@ -371,6 +376,39 @@ class ChannelService:
                     details={"inspection": inspection_id, "inspector": username},
                 )
             )
+
+    def flag_rejection_patterns(
+        self, actor: Actor, patterns: list[RejectionPattern]
+    ) -> list[tuple[str, Penalty]]:
+        """Channels whose registrations the back-office keeps rejecting get a violation, once
+        per 30 days, under the rule their dominant rejection reason points to."""
+        actor.require(*GOVERNORS)
+        now = self.clock.now()
+        flagged = []
+        with self.uow.begin() as tx:
+            for pattern in patterns:
+                if (
+                    pattern.decided < PATTERN_MIN_DECIDED
+                    or pattern.rejected / pattern.decided < PATTERN_RATE
+                ):
+                    continue
+                if tx.violations_since(pattern.channel_id, now - PATTERN_QUIET, source="review"):
+                    continue
+                note = (
+                    f"back-office rejected {pattern.rejected} of {pattern.decided} "
+                    f"registrations; mostly {pattern.dominant_reason}"
+                )
+                penalty = self._violation(
+                    tx,
+                    actor,
+                    pattern.channel_id,
+                    rule_for_reason(pattern.dominant_reason),
+                    "review",
+                    None,
+                    note,
+                )
+                flagged.append((tx.channel_by_id(pattern.channel_id).code, penalty))
+        return flagged
 
     def record_violation(self, actor: Actor, code: str, rule: str, notes: str) -> Penalty:
         """A violation found outside an inspection (a complaint, a review pattern)."""

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, Integer, func, insert, select, update
 
+from simreg.channels.compliance import RejectionPattern
 from simreg.channels.domain import Channel, ChannelKind, ChannelStatus
 from simreg.core.audit import AuditEvent
 from simreg.core.crypto import BlindIndex
@@ -385,14 +387,13 @@ class SqlComplianceQueries:
             .values(inspector_id=inspector_id)
         )
 
-    def violations_since(self, channel_id: int, since: datetime) -> int:
-        return int(
-            self.conn.execute(
-                select(func.count()).where(
-                    t.violations.c.channel_id == channel_id, t.violations.c.at >= since
-                )
-            ).scalar_one()
+    def violations_since(self, channel_id: int, since: datetime, source: str | None = None) -> int:
+        query = select(func.count()).where(
+            t.violations.c.channel_id == channel_id, t.violations.c.at >= since
         )
+        if source is not None:
+            query = query.where(t.violations.c.source == source)
+        return int(self.conn.execute(query).scalar_one())
 
     def add_violation(
         self,
@@ -469,3 +470,33 @@ def recent_violations(conn: Connection, limit: int = 50) -> list[dict[str, Any]]
 
 class SqlChannelTransaction(_SqlChannelBase, SqlComplianceQueries):
     """One transaction's view of channels, devices, inspections and violations."""
+
+
+def rejection_patterns(conn: Connection, since: datetime) -> list[RejectionPattern]:
+    """Per channel: decided registrations, rejections, and the most frequent reason."""
+    r = t.registrations
+    totals = conn.execute(
+        select(
+            r.c.channel_id,
+            func.count().label("decided"),
+            func.sum(func.cast(r.c.state == "rejected", Integer)).label("rejected"),
+        )
+        .where(r.c.decided_at >= since, r.c.state.in_(["rejected", "approved", "active"]))
+        .group_by(r.c.channel_id)
+    ).all()
+    reasons: dict[int, Counter[str]] = {}
+    for row in conn.execute(
+        select(r.c.channel_id, r.c.rejection_reasons).where(
+            r.c.decided_at >= since, r.c.state == "rejected"
+        )
+    ):
+        reasons.setdefault(row.channel_id, Counter()).update(row.rejection_reasons or [])
+    return [
+        RejectionPattern(
+            row.channel_id,
+            int(row.decided),
+            int(row.rejected or 0),
+            (reasons.get(row.channel_id) or Counter({"other": 1})).most_common(1)[0][0],
+        )
+        for row in totals
+    ]

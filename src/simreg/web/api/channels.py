@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date
+from datetime import date, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, UploadFile
 from pydantic import BaseModel, Field
 
 from simreg.channels.domain import ChannelKind
-from simreg.channels.services import Agreement
+from simreg.channels.services import GOVERNORS, Agreement
 from simreg.core.actors import Role
 from simreg.core.errors import InvalidInput
 from simreg.db.channel_store import (
@@ -19,6 +19,7 @@ from simreg.db.channel_store import (
     deployment_figures,
     inspection_board,
     recent_violations,
+    rejection_patterns,
 )
 from simreg.web.auth import App, CurrentActor
 from simreg.web.input_guard import has_control_characters
@@ -280,3 +281,15 @@ class Assignment(BaseModel):
 def assign(app: App, actor: CurrentActor, inspection_id: int, body: Assignment) -> dict[str, Any]:
     app.channels.assign_inspector(actor, inspection_id, body.username)
     return {"id": inspection_id, "inspector": body.username}
+
+
+@router.post(
+    "/violations/scan-rejections",
+    summary="Record violations for channels the back-office keeps rejecting",
+)
+def scan_rejections(app: App, actor: CurrentActor) -> dict[str, Any]:
+    actor.require(*GOVERNORS)
+    with app.engine.connect() as conn:
+        patterns = rejection_patterns(conn, app.clock.now() - timedelta(days=30))
+    flagged = app.channels.flag_rejection_patterns(actor, patterns)
+    return {"flagged": [{"channel": code, "penalty": penalty.value} for code, penalty in flagged]}
