@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 from simreg.adapters.passwords import Argon2Passwords
 from simreg.adapters.photos import EncryptedPhotoStore, verify_photo
 from simreg.channels.compliance import PenaltyScale
-from simreg.channels.services import ChannelService
+from simreg.channels.services import ChannelService, EvidenceStore
 from simreg.core.clock import Clock, SystemClock
 from simreg.core.crypto import IdentityVault, decode_master_key, generate_master_key
 from simreg.core.errors import ConfigurationError
@@ -106,6 +106,7 @@ def bootstrap(
         uow=SqlUnitOfWork(engine, partial(SqlChannelTransaction, tokens=vault.tokens)),
         clock=clock,
         penalties=PenaltyScale.from_json(settings.penalty_scale),
+        evidence=EvidenceStore(check=check_photo, store=photo_store),
     )
     sellers = SellerReports(engine, clock)
     return Simreg(

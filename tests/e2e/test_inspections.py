@@ -11,7 +11,7 @@ from simreg.channels.compliance import Penalty, PenaltyScale
 from simreg.core.errors import ConfigurationError
 from simreg.registration.services import RejectRegistration
 from tests.e2e.test_api import submit
-from tests.support.world import World
+from tests.support.world import FRONT, World
 
 
 def post(
@@ -136,3 +136,35 @@ def test_rejection_patterns_become_violations_once(client: TestClient, world: Wo
     assert "rejected 4 of 10" in violations["items"][0]["notes"]
     again = post(client, world, "/api/v1/violations/scan-rejections", {})
     assert again.json()["flagged"] == []
+
+
+def test_evidence_photos_are_kept_encrypted_with_the_inspection(
+    client: TestClient, world: World
+) -> None:
+    post(client, world, "/api/v1/inspections/plan", {"period": "2026Q4"})
+    board = client.get(
+        "/api/v1/inspections", params={"period": "2026Q4"}, headers=world.headers("manager")
+    ).json()["items"]
+    inspection = board[0]["id"]
+    headers = world.headers("manager")
+    added = client.post(
+        f"/api/v1/inspections/{inspection}/evidence",
+        headers=headers,
+        files={"photo": ("shop.jpg", FRONT, "image/jpeg")},
+    )
+    assert added.status_code == 201
+    bad = client.post(
+        f"/api/v1/inspections/{inspection}/evidence",
+        headers=headers,
+        files={"photo": ("x.jpg", b"not a picture", "image/jpeg")},
+    )
+    assert bad.status_code == 422 and bad.json()["code"] == "PHOTO-NOT-IMAGE"
+    (item,) = client.get(f"/api/v1/inspections/{inspection}/evidence", headers=headers).json()[
+        "items"
+    ]
+    photo = client.get(
+        f"/api/v1/inspections/{inspection}/evidence/{item['id']}", headers=world.headers("auditor")
+    )
+    assert photo.status_code == 200 and photo.content == FRONT
+    files = [p for p in world.simreg.settings.photo_dir.rglob("*") if p.is_file()]
+    assert files and all(FRONT[:64] not in p.read_bytes() for p in files)

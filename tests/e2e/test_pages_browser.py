@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
+from sqlalchemy import func, select
 
+from simreg.db import tables as t
 from tests.e2e.browser_support import DESK, PHONE, launched_browser, screenshot, serving
 from tests.support.world import BACK, FRONT, PASSWORD, World
 
@@ -201,7 +203,7 @@ def test_channel_manager_terminates_a_reseller_and_its_clerk_is_refused(
 
 
 def test_channel_manager_plans_the_quarter_and_records_an_inspection(
-    browser: Browser, base_url: str, world: World
+    browser: Browser, base_url: str, world: World, photos: dict[str, Path]
 ) -> None:
     manager = context(browser, base_url, phone=False, locale="en-US").new_page()
     log_in(manager, "manager")
@@ -213,7 +215,11 @@ def test_channel_manager_plans_the_quarter_and_records_an_inspection(
     soc.locator("summary").click()
     soc.locator("input[value='RN-02']").check()
     soc.locator("textarea[name=notes]").fill("photocopy accepted")
+    soc.locator("input[name=evidence]").set_input_files(str(photos["front"]))
     soc.locator("button").click()
     expect(manager.locator("li[data-inspection='SOC'] .badge")).to_have_text("failed")
     expect(manager.locator("#violations-list")).to_contain_text("warning")
     screenshot(manager, "inspections-en")
+    with world.simreg.engine.connect() as conn:
+        evidence = conn.execute(select(func.count()).select_from(t.inspection_evidence))
+        assert evidence.scalar_one() == 1

@@ -93,6 +93,19 @@ class ChannelTransaction(Protocol):
 
     def assign_inspection(self, inspection_id: int, inspector_id: int) -> None: ...
 
+    def add_evidence(
+        self,
+        *,
+        inspection_id: int,
+        store_key: str,
+        content_type: str,
+        width: int,
+        height: int,
+        size: int,
+        added_by: int,
+        at: datetime,
+    ) -> int: ...
+
     def violations_since(
         self, channel_id: int, since: datetime, source: str | None = None
     ) -> int: ...

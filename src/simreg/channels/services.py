@@ -4,7 +4,7 @@ real-name app devices of each outlet (RN-09). Every step records who, when and w
 from __future__ import annotations
 
 import random
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -26,6 +26,7 @@ from simreg.core.actors import Actor, Role
 from simreg.core.audit import AuditEvent
 from simreg.core.clock import Clock
 from simreg.core.errors import Conflict, InvalidInput, NotFound, RuleViolated, Violation
+from simreg.core.photos import CheckedPhoto, PhotoStore
 
 GOVERNORS = (Role.CHANNEL_MANAGER, Role.ADMIN)
 
@@ -36,6 +37,14 @@ class Agreement:
     signed_on: date
     valid_until: date
     manager_name: str
+
+
+@dataclass(frozen=True)
+class EvidenceStore:
+    """How evidence photos are verified and where they are kept (the photo adapters)."""
+
+    check: Callable[[bytes], CheckedPhoto]
+    store: PhotoStore
 
 
 @dataclass
@@ -53,11 +62,17 @@ class Enrolment:
 
 class ChannelService:
     def __init__(
-        self, *, uow: ChannelUnitOfWork, clock: Clock, penalties: PenaltyScale | None = None
+        self,
+        *,
+        uow: ChannelUnitOfWork,
+        clock: Clock,
+        penalties: PenaltyScale | None = None,
+        evidence: EvidenceStore | None = None,
     ) -> None:
         self.uow = uow
         self.clock = clock
         self.penalties = penalties or PenaltyScale()
+        self.evidence = evidence
 
     def add_org_unit(
         self, actor: Actor, *, code: str, name: str, level: str, parent: str | None
@@ -409,6 +424,43 @@ class ChannelService:
                 )
                 flagged.append((tx.channel_by_id(pattern.channel_id).code, penalty))
         return flagged
+
+    def add_evidence(self, actor: Actor, inspection_id: int, data: bytes) -> int:
+        """An inspector's photo from the visit, verified like document photos and stored
+        encrypted; the file is removed again if the transaction fails."""
+        actor.require(*GOVERNORS)
+        if self.evidence is None:
+            raise InvalidInput("Evidence photos are not configured.", code="EVIDENCE")
+        photo = self.evidence.check(data)
+        now = self.clock.now()
+        key = self.evidence.store.put(photo.data)
+        try:
+            with self.uow.begin() as tx:
+                if tx.inspection(inspection_id) is None:
+                    raise NotFound("No such inspection.", code="INSPECTION-UNKNOWN")
+                evidence_id = tx.add_evidence(
+                    inspection_id=inspection_id,
+                    store_key=key,
+                    content_type=photo.content_type,
+                    width=photo.width,
+                    height=photo.height,
+                    size=photo.size,
+                    added_by=actor.staff_id,
+                    at=now,
+                )
+                tx.record(
+                    AuditEvent(
+                        action="inspection.evidence",
+                        outcome="ok",
+                        at=now,
+                        actor_staff_id=actor.staff_id,
+                        details={"inspection": inspection_id},
+                    )
+                )
+                return evidence_id
+        except BaseException:
+            self.evidence.store.delete(key)
+            raise
 
     def record_violation(self, actor: Actor, code: str, rule: str, notes: str) -> Penalty:
         """A violation found outside an inspection (a complaint, a review pattern)."""

@@ -370,6 +370,35 @@ class SqlComplianceQueries:
             )
         )
 
+    def add_evidence(
+        self,
+        *,
+        inspection_id: int,
+        store_key: str,
+        content_type: str,
+        width: int,
+        height: int,
+        size: int,
+        added_by: int,
+        at: datetime,
+    ) -> int:
+        return int(
+            self.conn.execute(
+                insert(t.inspection_evidence)
+                .values(
+                    inspection_id=inspection_id,
+                    store_key=store_key,
+                    content_type=content_type,
+                    width=width,
+                    height=height,
+                    size=size,
+                    added_by=added_by,
+                    added_at=at,
+                )
+                .returning(t.inspection_evidence.c.id)
+            ).scalar_one()
+        )
+
     def inspector_id(self, username: str) -> int | None:
         found = self.conn.execute(
             select(t.staff.c.id).where(
@@ -500,3 +529,28 @@ def rejection_patterns(conn: Connection, since: datetime) -> list[RejectionPatte
         )
         for row in totals
     ]
+
+
+def evidence_list(conn: Connection, inspection_id: int) -> list[dict[str, Any]]:
+    rows = conn.execute(
+        select(
+            t.inspection_evidence.c.id,
+            t.inspection_evidence.c.content_type,
+            t.inspection_evidence.c.width,
+            t.inspection_evidence.c.height,
+            t.inspection_evidence.c.added_at,
+        )
+        .where(t.inspection_evidence.c.inspection_id == inspection_id)
+        .order_by(t.inspection_evidence.c.id)
+    )
+    return [dict(r._mapping) for r in rows]
+
+
+def evidence_key(conn: Connection, inspection_id: int, evidence_id: int) -> tuple[str, str] | None:
+    row = conn.execute(
+        select(t.inspection_evidence.c.store_key, t.inspection_evidence.c.content_type).where(
+            t.inspection_evidence.c.id == evidence_id,
+            t.inspection_evidence.c.inspection_id == inspection_id,
+        )
+    ).one_or_none()
+    return (row.store_key, row.content_type) if row else None

@@ -329,3 +329,17 @@ seller_reports = Table(
         "status IN ('reported', 'handed_over', 'taken_down', 'dismissed')", name="status"
     ),
 )
+
+inspection_evidence = Table(
+    "inspection_evidence",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("inspection_id", Id, ForeignKey("inspections.id"), nullable=False, index=True),
+    Column("store_key", String(32), nullable=False, unique=True),
+    Column("content_type", String(32), nullable=False),
+    Column("width", Integer, nullable=False),
+    Column("height", Integer, nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("added_by", Id, ForeignKey("staff.id"), nullable=False),
+    Column("added_at", Ts, nullable=False),
+)

@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Protocol
 from uuid import uuid4
 
 from simreg.core.actors import Actor, Role
@@ -25,6 +24,7 @@ from simreg.core.errors import (
     RuleViolated,
     Violation,
 )
+from simreg.core.photos import CheckedPhoto, PhotoStore
 from simreg.identity.documents import Document, DocumentInvalid, parse_document
 from simreg.identity.names import mask_name, validate_person_name
 from simreg.lines.domain import LineState, parse_msisdn
@@ -43,7 +43,6 @@ from simreg.registration.domain import (
 )
 from simreg.registration.ports import (
     LineRecord,
-    PhotoStore,
     RegistrationTransaction,
     StoredPhoto,
     UnitOfWork,
@@ -51,25 +50,6 @@ from simreg.registration.ports import (
 
 RESERVATION_MINUTES = 30
 CLAIM_FOR = timedelta(minutes=10)  # an unfinished review returns to the queue after this
-
-
-class CheckedPhoto(Protocol):
-    """A photo whose type and size were verified by decoding it."""
-
-    @property
-    def content_type(self) -> str: ...
-    @property
-    def width(self) -> int: ...
-    @property
-    def height(self) -> int: ...
-    @property
-    def size(self) -> int: ...
-    @property
-    def sha256(self) -> str: ...
-    @property
-    def data(self) -> bytes: ...
-    @property
-    def phash(self) -> str: ...
 
 
 @dataclass(frozen=True)

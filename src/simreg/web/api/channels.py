@@ -8,15 +8,18 @@ from datetime import date, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, UploadFile
+from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from simreg.channels.domain import ChannelKind
 from simreg.channels.services import GOVERNORS, Agreement
 from simreg.core.actors import Role
-from simreg.core.errors import InvalidInput
+from simreg.core.errors import InvalidInput, NotFound
 from simreg.db.channel_store import (
     channel_overview,
     deployment_figures,
+    evidence_key,
+    evidence_list,
     inspection_board,
     recent_violations,
     rejection_patterns,
@@ -293,3 +296,42 @@ def scan_rejections(app: App, actor: CurrentActor) -> dict[str, Any]:
         patterns = rejection_patterns(conn, app.clock.now() - timedelta(days=30))
     flagged = app.channels.flag_rejection_patterns(actor, patterns)
     return {"flagged": [{"channel": code, "penalty": penalty.value} for code, penalty in flagged]}
+
+
+@router.post(
+    "/inspections/{inspection_id}/evidence",
+    status_code=201,
+    summary="Attach an evidence photo to an inspection",
+)
+def add_evidence(
+    app: App, actor: CurrentActor, inspection_id: int, photo: Annotated[UploadFile, File()]
+) -> dict[str, Any]:
+    data = photo.file.read(app.settings.photo_max_bytes + 1)
+    evidence_id = app.channels.add_evidence(actor, inspection_id, data)
+    return {"id": evidence_id}
+
+
+@router.get("/inspections/{inspection_id}/evidence", summary="Evidence photos of an inspection")
+def list_evidence(app: App, actor: CurrentActor, inspection_id: int) -> dict[str, Any]:
+    actor.require(*READERS)
+    with app.engine.connect() as conn:
+        return {"items": evidence_list(conn, inspection_id)}
+
+
+@router.get(
+    "/inspections/{inspection_id}/evidence/{evidence_id}",
+    response_class=Response,
+    summary="One evidence photo, decrypted",
+)
+def evidence_photo(app: App, actor: CurrentActor, inspection_id: int, evidence_id: int) -> Response:
+    actor.require(*READERS)
+    with app.engine.connect() as conn:
+        found = evidence_key(conn, inspection_id, evidence_id)
+    if found is None:
+        raise NotFound("No such evidence photo.", code="EVIDENCE-UNKNOWN")
+    key, content_type = found
+    return Response(
+        app.photo_store.get(key),
+        media_type=content_type,
+        headers={"Cache-Control": "private, no-store"},
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 
 from simreg.channels.compliance import CHECKLIST, quarter_of
@@ -175,13 +175,21 @@ def record_inspection(
     period: Annotated[str, Form(max_length=8)],
     failed: Annotated[list[str] | None, Form()] = None,
     notes: Annotated[str, Form(max_length=2000)] = "",
+    evidence: Annotated[list[UploadFile] | None, File()] = None,
 ) -> Response:
     allow(session, *GOVERNORS)
+    service = site(request).simreg.channels
+    limit = site(request).simreg.settings.photo_max_bytes
     try:
         checked_text("notes", notes)
-        site(request).simreg.channels.record_inspection(
-            session.actor, inspection_id, failed or [], notes
-        )
+        # Photos first: a bad picture refuses the whole visit before anything is recorded.
+        photos = [f.file.read(limit + 1) for f in evidence or [] if f.filename]
+        if service.evidence is not None:
+            for data in photos:
+                service.evidence.check(data)
+        service.record_inspection(session.actor, inspection_id, failed or [], notes)
+        for data in photos:
+            service.add_evidence(session.actor, inspection_id, data)
     except DomainError as problem:
         return _page(request, session, status_code=422, error=problem)
     return RedirectResponse(f"/channels?period={period.upper()}&done=inspected", status_code=303)
