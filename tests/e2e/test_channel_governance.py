@@ -241,3 +241,50 @@ def test_org_units_form_a_province_city_county_tree(client: TestClient, world: W
         {"code": "TH-R", "name": "Tianhe reseller", "kind": "social", "org_unit": "TH"},
     )
     assert created.status_code == 201
+
+
+def test_deployment_rolls_up_from_county_to_province(client: TestClient, world: World) -> None:
+    for body in (
+        {"code": "GD", "name": "广东省", "level": "province"},
+        {"code": "GZ", "name": "广州市", "level": "city", "parent": "GD"},
+        {"code": "TH", "name": "天河区", "level": "county", "parent": "GZ"},
+        {"code": "YX", "name": "越秀区", "level": "county", "parent": "GZ"},
+    ):
+        assert post(client, world, "/api/v1/org-units", body).status_code == 201
+    for code, unit in (("A1", "TH"), ("A2", "YX")):
+        post(
+            client,
+            world,
+            "/api/v1/channels",
+            {"code": code, "name": code, "kind": "social", "org_unit": unit},
+        )
+        post(
+            client,
+            world,
+            f"/api/v1/channels/{code}/admit",
+            {
+                "reason": "ok",
+                "agreement_no": f"AG-{code}",
+                "signed_on": "2026-01-01",
+                "valid_until": "2027-01-01",
+                "manager_name": "M",
+            },
+        )
+        post(client, world, f"/api/v1/channels/{code}/activate", {"reason": "ok"})
+    client.post(
+        "/api/v1/channels/import",
+        headers=world.headers("manager"),
+        files={"file": ("o.csv", b"record,code,name,channel\noutlet,A1-O,Shop,A1\n", "text/csv")},
+    )
+    post(client, world, "/api/v1/devices", {"outlet": "A1-O", "serial": "PAD-A1"})
+
+    units = {
+        u["code"]: u
+        for u in client.get("/api/v1/figures/deployment", headers=world.headers("manager")).json()[
+            "per_org_unit"
+        ]
+    }
+    assert (units["TH"]["deployed"], units["TH"]["active_social_channels"]) == (1, 1)
+    assert (units["YX"]["deployed"], units["YX"]["active_social_channels"]) == (0, 1)
+    assert units["GZ"]["deployment_rate"] == units["GD"]["deployment_rate"] == 0.5
+    assert [u["level"] for u in units.values()][:2] == ["province", "city"]

@@ -232,8 +232,9 @@ def channel_overview(conn: Connection) -> list[dict[str, Any]]:
 
 def deployment_figures(conn: Connection, since: datetime | None = None) -> dict[str, Any]:
     """App deployment rate over active social channels, and the share of new social-channel
-    registrations that came through an enrolled device (RN-09), overall and per org unit."""
-    social_active = (t.channels.c.kind == "social") & (t.channels.c.status == "active")
+    registrations that came through an enrolled device (RN-09): overall, and for every
+    organisation unit counting the channels of the units below it (county → city → province).
+    """
     deployed = (
         select(t.outlets.c.channel_id)
         .join(t.devices, t.devices.c.outlet_id == t.outlets.c.id)
@@ -241,59 +242,83 @@ def deployment_figures(conn: Connection, since: datetime | None = None) -> dict[
         .distinct()
         .subquery()
     )
-    unit = func.coalesce(t.org_units.c.name, "—")
-    per_unit_channels = conn.execute(
+    channels = conn.execute(
         select(
-            unit.label("org_unit"),
-            func.count().label("channels"),
-            func.count(deployed.c.channel_id).label("deployed"),
+            t.channels.c.id,
+            t.channels.c.org_unit_id,
+            (deployed.c.channel_id.is_not(None)).label("deployed"),
         )
-        .select_from(t.channels)
-        .outerjoin(t.org_units, t.org_units.c.id == t.channels.c.org_unit_id)
         .outerjoin(deployed, deployed.c.channel_id == t.channels.c.id)
-        .where(social_active)
-        .group_by(unit)
+        .where(t.channels.c.kind == "social", t.channels.c.status == "active")
     ).all()
-    via_app = func.count(t.registrations.c.device_id)
     regs = (
         select(
-            unit.label("org_unit"), func.count().label("registrations"), via_app.label("via_app")
+            t.registrations.c.channel_id,
+            func.count().label("registrations"),
+            func.count(t.registrations.c.device_id).label("via_app"),
         )
-        .select_from(t.registrations)
         .join(t.channels, t.channels.c.id == t.registrations.c.channel_id)
-        .outerjoin(t.org_units, t.org_units.c.id == t.channels.c.org_unit_id)
         .where(t.channels.c.kind == "social")
-        .group_by(unit)
+        .group_by(t.registrations.c.channel_id)
     )
     if since is not None:
         regs = regs.where(t.registrations.c.submitted_at >= since)
-    per_unit_regs = {r.org_unit: r for r in conn.execute(regs)}
-    units = []
-    for row in per_unit_channels:
-        reg = per_unit_regs.get(row.org_unit)
-        units.append(
-            {
-                "org_unit": row.org_unit,
-                "active_social_channels": row.channels,
-                "deployed": row.deployed,
-                "deployment_rate": _rate(row.deployed, row.channels),
-                "registrations": reg.registrations if reg else 0,
-                "via_app": reg.via_app if reg else 0,
-                "app_share": _rate(reg.via_app, reg.registrations) if reg else None,
-            }
-        )
-    channels = sum(u["active_social_channels"] for u in units)
-    deployed_total = sum(u["deployed"] for u in units)
-    registrations = sum(r.registrations for r in per_unit_regs.values())
-    app_total = sum(r.via_app for r in per_unit_regs.values())
+    per_channel_regs = {
+        r.channel_id: (int(r.registrations), int(r.via_app)) for r in conn.execute(regs)
+    }
+    channel_units = dict(conn.execute(select(t.channels.c.id, t.channels.c.org_unit_id)).all())
+    units = {u.id: u for u in conn.execute(select(t.org_units))}
+    totals: dict[int, dict[str, int]] = {}
+
+    def chain(unit_id: int | None) -> list[int]:
+        found = []
+        while unit_id is not None and unit_id in units and unit_id not in found:
+            found.append(unit_id)
+            unit_id = units[unit_id].parent_id
+        return found
+
+    for channel in channels:
+        for unit_id in chain(channel.org_unit_id):
+            bucket = totals.setdefault(
+                unit_id, dict.fromkeys(("channels", "deployed", "registrations", "via_app"), 0)
+            )
+            bucket["channels"] += 1
+            bucket["deployed"] += int(bool(channel.deployed))
+    for channel_id, (count, via_app) in per_channel_regs.items():
+        for unit_id in chain(channel_units.get(channel_id)):
+            bucket = totals.setdefault(
+                unit_id, dict.fromkeys(("channels", "deployed", "registrations", "via_app"), 0)
+            )
+            bucket["registrations"] += count
+            bucket["via_app"] += via_app
+    order = {"province": 0, "city": 1, "county": 2}
+    per_unit = [
+        {
+            "org_unit": units[unit_id].name,
+            "code": units[unit_id].code,
+            "level": units[unit_id].level,
+            "active_social_channels": b["channels"],
+            "deployed": b["deployed"],
+            "deployment_rate": _rate(b["deployed"], b["channels"]),
+            "registrations": b["registrations"],
+            "via_app": b["via_app"],
+            "app_share": _rate(b["via_app"], b["registrations"]),
+        }
+        for unit_id, b in totals.items()
+    ]
+    per_unit.sort(key=lambda u: (order.get(str(u["level"]), 9), str(u["code"])))
+    channel_count = len(channels)
+    deployed_count = sum(1 for c in channels if c.deployed)
+    registrations = sum(c for c, _ in per_channel_regs.values())
+    app_total = sum(v for _, v in per_channel_regs.values())
     return {
-        "active_social_channels": channels,
-        "deployed": deployed_total,
-        "deployment_rate": _rate(deployed_total, channels),
+        "active_social_channels": channel_count,
+        "deployed": deployed_count,
+        "deployment_rate": _rate(deployed_count, channel_count),
         "social_registrations": registrations,
         "via_app": app_total,
         "app_share": _rate(app_total, registrations),
-        "per_org_unit": sorted(units, key=lambda u: str(u["org_unit"])),
+        "per_org_unit": per_unit,
     }
 
 
