@@ -75,3 +75,19 @@ def test_report_and_hand_over_from_the_channels_page(client: TestClient, world: 
     )
     assert step.status_code == 303
     assert "SAMR-7" in client.get("/channels").text
+
+
+def test_import_from_the_channels_page_shows_the_reject_report(
+    client: TestClient, world: World
+) -> None:
+    from tests.e2e.test_page_permissions import log_in
+
+    csrf = log_in(client, "manager")
+    csv_text = "record,code,name,kind\nchannel,P-1,Page import,social\nchannel,P-2,Bad,kiosk\n"
+    page = client.post(
+        "/channels/import",
+        data={"csrf_token": csrf},
+        files={"file": ("c.csv", csv_text.encode(), "text/csv")},
+    )
+    assert page.status_code == 200
+    assert "IMPORT-KIND" in page.text and 'id="import-report"' in page.text

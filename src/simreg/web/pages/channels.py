@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import date
 from typing import Annotated, Any
 
@@ -193,6 +195,28 @@ def record_inspection(
     except DomainError as problem:
         return _page(request, session, status_code=422, error=problem)
     return RedirectResponse(f"/channels?period={period.upper()}&done=inspected", status_code=303)
+
+
+@router.post("/channels/import")
+def import_channels(
+    request: Request, session: PageSession, file: Annotated[UploadFile, File()]
+) -> Response:
+    allow(session, *GOVERNORS)
+    raw = file.file.read(5 * 1024 * 1024 + 1)
+    try:
+        if len(raw) > 5 * 1024 * 1024:
+            raise InvalidInput("The file is over 5 MB.", code="IMPORT-TOO-LARGE")
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise InvalidInput("Save the file as UTF-8 CSV.", code="IMPORT-ENCODING") from None
+        checked_text("file", text.replace("\r", "").replace("\n", "").replace("\t", ""))
+        report = site(request).simreg.channels.import_rows(
+            session.actor, csv.DictReader(io.StringIO(text))
+        )
+    except DomainError as problem:
+        return _page(request, session, status_code=422, error=problem)
+    return _page(request, session, import_report=report)
 
 
 @router.post("/channels/sellers")
