@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
+from tests.e2e.test_page_permissions import log_in
 from tests.support.world import World
 
 REPORT = {
@@ -56,8 +57,6 @@ def test_report_checks(client: TestClient, world: World) -> None:
 
 
 def test_report_and_hand_over_from_the_channels_page(client: TestClient, world: World) -> None:
-    from tests.e2e.test_page_permissions import log_in
-
     csrf = log_in(client, "manager")
     made = client.post(
         "/channels/sellers", data={"csrf_token": csrf, **REPORT}, follow_redirects=False
@@ -80,8 +79,6 @@ def test_report_and_hand_over_from_the_channels_page(client: TestClient, world: 
 def test_import_from_the_channels_page_shows_the_reject_report(
     client: TestClient, world: World
 ) -> None:
-    from tests.e2e.test_page_permissions import log_in
-
     csrf = log_in(client, "manager")
     csv_text = "record,code,name,kind\nchannel,P-1,Page import,social\nchannel,P-2,Bad,kiosk\n"
     page = client.post(
