@@ -73,6 +73,7 @@ def test_a_sub_agent_found_is_punished_heavily_from_the_first_time(
     assert penalty == "suspension"
     listed = client.get("/api/v1/violations", headers=world.headers("auditor")).json()["items"]
     assert listed[0]["rule"] == "RN-08" and listed[0]["penalty"] == "suspension"
+    assert (listed[0]["points"], listed[0]["fine_yuan"]) == (6, 5000)
 
 
 def test_inspection_input_is_checked(client: TestClient, world: World) -> None:

@@ -48,6 +48,24 @@ class PenaltyScale:
 
     ladder: tuple[Penalty, ...] = tuple(LADDER)
     start: tuple[tuple[str, int], ...] = tuple(SEVERE_START.items())
+    # Demerit points and fines (yuan) that come with each penalty, from the channel agreement.
+    points: tuple[tuple[str, int], ...] = (
+        ("warning", 1),
+        ("fine", 3),
+        ("suspension", 6),
+        ("termination", 12),
+    )
+    fines: tuple[tuple[str, int], ...] = (
+        ("fine", 2000),
+        ("suspension", 5000),
+        ("termination", 10000),
+    )
+
+    def points_for(self, penalty: Penalty) -> int:
+        return dict(self.points).get(penalty.value, 0)
+
+    def fine_for(self, penalty: Penalty) -> int:
+        return dict(self.fines).get(penalty.value, 0)
 
     def penalty_for(self, rule: str, earlier_violations: int) -> Penalty:
         """Repeat violations escalate one step each within a year (从重处罚直至解除合作)."""
@@ -62,6 +80,13 @@ class PenaltyScale:
             data = json.loads(raw)
             ladder = tuple(Penalty(p) for p in data.get("ladder", LADDER))
             start = tuple((str(k), int(v)) for k, v in data.get("start", {}).items())
+            points = tuple(
+                (Penalty(k).value, int(v)) for k, v in data.get("points", dict(cls.points)).items()
+            )
+            fines = tuple(
+                (Penalty(k).value, int(v))
+                for k, v in data.get("fines_yuan", dict(cls.fines)).items()
+            )
         except (ValueError, TypeError, AttributeError) as exc:
             raise ConfigurationError(
                 "SIMREG_PENALTY_SCALE must be JSON like "
@@ -71,7 +96,7 @@ class PenaltyScale:
             ) from exc
         if not ladder:
             raise ConfigurationError("The penalty ladder is empty.", code="PENALTY-SCALE")
-        return cls(ladder, start)
+        return cls(ladder, start, points, fines)
 
 
 def penalty_for(rule: str, earlier_violations: int) -> Penalty:

@@ -121,6 +121,8 @@ class ChannelTransaction(Protocol):
         recorded_by: int,
         penalty: str,
         notes: str,
+        points: int = 0,
+        fine_yuan: int = 0,
     ) -> int: ...
 
     def accountability(self, channel_id: int) -> tuple[str, str]:

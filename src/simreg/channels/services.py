@@ -493,6 +493,8 @@ class ChannelService:
             recorded_by=actor.staff_id,
             penalty=penalty.value,
             notes=notes,
+            points=self.penalties.points_for(penalty),
+            fine_yuan=self.penalties.fine_for(penalty),
         )
         channel = tx.channel_by_id(channel_id)
         reason = f"{rule} violation ({source}); penalty {penalty.value}"

@@ -460,11 +460,15 @@ class SqlComplianceQueries:
         recorded_by: int,
         penalty: str,
         notes: str,
+        points: int = 0,
+        fine_yuan: int = 0,
     ) -> int:
         return int(
             self.conn.execute(
                 insert(t.violations)
                 .values(
+                    points=points,
+                    fine_yuan=fine_yuan,
                     channel_id=channel_id,
                     rule=rule,
                     source=source,
@@ -512,6 +516,8 @@ def recent_violations(conn: Connection, limit: int = 50) -> list[dict[str, Any]]
             t.violations.c.rule,
             t.violations.c.source,
             t.violations.c.penalty,
+            t.violations.c.points,
+            t.violations.c.fine_yuan,
             t.violations.c.notes,
             t.channels.c.code,
         )

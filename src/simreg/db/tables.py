@@ -306,6 +306,8 @@ violations = Table(
     Column("at", Ts, nullable=False),
     Column("recorded_by", Id, ForeignKey("staff.id"), nullable=False),
     Column("penalty", String(16), nullable=False),
+    Column("points", Integer, nullable=False, server_default=text("0")),
+    Column("fine_yuan", Integer, nullable=False, server_default=text("0")),
     Column("notes", Text, nullable=True),
     CheckConstraint("penalty IN ('warning', 'fine', 'suspension', 'termination')", name="penalty"),
 )
