@@ -88,3 +88,31 @@ def test_import_from_the_channels_page_shows_the_reject_report(
     )
     assert page.status_code == 200
     assert "IMPORT-KIND" in page.text and 'id="import-report"' in page.text
+
+
+def test_violation_assignment_and_scan_from_the_channels_page(
+    client: TestClient, world: World
+) -> None:
+    csrf = log_in(client, "manager")
+    client.post("/channels/inspections/plan", data={"csrf_token": csrf, "period": "2026Q4"})
+    board = client.get(
+        "/api/v1/inspections", params={"period": "2026Q4"}, headers=world.headers("manager")
+    ).json()["items"]
+    assigned = client.post(
+        f"/channels/inspections/{board[0]['id']}/assign",
+        data={"csrf_token": csrf, "username": "risk", "period": "2026Q4"},
+        follow_redirects=False,
+    )
+    assert assigned.status_code == 303
+    assert "检查员: risk" in client.get("/channels?period=2026Q4").text
+    manual = client.post(
+        "/channels/violations",
+        data={"csrf_token": csrf, "channel": "SOC", "rule": "RN-09", "notes": "paper forms"},
+        follow_redirects=False,
+    )
+    assert manual.status_code == 303
+    assert "paper forms" in client.get("/channels").text
+    scan = client.post(
+        "/channels/violations/scan", data={"csrf_token": csrf}, follow_redirects=False
+    )
+    assert scan.headers["location"].startswith("/channels?done=scanned:0")

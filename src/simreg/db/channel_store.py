@@ -501,8 +501,10 @@ def inspection_board(conn: Connection, period: str) -> list[dict[str, Any]]:
             t.channels.c.code,
             t.channels.c.name,
             t.channels.c.status.label("channel_status"),
+            t.staff.c.username.label("inspector"),
         )
         .join(t.channels, t.channels.c.id == t.inspections.c.channel_id)
+        .outerjoin(t.staff, t.staff.c.id == t.inspections.c.inspector_id)
         .where(t.inspections.c.period == period)
         .order_by(t.inspections.c.status.desc(), t.channels.c.code)
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date
+from datetime import date, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
@@ -19,6 +19,7 @@ from simreg.db.channel_store import (
     deployment_figures,
     inspection_board,
     recent_violations,
+    rejection_patterns,
 )
 from simreg.db.seller_store import REPORTERS
 from simreg.staff.services import Session
@@ -217,6 +218,53 @@ def import_channels(
     except DomainError as problem:
         return _page(request, session, status_code=422, error=problem)
     return _page(request, session, import_report=report)
+
+
+@router.post("/channels/violations")
+def record_violation(
+    request: Request,
+    session: PageSession,
+    channel: Annotated[str, Form(max_length=32)],
+    rule: Annotated[str, Form(max_length=8)],
+    notes: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    allow(session, *GOVERNORS)
+    try:
+        checked_text("notes", notes)
+        site(request).simreg.channels.record_violation(session.actor, channel, rule, notes)
+    except DomainError as problem:
+        return _page(request, session, status_code=422, error=problem)
+    return RedirectResponse("/channels?done=violation#inspections", status_code=303)
+
+
+@router.post("/channels/violations/scan")
+def scan_rejections(request: Request, session: PageSession) -> Response:
+    allow(session, *GOVERNORS)
+    s = site(request)
+    with s.simreg.engine.connect() as conn:
+        patterns = rejection_patterns(conn, s.simreg.clock.now() - timedelta(days=30))
+    flagged = s.simreg.channels.flag_rejection_patterns(session.actor, patterns)
+    return RedirectResponse(f"/channels?done=scanned:{len(flagged)}#inspections", status_code=303)
+
+
+@router.post("/channels/inspections/{inspection_id}/assign")
+def assign_inspector(
+    request: Request,
+    session: PageSession,
+    inspection_id: int,
+    username: Annotated[str, Form(max_length=64)],
+    period: Annotated[str, Form(max_length=8)] = "",
+) -> Response:
+    allow(session, *GOVERNORS)
+    try:
+        site(request).simreg.channels.assign_inspector(
+            session.actor, inspection_id, username.strip().lower()
+        )
+    except DomainError as problem:
+        return _page(request, session, status_code=422, error=problem)
+    return RedirectResponse(
+        f"/channels?period={period.upper()}&done=assigned#inspections", status_code=303
+    )
 
 
 @router.post("/channels/sellers")
