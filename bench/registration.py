@@ -62,7 +62,7 @@ LINES_PER_DOCUMENT = (1, 2, 3, 4)
 # specimen_photo draws a card layout that needs at least 320 px of width; 320x200 is 6 KB.
 PHOTO_SIZE = (320, 200)
 CLK_TCK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
-console = Console()
+console = Console(width=max(Console().width, 110))
 
 
 # -- CPU accounting from /proc (Linux; NaN elsewhere) -----------------------------------------
@@ -617,7 +617,7 @@ def verify_database(url: str, phase: str) -> dict[str, int]:
 # Innermost match wins: a sample in psycopg called from SQLAlchemy called from simreg is the
 # driver's. Patterns match py-spy's "function (file:line)" frames.
 LAYERS = [
-    ("PostgreSQL driver (psycopg, waiting excluded)", ("psycopg/", "psycopg_binary")),
+    ("PostgreSQL driver (psycopg)", ("psycopg/", "psycopg_binary")),
     ("SQL building and results (SQLAlchemy)", ("sqlalchemy/",)),
     ("photo decode and verify (Pillow)", ("PIL/",)),
     ("AES-GCM, HMAC, HKDF", ("cryptography/", "simreg/core/crypto.py", "hmac.py")),
@@ -760,10 +760,12 @@ def report(
         title=f"registrations, {args.clients} clients, {os.cpu_count()} CPU cores, "
         f"median of {args.rounds} x {args.seconds:g} s"
     )
-    for column in ("path", "reg/s", "p50 ms", "p95 ms", "CPU ms/reg: clients", "server", "PG"):
-        table.add_column(column, justify="right" if column != "path" else "left")
-    table.add_column("other", justify="right")
-    table.add_column("cores busy", justify="right")
+    table.add_column("path")
+    for column in ("reg/s", "p50 ms", "p95 ms"):
+        table.add_column(column, justify="right")
+    for column in ("clients", "server", "PostgreSQL", "other"):
+        table.add_column(f"CPU ms/reg\n{column}", justify="right")
+    table.add_column("cores\nbusy", justify="right")
     for phase in phases.values():
         cpu = phase.cpu_ms
         table.add_row(
@@ -790,7 +792,7 @@ def report(
         ):
             breakdown = Table(title=title)
             breakdown.add_column("where")
-            breakdown.add_column("share of server CPU samples", justify="right")
+            breakdown.add_column("share of samples", justify="right")
             for label, share in shares.items():
                 breakdown.add_row(label, f"{share:.1%}")
             console.print(breakdown)

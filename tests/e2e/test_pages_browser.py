@@ -216,7 +216,7 @@ def test_channel_manager_plans_the_quarter_and_records_an_inspection(
     soc.locator("input[value='RN-02']").check()
     soc.locator("textarea[name=notes]").fill("photocopy accepted")
     soc.locator("input[name=evidence]").set_input_files(str(photos["front"]))
-    soc.locator("button").click()
+    soc.locator("details button").click()
     expect(manager.locator("li[data-inspection='SOC'] .badge")).to_have_text("failed")
     expect(manager.locator("#violations-list")).to_contain_text("warning")
     screenshot(manager, "inspections-en")
