@@ -11,8 +11,8 @@ from typing import Any
 
 from sqlalchemy import Engine, insert, select, update
 
+from simreg.channels.inspection_actions import GOVERNORS
 from simreg.channels.sellers import NEXT, SellerReportStatus
-from simreg.channels.services import GOVERNORS
 from simreg.core.actors import Actor, Role
 from simreg.core.audit import AuditEvent
 from simreg.core.clock import Clock

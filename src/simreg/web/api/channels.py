@@ -12,12 +12,12 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from simreg.channels.domain import ChannelKind
-from simreg.channels.services import GOVERNORS, Agreement
+from simreg.channels.inspection_actions import GOVERNORS
+from simreg.channels.services import Agreement
 from simreg.core.actors import Role
 from simreg.core.errors import InvalidInput, NotFound
-from simreg.db.channel_store import (
-    channel_overview,
-    deployment_figures,
+from simreg.db.channel_store import channel_overview, deployment_figures
+from simreg.db.compliance_store import (
     evidence_key,
     evidence_list,
     inspection_board,

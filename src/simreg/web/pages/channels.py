@@ -11,16 +11,12 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 
 from simreg.channels.compliance import CHECKLIST, quarter_of
-from simreg.channels.services import GOVERNORS, Agreement
+from simreg.channels.inspection_actions import GOVERNORS
+from simreg.channels.services import Agreement
 from simreg.core.actors import Role
 from simreg.core.errors import DomainError, InvalidInput
-from simreg.db.channel_store import (
-    channel_overview,
-    deployment_figures,
-    inspection_board,
-    recent_violations,
-    rejection_patterns,
-)
+from simreg.db.channel_store import channel_overview, deployment_figures
+from simreg.db.compliance_store import inspection_board, recent_violations, rejection_patterns
 from simreg.db.seller_store import REPORTERS
 from simreg.staff.services import Session
 from simreg.web.input_guard import checked_text
