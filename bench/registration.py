@@ -4,7 +4,8 @@ Three figures at the same concurrency, measured in one run on one PostgreSQL ser
   api       POST /api/v1/registrations (multipart, two photos) on a real uvicorn server
   raw       the same registration transaction (RN-05 customer upsert-claim, line take,
             registration, photo rows, audit row) sent directly with psycopg
-  no-limit  the API again with the RN-05 check switched off
+  no-limit  the API again with the RN-05 check switched off (SIMREG_ENFORCE_PER_ID_LIMIT=false:
+            the rule is not applied and the claim has no ceiling; the early count is still read)
 and the ratios api/raw (target >= 0.25) and the limit check's cost (target <= 10%).
 Beside each figure: p50/p95 latency and the CPU each registration cost in the clients, the
 server and PostgreSQL (Linux /proc), so a low ratio says where to look.
@@ -178,13 +179,25 @@ class Work:
 def plan_work(clients: int, per_client: int, offset: int, seed: int) -> list[Work]:
     rng = random.Random(seed)
     numbers = [n.msisdn for n in pool_numbers(offset, clients * per_client)]
+    seen: set[str] = set()
+
+    def fresh_document() -> str:
+        # Thousands of random draws collide now and then (the birthday problem); a document
+        # drawn twice would get more lines than planned and be refused.
+        while (document := resident_id(rng)) in seen:
+            pass
+        seen.add(document)
+        return document
+
     work = []
     for i in range(clients):
         documents: list[str] = []
         names: list[str] = []
-        while len(documents) < per_client:
-            lines = LINES_PER_DOCUMENT[len(documents) % len(LINES_PER_DOCUMENT)]
-            documents += [resident_id(rng)] * lines
+        for n in range(per_client):
+            if len(documents) >= per_client:
+                break
+            lines = LINES_PER_DOCUMENT[n % len(LINES_PER_DOCUMENT)]
+            documents += [fresh_document()] * lines
             names += [person_name(rng)] * lines
         mine = numbers[i * per_client : (i + 1) * per_client]
         work.append(Work(mine, documents[:per_client], names[:per_client]))
@@ -435,7 +448,8 @@ def raw_phase(url: str, args: argparse.Namespace, offset: int, postgres_pid: int
         conn = connections[client]
         with conn.transaction():
             claimed = conn.execute(
-                RAW_SQL["claim"], (index, doc_enc, f"{doc[:1]}****************{doc[-1:]}", 5)
+                RAW_SQL["claim"],
+                (index, doc_enc, f"{doc[:1]}****************{doc[-1:]}", PER_ID_LIMIT),
             ).fetchone()
             if claimed is None:
                 raise RuntimeError(f"raw: RN-05 refused {doc}, which was planned under the limit")
