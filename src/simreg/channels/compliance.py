@@ -99,10 +99,6 @@ class PenaltyScale:
         return cls(ladder, start, points, fines)
 
 
-def penalty_for(rule: str, earlier_violations: int) -> Penalty:
-    return PenaltyScale().penalty_for(rule, earlier_violations)
-
-
 # A channel is flagged when at least this share of at least this many decided registrations
 # in the window were rejected; then not again for PATTERN_QUIET.
 PATTERN_RATE = 0.3

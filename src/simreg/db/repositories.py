@@ -8,6 +8,7 @@ they are atomic on PostgreSQL under READ COMMITTED and on SQLite under BEGIN IMM
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, and_, case, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -33,6 +34,11 @@ def _utc(value: datetime) -> datetime:
     stamped = aware(value)
     assert stamped is not None
     return stamped
+
+
+def upsert_insert(conn: Connection) -> Any:
+    """The dialect's INSERT, which knows ON CONFLICT (both PostgreSQL and SQLite have it)."""
+    return postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
 
 
 class SqlRegistrationTransaction:
@@ -176,7 +182,7 @@ class SqlRegistrationTransaction:
         conflicting row and evaluates the condition on its latest committed version, so
         concurrent claims queue and the sixth one finds no row to update; SQLite serialises
         writers (BEGIN IMMEDIATE)."""
-        insert = postgresql.insert if self.conn.dialect.name == "postgresql" else sqlite.insert
+        insert = upsert_insert(self.conn)
         statement = insert(t.customers).values(
             doc_type=doc_type,
             doc_index=doc_index,
@@ -328,7 +334,7 @@ class SqlRegistrationTransaction:
         )
         if renewed.rowcount == 1:
             return True
-        insert = postgresql.insert if self.conn.dialect.name == "postgresql" else sqlite.insert
+        insert = upsert_insert(self.conn)
         created = self.conn.execute(
             insert(t.review_claims)
             .values(

@@ -6,8 +6,11 @@ characters; a request carrying them is malformed, so it gets a 422, never a 500.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import re
+from typing import BinaryIO
 from urllib.parse import unquote_to_bytes
 
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -32,6 +35,23 @@ def checked_text(field: str, value: str | None) -> str | None:
             field=field,
         )
     return value
+
+
+CSV_MAX_BYTES = 5 * 1024 * 1024
+
+
+def read_csv_upload(handle: BinaryIO) -> csv.DictReader[str]:
+    """An uploaded spreadsheet export: at most 5 MB, UTF-8 (with or without BOM), no control
+    characters; rows come back as dicts keyed by the header line."""
+    raw = handle.read(CSV_MAX_BYTES + 1)
+    if len(raw) > CSV_MAX_BYTES:
+        raise InvalidInput("The file is over 5 MB.", code="IMPORT-TOO-LARGE")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InvalidInput("Save the file as UTF-8 CSV.", code="IMPORT-ENCODING") from None
+    checked_text("file", text)
+    return csv.DictReader(io.StringIO(text))
 
 
 class ControlCharacterGuard:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date, timedelta
 from typing import Annotated, Any
 
@@ -15,7 +13,7 @@ from simreg.channels.domain import ChannelKind
 from simreg.channels.inspection_actions import GOVERNORS
 from simreg.channels.services import Agreement
 from simreg.core.actors import Role
-from simreg.core.errors import InvalidInput, NotFound
+from simreg.core.errors import NotFound
 from simreg.db.channel_store import channel_overview, deployment_figures
 from simreg.db.compliance_store import (
     evidence_key,
@@ -25,7 +23,7 @@ from simreg.db.compliance_store import (
     rejection_patterns,
 )
 from simreg.web.auth import App, CurrentActor
-from simreg.web.input_guard import has_control_characters
+from simreg.web.input_guard import read_csv_upload
 from simreg.web.risk import risk_ranking
 
 router = APIRouter(prefix="/api/v1", tags=["channels"])
@@ -243,16 +241,7 @@ def seller_reports(app: App, actor: CurrentActor) -> dict[str, Any]:
 def import_channels(
     app: App, actor: CurrentActor, file: Annotated[UploadFile, File()]
 ) -> dict[str, Any]:
-    raw = file.file.read(5 * 1024 * 1024 + 1)
-    if len(raw) > 5 * 1024 * 1024:
-        raise InvalidInput("The file is over 5 MB.", code="IMPORT-TOO-LARGE")
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise InvalidInput("Save the file as UTF-8 CSV.", code="IMPORT-ENCODING") from None
-    if has_control_characters(text.replace("\r", "").replace("\t", "")):
-        raise InvalidInput("The file contains control characters.", code="INPUT-CONTROL-CHAR")
-    report = app.channels.import_rows(actor, csv.DictReader(io.StringIO(text)))
+    report = app.channels.import_rows(actor, read_csv_upload(file.file))
     return {
         "imported": report.imported,
         "rejected": [

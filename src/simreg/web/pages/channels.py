@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date, timedelta
 from typing import Annotated, Any
 
@@ -19,7 +17,7 @@ from simreg.db.channel_store import channel_overview, deployment_figures
 from simreg.db.compliance_store import inspection_board, recent_violations, rejection_patterns
 from simreg.db.seller_store import REPORTERS
 from simreg.staff.services import Session
-from simreg.web.input_guard import checked_text
+from simreg.web.input_guard import checked_text, read_csv_upload
 from simreg.web.pages.session import PageSession, allow
 from simreg.web.pages.shared import site
 from simreg.web.risk import risk_ranking
@@ -199,17 +197,9 @@ def import_channels(
     request: Request, session: PageSession, file: Annotated[UploadFile, File()]
 ) -> Response:
     allow(session, *GOVERNORS)
-    raw = file.file.read(5 * 1024 * 1024 + 1)
     try:
-        if len(raw) > 5 * 1024 * 1024:
-            raise InvalidInput("The file is over 5 MB.", code="IMPORT-TOO-LARGE")
-        try:
-            text = raw.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise InvalidInput("Save the file as UTF-8 CSV.", code="IMPORT-ENCODING") from None
-        checked_text("file", text.replace("\r", "").replace("\n", "").replace("\t", ""))
         report = site(request).simreg.channels.import_rows(
-            session.actor, csv.DictReader(io.StringIO(text))
+            session.actor, read_csv_upload(file.file)
         )
     except DomainError as problem:
         return _page(request, session, status_code=422, error=problem)
