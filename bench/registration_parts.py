@@ -53,9 +53,9 @@ from simreg.db import queries
 from simreg.db.directory import authenticate
 from simreg.db.repositories import SqlRegistrationTransaction
 from simreg.demo.synthetic import specimen_photo
-from simreg.identity.documents import parse_document
+from simreg.identity.documents import document_index, parse_document
 from simreg.identity.names import validate_person_name
-from simreg.registration.services import SubmitRegistration, document_index
+from simreg.registration.services import SubmitRegistration
 
 
 @dataclass

@@ -6,7 +6,8 @@ import re
 from pathlib import Path
 
 from babel.messages.extract import extract_from_dir
-from babel.messages.pofile import read_po
+
+from simreg.web.pages.rendering import read_catalog
 
 WEB = Path(__file__).resolve().parents[2] / "src" / "simreg" / "web"
 
@@ -23,8 +24,7 @@ def template_messages() -> set[str]:
 
 
 def test_every_page_text_is_translated_to_chinese() -> None:
-    with (WEB / "locale" / "zh" / "LC_MESSAGES" / "messages.po").open("rb") as handle:
-        catalog = read_po(handle)
+    catalog = read_catalog("zh")
     translated = {m.id: m.string for m in catalog if m.id and m.string}
     missing = sorted(template_messages() - set(translated))
     assert missing == []

@@ -98,3 +98,5 @@ class IdentityVault:
         self.files = Cipher(_derive(master_key, b"simreg/files/v1"))
         self.index = BlindIndex(_derive(master_key, b"simreg/blind-index/v1"))
         self.tokens = BlindIndex(_derive(master_key, b"simreg/tokens/v1"))
+        # Signs subscribers' personal re-registration links (RN-13).
+        self.links = BlindIndex(_derive(master_key, b"simreg/links/v1"))

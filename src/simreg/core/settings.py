@@ -28,6 +28,22 @@ class Settings(BaseSettings):
     photo_max_bytes: int = Field(default=8 * 1024 * 1024, ge=1024)
     photo_max_pixels: int = Field(default=40_000_000, ge=10_000)
     photo_min_side: int = Field(default=32, ge=1)
+    # RN-13 campaigns: the SMS gateway, its pace, and the link subscribers follow.
+    sms_gateway: str = Field(default="file", pattern="^(file|smpp)$")
+    smpp_host: str = "127.0.0.1"
+    smpp_port: int = Field(default=2775, ge=1, le=65535)
+    smpp_system_id: str = ""
+    smpp_password: str = ""
+    smpp_source_addr: str = Field(default="10086", description="sender shown on the phone")
+    sms_rate_per_second: float = Field(default=20.0, gt=0, le=10_000)
+    sms_quiet_hours: str = Field(
+        default="21:00-08:00",
+        pattern=r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$|^$",
+        description="local time range in which no SMS is sent; empty: none",
+    )
+    public_base_url: str = Field(
+        default="http://127.0.0.1:8000", description="where subscribers' links point"
+    )
 
     def resolved_database_url(self) -> str:
         if self.database_url:
@@ -37,3 +53,8 @@ class Settings(BaseSettings):
     @property
     def photo_dir(self) -> Path:
         return self.data_dir / "photos"
+
+    @property
+    def sms_file(self) -> Path:
+        """Where the file SMS gateway writes (demo and development)."""
+        return self.data_dir / "sms" / "sent.jsonl"

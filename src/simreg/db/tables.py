@@ -192,6 +192,14 @@ lines = Table(
     Column("reserved_until", Ts, nullable=True),
     Column("opened_at", Ts, nullable=True),
     Column("updated_at", Ts, nullable=False),
+    # The channel that opened the line (legacy base import); campaigns filter on it.
+    Column("channel_id", Id, ForeignKey("channels.id"), nullable=True, index=True),
+    # A legacy line imported with identity data that failed validation keeps the reason code.
+    Column("identity_issue", String(32), nullable=True),
+    # The holder's name as the legacy base knew it (lines opened before registrations existed).
+    Column("holder_name_enc", LargeBinary, nullable=True),
+    Column("holder_name_masked", String(200), nullable=True),
+    Column("imported_at", Ts, nullable=True),
     CheckConstraint("kind IN ('voice', 'data')", name="kind"),
     CheckConstraint(
         "state IN ('available', 'reserved', 'pending_review', 'active', "
@@ -199,6 +207,7 @@ lines = Table(
         name="state",
     ),
     Index("ix_lines_state_msisdn", "state", "msisdn"),
+    Index("ix_lines_real_name_state", "real_name_state"),
 )
 
 registrations = Table(
@@ -208,10 +217,13 @@ registrations = Table(
     Column("state", String(24), nullable=False),
     Column("customer_id", Id, ForeignKey("customers.id"), nullable=False, index=True),
     Column("line_id", Id, ForeignKey("lines.id"), nullable=False, index=True),
-    Column("channel_id", Id, ForeignKey("channels.id"), nullable=False),
-    Column("outlet_id", Id, ForeignKey("outlets.id"), nullable=False),
+    Column("channel_id", Id, ForeignKey("channels.id"), nullable=True),
+    Column("outlet_id", Id, ForeignKey("outlets.id"), nullable=True),
     Column("device_id", Id, ForeignKey("devices.id"), nullable=True),
-    Column("clerk_id", Id, ForeignKey("staff.id"), nullable=False),
+    Column("clerk_id", Id, ForeignKey("staff.id"), nullable=True),
+    # counter: a clerk at an outlet; self_service: a subscriber re-registering through a link.
+    Column("source", String(16), nullable=False, server_default=text("'counter'")),
+    Column("campaign_target_id", Id, ForeignKey("campaign_targets.id"), nullable=True),
     Column("name_enc", LargeBinary, nullable=False),
     Column("name_masked", String(200), nullable=False),
     Column("inspection_method", String(16), nullable=False),
@@ -235,6 +247,12 @@ registrations = Table(
         name="rn06_approved_before_open",
     ),
     CheckConstraint("state <> 'active' OR activated_at IS NOT NULL", name="active_has_time"),
+    CheckConstraint("source IN ('counter', 'self_service')", name="source"),
+    CheckConstraint(
+        "source <> 'counter' "
+        "OR (clerk_id IS NOT NULL AND outlet_id IS NOT NULL AND channel_id IS NOT NULL)",
+        name="counter_has_clerk",
+    ),
     Index("ix_registrations_state_submitted", "state", "submitted_at"),
     Index("ix_registrations_outlet_submitted", "outlet_id", "submitted_at"),
 )
@@ -344,4 +362,152 @@ inspection_evidence = Table(
     Column("size", Integer, nullable=False),
     Column("added_by", Id, ForeignKey("staff.id"), nullable=False),
     Column("added_at", Ts, nullable=False),
+)
+
+
+base_imports = Table(
+    "base_imports",
+    metadata,
+    # One run of the legacy-base import: what was read, loaded, skipped and refused.
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("file_name", String(500), nullable=False),
+    Column("file_sha256", String(64), nullable=False, index=True),
+    Column("started_at", Ts, nullable=False),
+    Column("finished_at", Ts, nullable=True),
+    Column("status", String(16), nullable=False),
+    Column("rows_read", BigInteger, nullable=False, server_default=text("0")),
+    Column("rows_loaded", BigInteger, nullable=False, server_default=text("0")),
+    Column("rows_unchanged", BigInteger, nullable=False, server_default=text("0")),
+    Column("rows_rejected", BigInteger, nullable=False, server_default=text("0")),
+    Column("identity_invalid", BigInteger, nullable=False, server_default=text("0")),
+    Column("actor_staff_id", Id, ForeignKey("staff.id"), nullable=True),
+    CheckConstraint("status IN ('running', 'done', 'failed')", name="status"),
+)
+
+over_limit_cases = Table(
+    "over_limit_cases",
+    metadata,
+    # RN-14: one document holding more lines than the limit, found, then resolved by a person.
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("customer_id", Id, ForeignKey("customers.id"), nullable=False, index=True),
+    # Equal to customer_id while the case is open, NULL once resolved: a unique column that
+    # allows one open case per document on every database (NULLs never collide).
+    Column("open_customer_id", Id, nullable=True, unique=True),
+    Column("status", String(16), nullable=False),
+    Column("held_when_found", Integer, nullable=False),
+    Column("found_at", Ts, nullable=False),
+    Column("assigned_to", Id, ForeignKey("staff.id"), nullable=True),
+    Column("resolved_at", Ts, nullable=True),
+    Column("resolved_by", Id, ForeignKey("staff.id"), nullable=True),
+    Column("decision", JSON, nullable=True),
+    Column("notes", Text, nullable=True),
+    CheckConstraint("status IN ('open', 'resolved')", name="status"),
+    CheckConstraint("(status = 'open') = (open_customer_id IS NOT NULL)", name="open_marker"),
+)
+
+campaigns = Table(
+    "campaigns",
+    metadata,
+    # RN-13: re-registration of legacy lines, first by SMS, then by outbound call.
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("name", String(200), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("filters", JSON, nullable=False),
+    Column("sms_template", Text, nullable=False),
+    Column("call_after_days", Integer, nullable=False),
+    Column("link_valid_days", Integer, nullable=False),
+    Column("deadline", Date, nullable=True),
+    Column("two_way_after_days", Integer, nullable=True),
+    Column("created_by", Id, ForeignKey("staff.id"), nullable=False),
+    Column("created_at", Ts, nullable=False),
+    Column("started_at", Ts, nullable=True),
+    Column("closed_at", Ts, nullable=True),
+    CheckConstraint("status IN ('draft', 'running', 'closed')", name="status"),
+)
+
+campaign_targets = Table(
+    "campaign_targets",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("campaign_id", Id, ForeignKey("campaigns.id"), nullable=False),
+    Column("line_id", Id, ForeignKey("lines.id"), nullable=False, index=True),
+    # Where the line belongs when targeted: the funnel per org unit does not move later.
+    Column("org_unit_id", Id, ForeignKey("org_units.id"), nullable=True),
+    Column("channel_id", Id, ForeignKey("channels.id"), nullable=True),
+    Column("targeted_at", Ts, nullable=False),
+    Column("sms_queued_at", Ts, nullable=True),
+    Column("sms_sent_at", Ts, nullable=True),
+    Column("sms_delivered_at", Ts, nullable=True),
+    Column("sms_failed_at", Ts, nullable=True),
+    Column("call_task_at", Ts, nullable=True),
+    Column("called_at", Ts, nullable=True),
+    Column("re_registered_at", Ts, nullable=True),
+    Column("re_registered_after", String(8), nullable=True),  # sms or call
+    Column("suspended_one_way_at", Ts, nullable=True),
+    Column("suspended_two_way_at", Ts, nullable=True),
+    Column("restored_at", Ts, nullable=True),
+    CheckConstraint(
+        "re_registered_after IS NULL OR re_registered_after IN ('sms', 'call')",
+        name="re_registered_after",
+    ),
+    Index("ix_campaign_targets_campaign_line", "campaign_id", "line_id", unique=True),
+)
+
+call_tasks = Table(
+    "call_tasks",
+    metadata,
+    # Step 2 of RN-13: one outbound-call task per target that did not re-register after SMS.
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("target_id", Id, ForeignKey("campaign_targets.id"), nullable=False, unique=True),
+    Column("campaign_id", Id, ForeignKey("campaigns.id"), nullable=False, index=True),
+    Column("status", String(16), nullable=False),
+    Column("due_at", Ts, nullable=False),
+    Column("assigned_to", Id, ForeignKey("staff.id"), nullable=True, index=True),
+    Column("claimed_until", Ts, nullable=True),
+    Column("attempts", Integer, nullable=False, server_default=text("0")),
+    Column("last_outcome", String(24), nullable=True),
+    Column("callback_at", Ts, nullable=True),
+    Column("created_at", Ts, nullable=False),
+    Column("closed_at", Ts, nullable=True),
+    CheckConstraint("status IN ('open', 'done')", name="status"),
+    Index("ix_call_tasks_status_due", "status", "due_at"),
+)
+
+call_attempts = Table(
+    "call_attempts",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("task_id", Id, ForeignKey("call_tasks.id"), nullable=False, index=True),
+    Column("agent_id", Id, ForeignKey("staff.id"), nullable=False),
+    Column("at", Ts, nullable=False),
+    Column("outcome", String(24), nullable=False),
+    Column("callback_at", Ts, nullable=True),
+    Column("notes", Text, nullable=True),
+)
+
+sms_outbox = Table(
+    "sms_outbox",
+    metadata,
+    # Written in the transaction that decides to send; a dispatcher sends after commit. The
+    # unique key is what makes a step's message go out at most once, even across restarts.
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("dedupe_key", String(96), nullable=False, unique=True),
+    Column("campaign_id", Id, ForeignKey("campaigns.id"), nullable=True, index=True),
+    Column("target_id", Id, ForeignKey("campaign_targets.id"), nullable=True, index=True),
+    Column("msisdn", String(11), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("created_at", Ts, nullable=False),
+    Column("not_before", Ts, nullable=False),
+    Column("claimed_at", Ts, nullable=True),
+    Column("sent_at", Ts, nullable=True),
+    Column("message_id", String(64), nullable=True, index=True),
+    Column("receipt_at", Ts, nullable=True),
+    Column("receipt_status", String(16), nullable=True),
+    Column("error", String(200), nullable=True),
+    CheckConstraint(
+        "status IN ('queued', 'sending', 'sent', 'delivered', 'failed', 'uncertain')",
+        name="status",
+    ),
+    Index("ix_sms_outbox_status_not_before", "status", "not_before"),
 )

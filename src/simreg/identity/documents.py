@@ -24,6 +24,7 @@ from stdnum.exceptions import (
     ValidationError,
 )
 
+from simreg.core.crypto import IdentityVault
 from simreg.core.errors import InvalidInput
 
 
@@ -467,3 +468,9 @@ def mask_number(number: str) -> str:
         return "*" * len(number)
     keep = 2 if len(number) <= 8 else 4
     return number[:keep] + "*" * (len(number) - 2 * keep) + number[-keep:]
+
+
+def document_index(vault: IdentityVault, document: Document) -> str:
+    """Blind index of a document: type family and number, so one person's card is one key.
+    Every writer (registration, legacy import, transfers) must key customers with this."""
+    return vault.index.digest(f"{document.type.value}:{document.number}")

@@ -25,7 +25,12 @@ from simreg.core.errors import (
     Violation,
 )
 from simreg.core.photos import CheckedPhoto, PhotoStore
-from simreg.identity.documents import Document, DocumentInvalid, parse_document
+from simreg.identity.documents import (
+    Document,
+    DocumentInvalid,
+    document_index,
+    parse_document,
+)
 from simreg.identity.names import mask_name, validate_person_name
 from simreg.lines.domain import LineState, parse_msisdn
 from simreg.policy.rules import (
@@ -75,11 +80,6 @@ class DocumentCheck:
     document: Document
     held_lines: int
     per_id_limit: int
-
-
-def document_index(vault: IdentityVault, document: Document) -> str:
-    """Blind index of a document: type family and number, so one person's card is one key."""
-    return vault.index.digest(f"{document.type.value}:{document.number}")
 
 
 class RegistrationService:

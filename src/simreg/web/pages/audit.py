@@ -21,9 +21,8 @@ from simreg.db.audit_queries import (
     search_audit,
     stream_audit,
 )
-from simreg.identity.documents import parse_document
+from simreg.identity.documents import document_index, parse_document
 from simreg.lines.domain import parse_msisdn
-from simreg.registration.services import document_index
 from simreg.web.pages.session import PageSession, allow
 from simreg.web.pages.shared import Site, site
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
@@ -22,13 +23,23 @@ LANGUAGES = ("zh", "en")
 LANG_COOKIE = "simreg_lang"
 
 
+def read_catalog(language: str) -> Catalog:
+    """Every .po file of the language, merged: each feature keeps its texts in a file of its
+    own (messages.po, campaigns.po, ...), so parallel work never edits one file."""
+    merged = Catalog(locale=language)
+    for po in sorted((WEB / "locale" / language / "LC_MESSAGES").glob("*.po")):
+        with po.open("rb") as handle:
+            for message in read_po(handle, locale=language):
+                if message.id:
+                    merged[message.id] = message
+    return merged
+
+
 def _translations(language: str) -> Translations:
-    """Compile the language's .po catalog in memory: no build step, no binary in the repo."""
-    po = WEB / "locale" / language / "LC_MESSAGES" / "messages.po"
-    if not po.exists():
+    """Compile the language's catalogs in memory: no build step, no binary in the repo."""
+    catalog = read_catalog(language)
+    if not len(catalog):
         return Translations()
-    with po.open("rb") as handle:
-        catalog = read_po(handle, locale=language)
     buffer = io.BytesIO()
     write_mo(buffer, catalog)
     buffer.seek(0)

@@ -1,0 +1,1 @@
+"""Sending SMS: the gateway port, the outbox dispatcher, quiet hours and pacing."""
