@@ -10,12 +10,16 @@ from sqlalchemy import Engine
 
 from simreg.adapters.passwords import Argon2Passwords
 from simreg.adapters.photos import EncryptedPhotoStore, verify_photo
+from simreg.campaigns.call_centre import CallCentreService
+from simreg.campaigns.links import LinkSigner
+from simreg.campaigns.services import CampaignService
 from simreg.channels.compliance import PenaltyScale
 from simreg.channels.services import ChannelService, EvidenceStore
 from simreg.core.clock import Clock, SystemClock
 from simreg.core.crypto import IdentityVault, decode_master_key, generate_master_key
 from simreg.core.errors import ConfigurationError
 from simreg.core.settings import Settings
+from simreg.db.campaign_store import SqlCampaignTransaction
 from simreg.db.channel_store import SqlChannelTransaction
 from simreg.db.engine import make_engine
 from simreg.db.migrate import upgrade
@@ -23,6 +27,7 @@ from simreg.db.repositories import SqlRegistrationTransaction
 from simreg.db.seller_store import SellerReports
 from simreg.db.staff_store import SqlStaffTransaction
 from simreg.db.unit_of_work import SqlUnitOfWork
+from simreg.registration.self_service import SelfServiceReregistration
 from simreg.registration.services import RegistrationService
 from simreg.staff.ports import PasswordHasher
 from simreg.staff.services import StaffService
@@ -41,6 +46,8 @@ class Simreg:
     staff: StaffService
     channels: ChannelService
     sellers: SellerReports
+    campaigns: CampaignService
+    calls: CallCentreService
 
     def close(self) -> None:
         self.engine.dispose()
@@ -109,6 +116,31 @@ def bootstrap(
         evidence=EvidenceStore(check=check_photo, store=photo_store),
     )
     sellers = SellerReports(engine, clock)
+    campaign_uow = SqlUnitOfWork(engine, SqlCampaignTransaction)
+    campaigns = CampaignService(
+        uow=campaign_uow,
+        clock=clock,
+        timezone=settings.timezone,
+        links=LinkSigner(vault.links, settings.public_base_url),
+        reregistration=SelfServiceReregistration(
+            uow=SqlUnitOfWork(engine, SqlRegistrationTransaction),
+            vault=vault,
+            photo_store=photo_store,
+            check_photo=check_photo,
+            clock=clock,
+            per_id_limit=settings.per_id_limit,
+        ),
+    )
     return Simreg(
-        settings, engine, vault, photo_store, clock, registrations, staff, channels, sellers
+        settings=settings,
+        engine=engine,
+        vault=vault,
+        photo_store=photo_store,
+        clock=clock,
+        registrations=registrations,
+        staff=staff,
+        channels=channels,
+        sellers=sellers,
+        campaigns=campaigns,
+        calls=CallCentreService(uow=campaign_uow, clock=clock),
     )

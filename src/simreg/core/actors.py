@@ -35,10 +35,11 @@ class Actor:
                 required_roles=[r.value for r in roles],
             )
 
-    def may_see_outlet(self, outlet_id: int) -> bool:
-        """Clerks see their own outlet only; back-office roles see every outlet."""
+    def may_see_outlet(self, outlet_id: int | None) -> bool:
+        """Clerks see their own outlet only; back-office roles see every outlet, and the
+        registrations that came through no outlet (self-service re-registration)."""
         if self.role is Role.CLERK:
-            return self.outlet_id == outlet_id
+            return outlet_id is not None and self.outlet_id == outlet_id
         return self.role in (
             Role.ADMIN,
             Role.REVIEWER,

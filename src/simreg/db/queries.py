@@ -37,6 +37,7 @@ def _registration_select() -> Select[Any]:
             r.c.resubmission_of,
             r.c.outlet_id,
             r.c.device_id,
+            r.c.source,
             t.lines.c.msisdn,
             t.lines.c.kind.label("line_kind"),
             t.lines.c.state.label("line_state"),
@@ -52,9 +53,10 @@ def _registration_select() -> Select[Any]:
         )
         .join(t.lines, t.lines.c.id == r.c.line_id)
         .join(t.customers, t.customers.c.id == r.c.customer_id)
-        .join(t.channels, t.channels.c.id == r.c.channel_id)
-        .join(t.outlets, t.outlets.c.id == r.c.outlet_id)
-        .join(_clerk, _clerk.c.id == r.c.clerk_id)
+        # Self-service re-registrations come through no channel, outlet or clerk.
+        .outerjoin(t.channels, t.channels.c.id == r.c.channel_id)
+        .outerjoin(t.outlets, t.outlets.c.id == r.c.outlet_id)
+        .outerjoin(_clerk, _clerk.c.id == r.c.clerk_id)
         .outerjoin(_reviewer, _reviewer.c.id == r.c.reviewer_id)
     )
 
@@ -69,6 +71,7 @@ def _shape(row: Any, now: datetime | None = None) -> dict[str, Any]:
     out: dict[str, Any] = {
         "id": row.id,
         "state": row.state,
+        "source": row.source,
         "msisdn": row.msisdn,
         "line": {"kind": row.line_kind, "state": row.line_state},
         "customer": {

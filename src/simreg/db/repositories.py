@@ -18,9 +18,14 @@ from simreg.core.audit import AuditEvent
 from simreg.core.errors import Forbidden
 from simreg.db import tables as t
 from simreg.db.audit_store import record_audit
-from simreg.lines.domain import LineKind, LineState
-from simreg.registration.domain import Registration, RegistrationState, RejectionReason
-from simreg.registration.ports import LineRecord, StoredPhoto
+from simreg.lines.domain import LineKind, LineState, RealNameState
+from simreg.registration.domain import (
+    Registration,
+    RegistrationSource,
+    RegistrationState,
+    RejectionReason,
+)
+from simreg.registration.ports import LegacyLine, LineRecord, StoredPhoto
 
 
 def aware(value: datetime | None) -> datetime | None:
@@ -206,6 +211,103 @@ class SqlRegistrationTransaction:
             .values(held_lines=t.customers.c.held_lines - 1)
         )
 
+    # -- re-registration of legacy lines (RN-13) --------------------------------------------
+
+    def legacy_line(self, line_id: int) -> LegacyLine | None:
+        row = self.conn.execute(
+            select(
+                t.lines.c.id,
+                t.lines.c.msisdn,
+                t.lines.c.state,
+                t.lines.c.real_name_state,
+                t.lines.c.customer_id,
+            ).where(t.lines.c.id == line_id)
+        ).one_or_none()
+        if row is None:
+            return None
+        return LegacyLine(
+            row.id,
+            row.msisdn,
+            LineState(row.state),
+            RealNameState(row.real_name_state) if row.real_name_state else None,
+            row.customer_id,
+        )
+
+    def mark_reverification(self, line_id: int, customer_id: int, at: datetime) -> bool:
+        """Attach the new identity while review runs; only one re-registration at a time."""
+        result = self.conn.execute(
+            update(t.lines)
+            .where(
+                t.lines.c.id == line_id,
+                t.lines.c.real_name_state == RealNameState.LEGACY_UNVERIFIED.value,
+            )
+            .values(
+                real_name_state=RealNameState.REVERIFICATION_PENDING.value,
+                customer_id=customer_id,
+                identity_issue=None,
+                updated_at=at,
+            )
+        )
+        return result.rowcount == 1
+
+    def mark_verified(self, line_id: int, at: datetime) -> None:
+        self.conn.execute(
+            update(t.lines)
+            .where(t.lines.c.id == line_id)
+            .values(real_name_state=RealNameState.VERIFIED.value, updated_at=at)
+        )
+
+    def mark_unverified(self, line_id: int, at: datetime) -> None:
+        self.conn.execute(
+            update(t.lines)
+            .where(t.lines.c.id == line_id)
+            .values(
+                real_name_state=RealNameState.LEGACY_UNVERIFIED.value,
+                customer_id=None,
+                updated_at=at,
+            )
+        )
+
+    def record_reregistration(self, target_id: int, line_id: int, at: datetime) -> bool:
+        """Close the campaign step and lift a campaign suspension at once. True when the line
+        was restored to service."""
+        ct = t.campaign_targets
+        target = self.conn.execute(
+            select(ct.c.called_at, ct.c.suspended_one_way_at, ct.c.restored_at).where(
+                ct.c.id == target_id, ct.c.line_id == line_id
+            )
+        ).one_or_none()
+        if target is None:
+            return False
+        suspended = target.suspended_one_way_at is not None and target.restored_at is None
+        self.conn.execute(
+            update(ct)
+            .where(ct.c.id == target_id, ct.c.re_registered_at.is_(None))
+            .values(
+                re_registered_at=at,
+                re_registered_after="call" if target.called_at is not None else "sms",
+                restored_at=at if suspended else ct.c.restored_at,
+            )
+        )
+        if suspended:
+            self.conn.execute(
+                update(t.lines)
+                .where(
+                    t.lines.c.id == line_id,
+                    t.lines.c.state.in_(
+                        [LineState.SUSPENDED_ONE_WAY.value, LineState.SUSPENDED_TWO_WAY.value]
+                    ),
+                )
+                .values(state=LineState.ACTIVE.value, updated_at=at)
+            )
+            # Open call tasks have nothing left to do.
+        self.conn.execute(
+            update(t.call_tasks)
+            .where(t.call_tasks.c.target_id == target_id, t.call_tasks.c.status == "open")
+            .values(status="done", closed_at=at, last_outcome="re_registered")
+        )
+        return suspended
+
     # -- registrations ----------------------------------------------------------------------
 
     def add_registration(
@@ -232,6 +334,8 @@ class SqlRegistrationTransaction:
                 inspection_method=inspection_method,
                 submitted_at=registration.submitted_at,
                 resubmission_of=resubmission_of,
+                source=registration.source.value,
+                campaign_target_id=registration.campaign_target_id,
             )
         )
 
@@ -279,6 +383,8 @@ class SqlRegistrationTransaction:
             cancelled_at=aware(r.cancelled_at),
             rejection_reasons=tuple(RejectionReason(x) for x in (r.rejection_reasons or [])),
             rejection_comment=r.rejection_comment,
+            source=RegistrationSource(r.source),
+            campaign_target_id=r.campaign_target_id,
         )
 
     def save_registration(self, registration: Registration, expected_state: str) -> bool:

@@ -49,7 +49,7 @@ def document_history(conn: Connection, customer_id: int, excluding: str) -> list
             t.outlets.c.code.label("outlet"),
         )
         .join(t.lines, t.lines.c.id == r.c.line_id)
-        .join(t.outlets, t.outlets.c.id == r.c.outlet_id)
+        .outerjoin(t.outlets, t.outlets.c.id == r.c.outlet_id)
         .where(r.c.customer_id == customer_id, r.c.id != excluding)
         .order_by(r.c.submitted_at.desc())
         .limit(50)

@@ -41,6 +41,11 @@ class RegistrationState(StrEnum):
         )
 
 
+class RegistrationSource(StrEnum):
+    COUNTER = "counter"  # a clerk at an outlet
+    SELF_SERVICE = "self_service"  # a subscriber re-registering a legacy line by link (RN-13)
+
+
 class RejectionReason(StrEnum):
     """Why the back-office refused a registration; the clerk sees these words."""
 
@@ -106,9 +111,9 @@ class Registration:
     state: RegistrationState
     customer_id: int
     line_id: int
-    channel_id: int
-    outlet_id: int
-    clerk_id: int
+    channel_id: int | None
+    outlet_id: int | None
+    clerk_id: int | None
     device_id: int | None
     submitted_at: datetime
     reviewer_id: int | None = None
@@ -118,6 +123,13 @@ class Registration:
     cancelled_at: datetime | None = None
     rejection_reasons: tuple[RejectionReason, ...] = ()
     rejection_comment: str | None = None
+    source: RegistrationSource = RegistrationSource.COUNTER
+    campaign_target_id: int | None = None
+
+    @property
+    def is_reregistration(self) -> bool:
+        """A legacy line already in service gets its holder's identity; no new line opens."""
+        return self.source is RegistrationSource.SELF_SERVICE
 
     def _require(self, *allowed: RegistrationState, action: str) -> None:
         if self.state not in allowed:

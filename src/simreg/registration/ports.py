@@ -9,7 +9,7 @@ from typing import Protocol
 
 from simreg.channels.domain import Channel, Device, Outlet
 from simreg.core.audit import AuditEvent
-from simreg.lines.domain import LineKind, LineState
+from simreg.lines.domain import LineKind, LineState, RealNameState
 from simreg.registration.domain import Registration
 
 
@@ -21,6 +21,17 @@ class LineRecord:
     state: LineState
     reserved_by: int | None
     reserved_until: datetime | None
+
+
+@dataclass(frozen=True)
+class LegacyLine:
+    """A line already in service whose holder re-registers (RN-13)."""
+
+    id: int
+    msisdn: str
+    state: LineState
+    real_name_state: RealNameState | None
+    customer_id: int | None
 
 
 @dataclass(frozen=True)
@@ -65,6 +76,16 @@ class RegistrationTransaction(Protocol):
     def reserve_line(self, line_id: int, clerk_id: int, until: datetime, at: datetime) -> bool: ...
 
     def set_line_state(self, line_id: int, state: LineState, at: datetime) -> None: ...
+
+    def legacy_line(self, line_id: int) -> LegacyLine | None: ...
+
+    def mark_reverification(self, line_id: int, customer_id: int, at: datetime) -> bool: ...
+
+    def mark_verified(self, line_id: int, at: datetime) -> None: ...
+
+    def mark_unverified(self, line_id: int, at: datetime) -> None: ...
+
+    def record_reregistration(self, target_id: int, line_id: int, at: datetime) -> bool: ...
 
     def add_registration(
         self,

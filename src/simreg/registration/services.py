@@ -46,10 +46,10 @@ from simreg.registration.domain import (
     RejectionReason,
     looks_like_registration_id,
 )
+from simreg.registration.photos import check_photos, store_photos
 from simreg.registration.ports import (
     LineRecord,
     RegistrationTransaction,
-    StoredPhoto,
     UnitOfWork,
 )
 
@@ -129,18 +129,7 @@ class RegistrationService:
             raise
 
     def _check_photos(self, raw: Mapping[str, bytes]) -> dict[PhotoKind, CheckedPhoto]:
-        checked: dict[PhotoKind, CheckedPhoto] = {}
-        for kind_name, data in raw.items():
-            try:
-                kind = PhotoKind(kind_name)
-            except ValueError as exc:
-                raise InvalidInput(
-                    f"Unknown photo '{kind_name}'; send front, back or portrait.",
-                    code="PHOTO-KIND",
-                    message_zh="未知照片类型，请上传证件正面、背面或客户人像。",
-                ) from exc
-            checked[kind] = self.check_photo(data)
-        return checked
+        return check_photos(self.check_photo, raw)
 
     def _submit(
         self,
@@ -216,23 +205,7 @@ class RegistrationService:
                     inspection_method=method.value,
                     resubmission_of=command.resubmission_of,
                 )
-                stored = []
-                for kind, photo in sorted(photos.items()):
-                    key = self.photo_store.put(photo.data)
-                    written.append(key)
-                    stored.append(
-                        StoredPhoto(
-                            kind.value,
-                            key,
-                            photo.content_type,
-                            photo.width,
-                            photo.height,
-                            photo.size,
-                            photo.sha256,
-                            photo.phash,
-                        )
-                    )
-                tx.add_photos(registration.id, stored)
+                tx.add_photos(registration.id, store_photos(self.photo_store, photos, written))
                 tx.record(
                     AuditEvent(
                         action="registration.submitted",
@@ -369,7 +342,7 @@ class RegistrationService:
                 return approved
             active = approved.activate(approval, now)
             _save(tx, active, approved)
-            tx.set_line_state(current.line_id, LineState.ACTIVE, now)
+            _open_service(tx, active, now)
             tx.record(_event("registration.activated", actor, active, now))
             return active
 
@@ -385,8 +358,12 @@ class RegistrationService:
             rejected = current.reject(actor.staff_id, now, reasons, command.comment)
             _save(tx, rejected, current)
             tx.release_claim(registration_id)
-            # The number returns to the pool and the document frees its slot (RN-05).
-            tx.set_line_state(current.line_id, LineState.AVAILABLE, now)
+            # The number returns to the pool (a legacy line stays in service, unverified) and
+            # the document frees its slot (RN-05).
+            if current.is_reregistration:
+                tx.mark_unverified(current.line_id, now)
+            else:
+                tx.set_line_state(current.line_id, LineState.AVAILABLE, now)
             tx.release_line_slot(current.customer_id)
             tx.record(
                 _event(
@@ -409,7 +386,7 @@ class RegistrationService:
                 current = _load(tx, registration_id)
                 active = current.activate(current.approval(), now)
                 _save(tx, active, current)
-                tx.set_line_state(current.line_id, LineState.ACTIVE, now)
+                _open_service(tx, active, now)
                 tx.record(_event("registration.activated", actor, active, now))
                 return active
         except RuleViolated as refusal:
@@ -429,14 +406,29 @@ class RegistrationService:
                 raise Forbidden("Clerks may withdraw only registrations still waiting for review.")
             cancelled = current.cancel(now)
             _save(tx, cancelled, current)
-            # An opened number is retired, not resold at once; an unopened one goes back.
+            # An opened number is retired, not resold at once; an unopened one goes back. A
+            # legacy line keeps its service and loses the identity it was given.
             was_open = current.state is RegistrationState.ACTIVE
-            tx.set_line_state(
-                current.line_id, LineState.CANCELLED if was_open else LineState.AVAILABLE, now
-            )
+            if current.is_reregistration:
+                tx.mark_unverified(current.line_id, now)
+            else:
+                tx.set_line_state(
+                    current.line_id, LineState.CANCELLED if was_open else LineState.AVAILABLE, now
+                )
             tx.release_line_slot(current.customer_id)
             tx.record(_event("registration.cancelled", actor, cancelled, now, reason=reason))
             return cancelled
+
+
+def _open_service(tx: RegistrationTransaction, registration: Registration, now: datetime) -> None:
+    """A new line opens; a re-registered legacy line becomes verified, and a campaign
+    suspension on it is lifted in the same transaction (RN-13)."""
+    if not registration.is_reregistration:
+        tx.set_line_state(registration.line_id, LineState.ACTIVE, now)
+        return
+    tx.mark_verified(registration.line_id, now)
+    if registration.campaign_target_id is not None:
+        tx.record_reregistration(registration.campaign_target_id, registration.line_id, now)
 
 
 def _inspection_method(raw: str | None) -> InspectionMethod | None:
