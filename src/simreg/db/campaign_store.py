@@ -175,12 +175,13 @@ class SqlCampaignTransaction:
             .select_from(source)
             .where(where)
         )
-        result = self.conn.execute(
+        self.conn.execute(
             insert(ct).from_select(
                 ["campaign_id", "line_id", "org_unit_id", "channel_id", "targeted_at"], chosen
             )
         )
-        return int(result.rowcount)
+        # Counted, not taken from rowcount: drivers disagree on it for INSERT ... SELECT.
+        return self._count(ct, ct.c.campaign_id == campaign_id, ct.c.targeted_at == at)
 
     def enqueue_first_sms(self, campaign_id: int, body: str, at: datetime) -> int:
         dedupe = (
@@ -204,7 +205,8 @@ class SqlCampaignTransaction:
             .join(t.lines, t.lines.c.id == ct.c.line_id)
             .where(ct.c.campaign_id == campaign_id, ct.c.sms_queued_at.is_(None))
         )
-        result = self.conn.execute(
+        queued = self._count(ct, ct.c.campaign_id == campaign_id, ct.c.sms_queued_at.is_(None))
+        self.conn.execute(
             insert(t.sms_outbox).from_select(
                 [
                     "dedupe_key",
@@ -224,7 +226,7 @@ class SqlCampaignTransaction:
             .where(ct.c.campaign_id == campaign_id, ct.c.sms_queued_at.is_(None))
             .values(sms_queued_at=at)
         )
-        return int(result.rowcount)
+        return queued
 
     # -- step 2: calls, then staged suspension --------------------------------------------------
 
@@ -248,11 +250,13 @@ class SqlCampaignTransaction:
                 t.lines.c.state.in_(_IN_SERVICE),
             )
         )
-        result = self.conn.execute(
+        before = self._count(t.call_tasks, t.call_tasks.c.campaign_id == campaign_id)
+        self.conn.execute(
             insert(t.call_tasks).from_select(
                 ["target_id", "campaign_id", "status", "due_at", "attempts", "created_at"], due
             )
         )
+        created = self._count(t.call_tasks, t.call_tasks.c.campaign_id == campaign_id) - before
         self.conn.execute(
             update(ct)
             .where(
@@ -262,7 +266,7 @@ class SqlCampaignTransaction:
             )
             .values(call_task_at=at)
         )
-        return int(result.rowcount)
+        return created
 
     def suspend(self, campaign_id: int, to: LineState, at: datetime) -> int:
         """One-way after the deadline, two-way later; only lines still unregistered."""
@@ -462,6 +466,11 @@ class SqlCampaignTransaction:
 
     def record(self, event: AuditEvent) -> None:
         record_audit(self.conn, event)
+
+    def _count(self, table: Any, *where: ColumnElement[bool]) -> int:
+        return int(
+            self.conn.execute(select(func.count()).select_from(table).where(*where)).scalar_one()
+        )
 
 
 _IN_SERVICE = [

@@ -1,0 +1,358 @@
+"""RN-13 campaigns end to end at the service layer, on SQLite and PostgreSQL: targets, the SMS
+step in the outbox, call tasks, staged suspension, and re-registration through the link."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from simreg.bootstrap import Simreg
+from simreg.campaigns.domain import DEFAULT_TEMPLATE_ZH, CampaignPlan, parse_filters
+from simreg.core.errors import Conflict, Forbidden, InvalidInput, NotFound, RuleViolated
+from simreg.core.settings import Settings
+from simreg.db import tables as t
+from simreg.demo.synthetic import person_name, resident_id
+from simreg.lines.domain import LineKind, RealNameState
+from simreg.registration.services import RejectRegistration
+from tests.support.campaign_base import (
+    MovableClock,
+    Units,
+    app_with_clock,
+    legacy_lines,
+    line_states,
+    org_units,
+)
+from tests.support.world import BACK, FRONT, World, build_world, jpeg
+
+PORTRAIT = jpeg(colour=(180, 150, 140))
+PHOTOS = {"front": FRONT, "back": BACK, "portrait": PORTRAIT}
+
+
+@pytest.fixture
+def clock() -> MovableClock:
+    return MovableClock()
+
+
+@pytest.fixture
+def app(settings: Settings, clock: MovableClock) -> Iterator[Simreg]:
+    simreg = app_with_clock(settings, clock)
+    yield simreg
+    simreg.close()
+
+
+@pytest.fixture
+def world(app: Simreg) -> World:
+    return build_world(app, pool_size=20)
+
+
+@pytest.fixture
+def units(app: Simreg, world: World) -> Units:
+    return org_units(app)
+
+
+def plan(name: str = "Q4 re-registration", **overrides: object) -> CampaignPlan:
+    values: dict[str, object] = {
+        "name": name,
+        "filters": parse_filters(),
+        "sms_template": DEFAULT_TEMPLATE_ZH,
+        "call_after_days": 7,
+        "deadline": date(2026, 12, 31),
+    }
+    values.update(overrides)
+    return CampaignPlan(**values)  # type: ignore[arg-type]
+
+
+def outbox(app: Simreg) -> list[tuple[str, int, str]]:
+    with app.engine.connect() as conn:
+        rows = conn.execute(
+            select(t.sms_outbox.c.msisdn, t.sms_outbox.c.target_id, t.sms_outbox.c.body).order_by(
+                t.sms_outbox.c.id
+            )
+        )
+        return [(r.msisdn, r.target_id, r.body) for r in rows]
+
+
+def token_for(app: Simreg, campaign_id: int, target_id: int, body: str) -> str:
+    text = app.campaigns.personalise(campaign_id, target_id, body)
+    return text.split("/r/", 1)[1].split()[0]
+
+
+def targets(app: Simreg) -> dict[str, dict[str, object]]:
+    ct = t.campaign_targets
+    with app.engine.connect() as conn:
+        rows = conn.execute(
+            select(ct, t.lines.c.msisdn).join(t.lines, t.lines.c.id == ct.c.line_id)
+        )
+        return {r.msisdn: dict(r._mapping) for r in rows}
+
+
+def reviewer_approves(app: Simreg, world: World) -> str:
+    reviewer = world.actors["reviewer"]
+    registration_id = app.registrations.claim_next(reviewer)
+    assert registration_id is not None
+    app.registrations.approve(reviewer, registration_id, open_line=True)
+    return registration_id
+
+
+def test_start_picks_legacy_lines_by_filter_and_queues_one_sms_each(
+    app: Simreg, world: World, units: Units
+) -> None:
+    own = legacy_lines(app, 3, channel="OWN")
+    legacy_lines(app, 2, channel="SOC")
+    legacy_lines(app, 2, channel="OWN", kind=LineKind.DATA)
+    legacy_lines(app, 2, channel="OWN", real_name=RealNameState.VERIFIED)
+    manager = world.actors["manager"]
+    filters = parse_filters(org_unit_id=units.county_a, line_kind="voice")
+    assert app.campaigns.preview(manager, filters) == 3
+
+    campaign_id = app.campaigns.create(manager, plan(filters=filters))
+    started = app.campaigns.start(manager, campaign_id)
+
+    assert (started.targets, started.messages) == (3, 3)
+    sent = outbox(app)
+    assert sorted(m for m, _, _ in sent) == sorted(own)
+    # The deadline is in the text; the personal link is filled in as each message is sent.
+    assert all("2026-12-31" in body and "{link}" in body for _, _, body in sent)
+    with pytest.raises(Conflict) as again:
+        app.campaigns.start(manager, campaign_id)
+    assert again.value.code == "CAMPAIGN-STATE"
+    assert len(outbox(app)) == 3
+
+
+def test_a_line_is_asked_by_one_running_campaign_at_a_time(app: Simreg, world: World) -> None:
+    legacy_lines(app, 4)
+    manager = world.actors["manager"]
+    first = app.campaigns.create(manager, plan("first"))
+    assert app.campaigns.start(manager, first).targets == 4
+    second = app.campaigns.create(manager, plan("second"))
+    with pytest.raises(Conflict) as empty:
+        app.campaigns.start(manager, second)
+    assert empty.value.code == "CAMPAIGN-EMPTY"
+    assert len(outbox(app)) == 4
+
+
+def test_plans_are_checked_before_anything_is_written(app: Simreg, world: World) -> None:
+    manager = world.actors["manager"]
+    for bad, code in [
+        (plan(sms_template="Please re-register."), "CAMPAIGN-TEMPLATE"),
+        (plan(sms_template="Go to {link} by {when}"), "CAMPAIGN-TEMPLATE"),
+        (plan(deadline=date(2026, 11, 5)), "CAMPAIGN-DEADLINE"),
+        (plan(call_after_days=0), "CAMPAIGN-CALL-AFTER"),
+        (plan(name="  "), "CAMPAIGN-NAME"),
+    ]:
+        with pytest.raises(InvalidInput) as refused:
+            app.campaigns.create(manager, bad)
+        assert refused.value.code == code
+    with pytest.raises(Forbidden):
+        app.campaigns.create(world.actors["clerk_hall"], plan())
+    with app.engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(t.campaigns)).scalar_one() == 0
+
+
+def test_link_reregistration_goes_through_review_and_verifies_the_line(
+    app: Simreg, world: World, clock: MovableClock
+) -> None:
+    (msisdn,) = legacy_lines(app, 1)
+    manager = world.actors["manager"]
+    campaign_id = app.campaigns.create(manager, plan())
+    app.campaigns.start(manager, campaign_id)
+    _, target_id, body = outbox(app)[0]
+    token = token_for(app, campaign_id, target_id, body)
+    assert app.campaigns.open_link(token).msisdn == msisdn
+
+    clock.advance(days=2)
+    registration = app.campaigns.reregister(
+        token, resident_id(random.Random(3)), person_name(random.Random(3)), PHOTOS
+    )
+    assert line_states(app, [msisdn])[msisdn] == ("active", "reverification_pending")
+    with pytest.raises(Conflict) as twice:
+        app.campaigns.reregister(token, resident_id(random.Random(4)), "张三", PHOTOS)
+    assert twice.value.code == "REREG-NOT-NEEDED"
+
+    assert reviewer_approves(app, world) == registration.id
+    assert line_states(app, [msisdn])[msisdn] == ("active", "verified")
+    target = targets(app)[msisdn]
+    assert target["re_registered_after"] == "sms"
+    # Re-registered before the call step: no call task appears later.
+    clock.advance(days=10)
+    assert app.campaigns.advance()[0].call_tasks == 0
+
+
+def test_rejected_reregistration_leaves_the_line_in_service_and_unverified(
+    app: Simreg, world: World
+) -> None:
+    (msisdn,) = legacy_lines(app, 1)
+    manager = world.actors["manager"]
+    campaign_id = app.campaigns.create(manager, plan())
+    app.campaigns.start(manager, campaign_id)
+    _, target_id, body = outbox(app)[0]
+    token = token_for(app, campaign_id, target_id, body)
+    document = resident_id(random.Random(5))
+    app.campaigns.reregister(token, document, "李四", PHOTOS)
+    reviewer = world.actors["reviewer"]
+    registration_id = app.registrations.claim_next(reviewer)
+    assert registration_id is not None
+    app.registrations.reject(
+        reviewer,
+        registration_id,
+        RejectRegistration(reasons=("photo_unreadable",)),
+    )
+    assert line_states(app, [msisdn])[msisdn] == ("active", "legacy_unverified")
+    assert (
+        app.registrations.check_document(
+            world.actors["clerk_hall"], "resident_id", document
+        ).held_lines
+        == 0
+    )
+    # The holder can try again with the same link.
+    app.campaigns.reregister(token, document, "李四", PHOTOS)
+    assert line_states(app, [msisdn])[msisdn] == ("active", "reverification_pending")
+
+
+def test_reregistration_refuses_a_document_at_the_limit(app: Simreg, world: World) -> None:
+    (msisdn,) = legacy_lines(app, 1)
+    document = world.resident_id()
+    for _ in range(5):
+        world.submit(document_number=document)
+    manager = world.actors["manager"]
+    campaign_id = app.campaigns.create(manager, plan())
+    app.campaigns.start(manager, campaign_id)
+    _, target_id, body = outbox(app)[0]
+    with pytest.raises(RuleViolated) as refused:
+        app.campaigns.reregister(
+            token_for(app, campaign_id, target_id, body), document, "王五", PHOTOS
+        )
+    assert [v.code for v in refused.value.violations] == ["RN-05"]
+    assert line_states(app, [msisdn])[msisdn] == ("active", "legacy_unverified")
+
+
+def test_links_that_were_forged_or_have_expired_are_refused(
+    app: Simreg, world: World, clock: MovableClock
+) -> None:
+    legacy_lines(app, 1)
+    manager = world.actors["manager"]
+    campaign_id = app.campaigns.create(manager, plan(link_valid_days=3))
+    app.campaigns.start(manager, campaign_id)
+    _, target_id, body = outbox(app)[0]
+    token = token_for(app, campaign_id, target_id, body)
+    target, expires, mac = token.split(".")
+    for forged in [
+        f"{int(target) + 1}.{expires}.{mac}",
+        f"{target}.{int(expires) + 86400}.{mac}",
+        "x",
+    ]:
+        with pytest.raises(NotFound) as dead:
+            app.campaigns.open_link(forged)
+        assert dead.value.code == "LINK-INVALID"
+    clock.advance(days=4)
+    with pytest.raises(NotFound) as late:
+        app.campaigns.open_link(token)
+    assert late.value.code == "LINK-EXPIRED"
+
+
+def test_calls_follow_the_sms_and_a_call_can_bring_the_holder_back(
+    app: Simreg, world: World, clock: MovableClock
+) -> None:
+    numbers = legacy_lines(app, 3)
+    manager = world.actors["manager"]
+    campaign_id = app.campaigns.create(manager, plan(call_after_days=7))
+    app.campaigns.start(manager, campaign_id)
+    clock.advance(days=6)
+    assert app.campaigns.advance()[0].call_tasks == 0
+    clock.advance(days=1, hours=1)
+    assert app.campaigns.advance()[0].call_tasks == 3
+    assert app.campaigns.advance()[0].call_tasks == 0  # idempotent
+
+    with app.engine.connect() as conn:
+        tasks = dict(
+            conn.execute(
+                select(t.lines.c.msisdn, t.call_tasks.c.id)
+                .join(t.campaign_targets, t.campaign_targets.c.id == t.call_tasks.c.target_id)
+                .join(t.lines, t.lines.c.id == t.campaign_targets.c.line_id)
+            ).all()
+        )
+    agent = world.actors["call_centre"]
+    reached = app.calls.record(
+        agent, tasks[numbers[0]], outcome="reached_link_sent", notes="will do it tonight"
+    )
+    assert reached.done and reached.link_sent
+    resent = [m for m in outbox(app) if m[0] == numbers[0]]
+    assert len(resent) == 2
+
+    _, target_id, body = resent[-1]
+    app.campaigns.reregister(
+        token_for(app, campaign_id, target_id, body), world.resident_id(), "赵六", PHOTOS
+    )
+    reviewer_approves(app, world)
+    assert targets(app)[numbers[0]]["re_registered_after"] == "call"
+
+    # Three unanswered calls close a task; a callback keeps it open until the agreed time.
+    for _ in range(3):
+        app.calls.record(agent, tasks[numbers[1]], outcome="no_answer")
+    with pytest.raises(Conflict) as finished:
+        app.calls.record(agent, tasks[numbers[1]], outcome="no_answer")
+    assert finished.value.code == "CALL-TASK-DONE"
+    with pytest.raises(InvalidInput) as past:
+        app.calls.record(
+            agent,
+            tasks[numbers[2]],
+            outcome="callback",
+            callback_at=clock.now() - timedelta(hours=1),
+        )
+    assert past.value.code == "CALL-CALLBACK-TIME"
+    later = app.calls.record(
+        agent, tasks[numbers[2]], outcome="callback", callback_at=clock.now() + timedelta(hours=5)
+    )
+    assert not later.done
+    # Another agent cannot record on a task someone holds.
+    app.calls.claim(agent, tasks[numbers[2]])
+    with pytest.raises(Conflict) as taken:
+        app.calls.record(world.actors["admin"], tasks[numbers[2]], outcome="refused")
+    assert taken.value.code == "CALL-TASK-TAKEN"
+    with pytest.raises(Forbidden):
+        app.calls.record(world.actors["clerk_hall"], tasks[numbers[2]], outcome="refused")
+
+
+def test_after_the_deadline_lines_go_one_way_then_two_way_and_come_back_on_reregistration(
+    app: Simreg, world: World, clock: MovableClock
+) -> None:
+    numbers = legacy_lines(app, 3)
+    manager = world.actors["manager"]
+    campaign_id = app.campaigns.create(
+        manager, plan(deadline=date(2026, 11, 20), two_way_after_days=10)
+    )
+    app.campaigns.start(manager, campaign_id)
+    first = outbox(app)[0]
+
+    # Holder 1 re-registers before the deadline and waits for review.
+    app.campaigns.reregister(
+        token_for(app, campaign_id, first[1], first[2]), world.resident_id(), "孙七", PHOTOS
+    )
+    clock.advance(days=18)  # 2026-11-20, still the deadline day in Shanghai
+    assert app.campaigns.advance()[0].suspended_one_way == 0
+    clock.advance(days=1)
+    assert app.campaigns.advance()[0].suspended_one_way == 2
+    states = line_states(app, numbers)
+    assert states[first[0]] == ("active", "reverification_pending")
+    assert sorted(s for s, _ in states.values()) == [
+        "active",
+        "suspended_one_way",
+        "suspended_one_way",
+    ]
+
+    clock.advance(days=10)
+    assert app.campaigns.advance()[0].suspended_two_way == 2
+    late = next(m for m in outbox(app) if m[0] != first[0])
+    app.campaigns.reregister(
+        token_for(app, campaign_id, late[1], late[2]), world.resident_id(), "周八", PHOTOS
+    )
+    reviewer_approves(app, world)
+    reviewer_approves(app, world)
+    states = line_states(app, numbers)
+    assert states[late[0]] == ("active", "verified")
+    assert states[first[0]] == ("active", "verified")
+    assert targets(app)[late[0]]["restored_at"] is not None
