@@ -26,6 +26,8 @@ PAGES = [
     "/audit",
     "/admin/staff",
     "/account/password",
+    "/campaigns",
+    "/calls",
 ]
 ALLOWED = {
     "/app": {"clerk"},
@@ -36,6 +38,8 @@ ALLOWED = {
     "/admin/staff": {"admin"},
     "/channels": {"channel_manager", "admin", "auditor", "risk_analyst"},
     "/account/password": set(ROLES.values()),
+    "/campaigns": {"channel_manager", "admin", "auditor", "risk_analyst", "call_centre"},
+    "/calls": {"call_centre", "admin"},
 }
 
 

@@ -68,9 +68,9 @@ def _facts(request: Request, session: Session, item: dict[str, Any]) -> dict[str
 
 
 def _checks(item: dict[str, Any], facts: dict[str, Any], limit: int) -> list[dict[str, Any]]:
-    channel = Channel(
-        0, item["channel"]["code"], "", ChannelKind(item["channel"]["kind"]), ChannelStatus.ACTIVE
-    )
+    # A self-service re-registration came in online, through the subscriber's link (RN-13).
+    kind = item["channel"]["kind"] or ChannelKind.ONLINE.value
+    channel = Channel(0, item["channel"]["code"] or "", "", ChannelKind(kind), ChannelStatus.ACTIVE)
     held_others = item["customer"]["lines_held"] - (1 if item["state"] == "pending_review" else 0)
     lines_held = item["customer"]["lines_held"]
     found: list[tuple[str, str, dict[str, Any], bool]] = [

@@ -81,5 +81,5 @@ HOME = {
     Role.AUDITOR: "/audit",
     Role.CHANNEL_MANAGER: "/channels",
     Role.RISK_ANALYST: "/audit",
-    Role.CALL_CENTRE: "/account/password",
+    Role.CALL_CENTRE: "/calls",
 }

@@ -22,6 +22,12 @@ NAV = [
         (Role.ADMIN, Role.AUDITOR, Role.REVIEWER, Role.CHANNEL_MANAGER, Role.RISK_ANALYST),
     ),
     ("/channels", "Channels", (Role.CHANNEL_MANAGER, Role.ADMIN, Role.AUDITOR, Role.RISK_ANALYST)),
+    (
+        "/campaigns",
+        "Campaigns",
+        (Role.CHANNEL_MANAGER, Role.ADMIN, Role.AUDITOR, Role.RISK_ANALYST, Role.CALL_CENTRE),
+    ),
+    ("/calls", "Call tasks", (Role.CALL_CENTRE, Role.ADMIN)),
     ("/admin/staff", "Staff", (Role.ADMIN,)),
     ("/app/device", "This device", (Role.CLERK,)),
 ]

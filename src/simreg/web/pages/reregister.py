@@ -1,0 +1,88 @@
+"""The subscriber's self-service re-registration page, reached from the campaign SMS (RN-13).
+No login: the signed, expiring link is the credential, and it names one line only."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi.responses import Response
+
+from simreg.campaigns.domain import CampaignStatus
+from simreg.core.errors import DomainError, NotFound
+from simreg.lines.domain import RealNameState
+from simreg.web.pages.rendering import negotiate_language
+from simreg.web.pages.shared import site
+
+router = APIRouter(include_in_schema=False)
+
+
+def _masked(msisdn: str) -> str:
+    return f"{msisdn[:3]}****{msisdn[-4:]}"
+
+
+@router.get("/r/{token}")
+def reregister_page(request: Request, token: str) -> Response:
+    s = site(request)
+    language = negotiate_language(request)
+    try:
+        target = s.simreg.campaigns.open_link(token)
+    except NotFound as dead:
+        return s.pages.render(
+            request, "reregister/dead.html", language, status_code=404, error=dead
+        )
+    return s.pages.render(
+        request,
+        "reregister/form.html",
+        language,
+        msisdn=_masked(target.msisdn),
+        deadline=target.deadline,
+        closed=target.campaign_status is CampaignStatus.CLOSED,
+        pending=target.real_name_state is RealNameState.REVERIFICATION_PENDING,
+        verified=target.real_name_state is RealNameState.VERIFIED,
+        token=token,
+    )
+
+
+@router.post("/r/{token}")
+def reregister(
+    request: Request,
+    token: str,
+    document_number: Annotated[str, Form(max_length=40)] = "",
+    customer_name: Annotated[str, Form(max_length=100)] = "",
+    front: Annotated[UploadFile | None, File()] = None,
+    back: Annotated[UploadFile | None, File()] = None,
+    portrait: Annotated[UploadFile | None, File()] = None,
+) -> Response:
+    s = site(request)
+    language = negotiate_language(request)
+    limit = s.simreg.settings.photo_max_bytes + 1
+    photos = {
+        kind: upload.file.read(limit)
+        for kind, upload in (("front", front), ("back", back), ("portrait", portrait))
+        if upload is not None and upload.filename
+    }
+    try:
+        target = s.simreg.campaigns.open_link(token)
+        s.simreg.campaigns.reregister(token, document_number, customer_name, photos)
+    except NotFound as dead:
+        return s.pages.render(
+            request, "reregister/dead.html", language, status_code=404, error=dead
+        )
+    except DomainError as problem:
+        return s.pages.render(
+            request,
+            "reregister/form.html",
+            language,
+            status_code=422,
+            error=problem,
+            violations=getattr(problem, "violations", []),
+            msisdn=_masked(target.msisdn),
+            deadline=target.deadline,
+            closed=False,
+            pending=False,
+            verified=False,
+            token=token,
+            customer_name=customer_name,
+        )
+    return s.pages.render(request, "reregister/done.html", language, msisdn=_masked(target.msisdn))

@@ -1,0 +1,185 @@
+"""The campaign as its users meet it over HTTP: a channel manager plans and starts it, a
+subscriber re-registers through the link, a reviewer approves, a call-centre agent calls."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from simreg.bootstrap import Simreg
+from simreg.core.settings import Settings
+from simreg.db import tables as t
+from simreg.web.app import create_app
+from tests.e2e.test_page_permissions import log_in
+from tests.support.campaign_base import (
+    MovableClock,
+    app_with_clock,
+    legacy_lines,
+    line_states,
+    org_units,
+)
+from tests.support.world import BACK, FRONT, World, build_world, jpeg
+
+PORTRAIT = jpeg(colour=(170, 140, 130))
+
+
+@pytest.fixture
+def clock() -> MovableClock:
+    return MovableClock()
+
+
+@pytest.fixture
+def app(settings: Settings, clock: MovableClock) -> Iterator[Simreg]:
+    simreg = app_with_clock(settings, clock)
+    yield simreg
+    simreg.close()
+
+
+@pytest.fixture
+def world(app: Simreg) -> World:
+    built = build_world(app, pool_size=10)
+    org_units(app)
+    return built
+
+
+@pytest.fixture
+def client(app: Simreg, world: World) -> Iterator[TestClient]:
+    with TestClient(create_app(app), raise_server_exceptions=False) as http:
+        yield http
+
+
+def personal_link(app: Simreg, msisdn: str) -> str:
+    with app.engine.connect() as conn:
+        row = conn.execute(
+            select(t.sms_outbox).where(t.sms_outbox.c.msisdn == msisdn).order_by(t.sms_outbox.c.id)
+        ).first()
+    assert row is not None
+    text = app.campaigns.personalise(row.campaign_id, row.target_id, row.body)
+    return "/r/" + text.split("/r/", 1)[1].split()[0]
+
+
+def test_campaign_from_plan_to_reregistration_and_calls(
+    client: TestClient, app: Simreg, world: World, clock: MovableClock
+) -> None:
+    numbers = legacy_lines(app, 3)
+    csrf = log_in(client, "manager")
+    page = client.get("/campaigns")
+    assert page.status_code == 200 and "real-name-rate" in page.text
+    count = client.post("/campaigns/preview", data={}, headers={"X-CSRF-Token": csrf})
+    assert re.search(r'id="preview-count">3<', count.text)
+
+    created = client.post(
+        "/campaigns",
+        data={
+            "csrf_token": csrf,
+            "name": "2026 winter re-registration",
+            "sms_template": "Re-register at {link} before {deadline}.",
+            "call_after_days": "7",
+            "deadline": "2026-12-31",
+        },
+        follow_redirects=False,
+    )
+    assert created.status_code == 303
+    detail_path = created.headers["location"].split("?")[0]
+    started = client.post(
+        f"{detail_path}/action",
+        data={"csrf_token": csrf, "action": "start"},
+        follow_redirects=False,
+    )
+    assert started.status_code == 303
+    detail = client.get(detail_path)
+    assert re.search(
+        r'data-step="targeted">\s*<th[^>]*>[^<]*</th>\s*<td class="count">3<', detail.text
+    )
+
+    # The subscriber opens the link from the SMS: no login, the number shown masked.
+    link = personal_link(app, numbers[0])
+    client.cookies.clear()
+    form = client.get(link)
+    assert form.status_code == 200
+    assert f"{numbers[0][:3]}****{numbers[0][-4:]}" in form.text and numbers[0] not in form.text
+    sent = client.post(
+        link,
+        data={"document_number": world.resident_id(), "customer_name": "钱九"},
+        files={
+            "front": ("front.jpg", FRONT, "image/jpeg"),
+            "back": ("back.jpg", BACK, "image/jpeg"),
+            "portrait": ("me.jpg", PORTRAIT, "image/jpeg"),
+        },
+    )
+    assert sent.status_code == 200 and 'id="outcome"' in sent.text
+    assert "reviewing" in client.get(link, headers={"Accept-Language": "en"}).text
+    assert line_states(app, [numbers[0]])[numbers[0]] == ("active", "reverification_pending")
+
+    # The back-office sees it in the normal queue and approves it.
+    csrf = log_in(client, "reviewer")
+    queue = client.get("/review", headers={"Accept-Language": "en"})
+    assert "Self-service re-registration" in queue.text
+    (registration_id,) = re.findall(r'/review/([0-9a-f]{32})"', queue.text)[:1]
+    item = client.get(f"/review/{registration_id}", headers={"Accept-Language": "en"})
+    assert item.status_code == 200 and "campaign link" in item.text
+    approved = client.post(
+        f"/review/{registration_id}/approve", data={"csrf_token": csrf}, follow_redirects=False
+    )
+    assert approved.status_code == 303
+    assert line_states(app, [numbers[0]])[numbers[0]] == ("active", "verified")
+
+    # A week on, the two others become call tasks for the call centre.
+    clock.advance(days=8)
+    csrf = log_in(client, "manager")
+    client.post(f"{detail_path}/action", data={"csrf_token": csrf, "action": "advance"})
+    csrf = log_in(client, "call_centre")
+    calls = client.get("/calls")
+    assert calls.status_code == 200
+    assert numbers[1] in calls.text and numbers[2] in calls.text and numbers[0] not in calls.text
+    task = re.search(r'data-task="(\d+)"', calls.text)
+    assert task
+    recorded = client.post(
+        f"/calls/{task.group(1)}/outcome",
+        data={"csrf_token": csrf, "outcome": "reached_link_sent", "notes": "will upload tonight"},
+        follow_redirects=False,
+    )
+    assert recorded.status_code == 303
+    assert len(client.get("/calls").text.split('data-task="')) == 2  # one left
+
+    csrf = log_in(client, "auditor")
+    board = client.get(detail_path, headers={"Accept-Language": "en"})
+    assert board.status_code == 200
+    assert re.search(
+        r'data-step="called">\s*<th[^>]*>[^<]*</th>\s*<td class="count">1<', board.text
+    )
+    assert "Start: choose" not in board.text  # read-only for the auditor
+
+
+def test_a_dead_link_says_so_and_leaks_nothing(client: TestClient, app: Simreg) -> None:
+    page = client.get("/r/12.99999999999.00000000000000000000000000000000")
+    assert page.status_code == 404 and "LINK-INVALID" in page.text
+
+
+def test_a_refused_upload_shows_the_reason_and_keeps_the_line_unverified(
+    client: TestClient, app: Simreg, world: World
+) -> None:
+    (msisdn,) = legacy_lines(app, 1)
+    csrf = log_in(client, "manager")
+    created = client.post(
+        "/campaigns",
+        data={"csrf_token": csrf, "name": "c", "sms_template": "Go to {link}"},
+        follow_redirects=False,
+    )
+    client.post(
+        created.headers["location"].split("?")[0] + "/action",
+        data={"csrf_token": csrf, "action": "start"},
+    )
+    link = personal_link(app, msisdn)
+    client.cookies.clear()
+    refused = client.post(
+        link,
+        data={"document_number": "11010519491231002Y", "customer_name": "钱九"},
+        files={"front": ("front.jpg", FRONT, "image/jpeg")},
+    )
+    assert refused.status_code == 422 and "DOC-" in refused.text
+    assert line_states(app, [msisdn])[msisdn] == ("active", "legacy_unverified")
