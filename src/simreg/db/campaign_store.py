@@ -171,19 +171,31 @@ class SqlCampaignTransaction:
                 t.channels.c.org_unit_id,
                 t.lines.c.channel_id,
                 literal(at, t.Ts),
+                literal(at, t.Ts),
             )
             .select_from(source)
             .where(where)
         )
+        # Targets are born with their SMS queued (same transaction, see enqueue_first_sms):
+        # one pass over the rows instead of an INSERT and then an UPDATE of each.
         self.conn.execute(
             insert(ct).from_select(
-                ["campaign_id", "line_id", "org_unit_id", "channel_id", "targeted_at"], chosen
+                [
+                    "campaign_id",
+                    "line_id",
+                    "org_unit_id",
+                    "channel_id",
+                    "targeted_at",
+                    "sms_queued_at",
+                ],
+                chosen,
             )
         )
         # Counted, not taken from rowcount: drivers disagree on it for INSERT ... SELECT.
         return self._count(ct, ct.c.campaign_id == campaign_id, ct.c.targeted_at == at)
 
     def enqueue_first_sms(self, campaign_id: int, body: str, at: datetime) -> int:
+        """The first SMS of every target chosen at ``at`` (select_targets marked them)."""
         dedupe = (
             literal("campaign:")
             + cast(ct.c.campaign_id, String)
@@ -203,9 +215,9 @@ class SqlCampaignTransaction:
                 literal(at, t.Ts),
             )
             .join(t.lines, t.lines.c.id == ct.c.line_id)
-            .where(ct.c.campaign_id == campaign_id, ct.c.sms_queued_at.is_(None))
+            .where(ct.c.campaign_id == campaign_id, ct.c.sms_queued_at == at)
         )
-        queued = self._count(ct, ct.c.campaign_id == campaign_id, ct.c.sms_queued_at.is_(None))
+        queued = self._count(ct, ct.c.campaign_id == campaign_id, ct.c.sms_queued_at == at)
         self.conn.execute(
             insert(t.sms_outbox).from_select(
                 [
@@ -220,11 +232,6 @@ class SqlCampaignTransaction:
                 ],
                 messages,
             )
-        )
-        self.conn.execute(
-            update(ct)
-            .where(ct.c.campaign_id == campaign_id, ct.c.sms_queued_at.is_(None))
-            .values(sms_queued_at=at)
         )
         return queued
 
