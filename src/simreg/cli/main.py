@@ -14,6 +14,7 @@ from rich.console import Console
 
 from simreg.bootstrap import Simreg, bootstrap
 from simreg.cli import setup_commands
+from simreg.cli.campaign_commands import campaigns_app
 from simreg.core.actors import Role
 from simreg.core.crypto import generate_master_key
 from simreg.core.errors import DomainError
@@ -32,6 +33,7 @@ setup_app = typer.Typer(
 )
 setup_commands.register(setup_app)
 app.add_typer(setup_app, name="setup")
+app.add_typer(campaigns_app, name="campaigns")
 console = Console()
 err = Console(stderr=True)
 
