@@ -93,7 +93,7 @@ def test_campaign_from_plan_to_reregistration_and_calls(
     assert started.status_code == 303
     detail = client.get(detail_path)
     assert re.search(
-        r'data-step="targeted">\s*<th[^>]*>[^<]*</th>\s*<td class="count">3<', detail.text
+        r'data-step="targeted">\s*<th[^>]*>[^<]*</th>\s*<td class="num">3<', detail.text
     )
 
     # The subscriber opens the link from the SMS: no login, the number shown masked.
@@ -150,7 +150,7 @@ def test_campaign_from_plan_to_reregistration_and_calls(
     board = client.get(detail_path, headers={"Accept-Language": "en"})
     assert board.status_code == 200
     assert re.search(
-        r'data-step="called">\s*<th[^>]*>[^<]*</th>\s*<td class="count">1<', board.text
+        r'data-step="called">\s*<th[^>]*>[^<]*</th>\s*<td class="num">1<', board.text
     )
     assert "Start: choose" not in board.text  # read-only for the auditor
 
