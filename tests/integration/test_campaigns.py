@@ -4,6 +4,7 @@ step in the outbox, call tasks, staged suspension, and re-registration through t
 from __future__ import annotations
 
 import random
+import threading
 from collections.abc import Iterator
 from datetime import date, timedelta
 
@@ -356,3 +357,35 @@ def test_after_the_deadline_lines_go_one_way_then_two_way_and_come_back_on_rereg
     assert states[late[0]] == ("active", "verified")
     assert states[first[0]] == ("active", "verified")
     assert targets(app)[late[0]]["restored_at"] is not None
+
+
+@pytest.mark.slow
+def test_parallel_starts_take_each_line_once(app: Simreg, world: World) -> None:
+    legacy_lines(app, 40)
+    manager = world.actors["manager"]
+    same = app.campaigns.create(manager, plan("same"))
+    others = [app.campaigns.create(manager, plan(f"other {i}")) for i in range(3)]
+    outcomes: list[object] = []
+
+    def start(campaign_id: int) -> None:
+        try:
+            outcomes.append(app.campaigns.start(manager, campaign_id).targets)
+        except Conflict as refused:
+            outcomes.append(refused.code)
+
+    threads = [threading.Thread(target=start, args=(c,)) for c in [same, same, *others]]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    # One start wins all 40 lines; every other finds them taken or its campaign started.
+    assert outcomes.count(40) == 1
+    assert set(outcomes) - {40} <= {"CAMPAIGN-EMPTY", "CAMPAIGN-STATE"}
+    with app.engine.connect() as conn:
+        per_line = conn.execute(
+            select(t.campaign_targets.c.line_id, func.count())
+            .group_by(t.campaign_targets.c.line_id)
+            .having(func.count() > 1)
+        ).all()
+        messages = conn.execute(select(func.count()).select_from(t.sms_outbox)).scalar_one()
+    assert per_line == [] and messages == 40

@@ -55,6 +55,10 @@ class CampaignTransaction(Protocol):
 
     def running_campaigns(self) -> list[Campaign]: ...
 
+    def lock_campaign_starts(self) -> None:
+        """Held until the transaction ends."""
+        ...
+
     def set_status(
         self, campaign_id: int, expected: CampaignStatus, new: CampaignStatus, at: datetime
     ) -> bool: ...

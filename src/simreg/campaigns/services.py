@@ -99,6 +99,9 @@ class CampaignService:
         actor.require(*MANAGE)
         now = self.clock.now()
         with self.uow.begin() as tx:
+            # Starts run one at a time, so two campaigns started together cannot both take
+            # the same line, and one campaign started twice at once starts once.
+            tx.lock_campaign_starts()
             campaign = _load(tx, campaign_id)
             if campaign.status is not CampaignStatus.DRAFT:
                 raise _state(campaign, "start")

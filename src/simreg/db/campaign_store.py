@@ -31,6 +31,7 @@ from simreg.db.repositories import aware, upsert_insert
 from simreg.lines.domain import LineState, RealNameState
 
 ct = t.campaign_targets
+_START_LOCK = 0x5349_4D52_0013  # an application-wide advisory lock key for campaign starts
 LEGACY = RealNameState.LEGACY_UNVERIFIED.value
 
 
@@ -143,6 +144,11 @@ class SqlCampaignTransaction:
             .order_by(t.campaigns.c.id)
         )
         return [_campaign(row) for row in rows]
+
+    def lock_campaign_starts(self) -> None:
+        # SQLite transactions already run one at a time (BEGIN IMMEDIATE, ADR 2).
+        if self.conn.dialect.name == "postgresql":
+            self.conn.execute(select(func.pg_advisory_xact_lock(_START_LOCK)))
 
     def set_status(
         self, campaign_id: int, expected: CampaignStatus, new: CampaignStatus, at: datetime
