@@ -13,8 +13,10 @@ from sqlalchemy import func, select
 
 from simreg.bootstrap import Simreg
 from simreg.campaigns.domain import DEFAULT_TEMPLATE_ZH, CampaignPlan, parse_filters
+from simreg.core.actors import Actor, Role
 from simreg.core.errors import Conflict, Forbidden, InvalidInput, NotFound, RuleViolated
 from simreg.core.settings import Settings
+from simreg.db import directory
 from simreg.db import tables as t
 from simreg.demo.synthetic import person_name, resident_id
 from simreg.lines.domain import LineKind, RealNameState
@@ -389,3 +391,49 @@ def test_parallel_starts_take_each_line_once(app: Simreg, world: World) -> None:
         ).all()
         messages = conn.execute(select(func.count()).select_from(t.sms_outbox)).scalar_one()
     assert per_line == [] and messages == 40
+
+
+@pytest.mark.slow
+def test_one_call_task_is_worked_by_one_agent_at_a_time(
+    app: Simreg, world: World, clock: MovableClock
+) -> None:
+    legacy_lines(app, 1)
+    manager = world.actors["manager"]
+    app.campaigns.start(manager, app.campaigns.create(manager, plan()))
+    clock.advance(days=8)
+    app.campaigns.advance()
+    with app.engine.begin() as conn:
+        task_id = conn.execute(select(t.call_tasks.c.id)).scalar_one()
+        agents = [
+            Actor(
+                directory.add_staff(
+                    conn,
+                    username=f"agent{i}",
+                    display_name=f"agent {i}",
+                    role=Role.CALL_CENTRE,
+                    at=clock.now(),
+                ),
+                f"agent{i}",
+                Role.CALL_CENTRE,
+            )
+            for i in range(6)
+        ]
+    results: list[str] = []
+
+    def call(agent: Actor) -> None:
+        try:
+            app.calls.record(agent, task_id, outcome="refused")
+            results.append("recorded")
+        except Conflict as refused:
+            results.append(refused.code)
+
+    threads = [threading.Thread(target=call, args=(a,)) for a in agents]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert results.count("recorded") == 1
+    assert set(results) - {"recorded"} <= {"CALL-TASK-TAKEN", "CALL-TASK-DONE"}
+    with app.engine.connect() as conn:
+        attempts = conn.execute(select(func.count()).select_from(t.call_attempts)).scalar_one()
+    assert attempts == 1
