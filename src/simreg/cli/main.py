@@ -14,6 +14,7 @@ from rich.console import Console
 
 from simreg.bootstrap import Simreg, bootstrap
 from simreg.cli import setup_commands
+from simreg.cli.base_commands import base_app
 from simreg.cli.campaign_commands import campaigns_app
 from simreg.core.actors import Role
 from simreg.core.crypto import generate_master_key
@@ -34,6 +35,7 @@ setup_app = typer.Typer(
 setup_commands.register(setup_app)
 app.add_typer(setup_app, name="setup")
 app.add_typer(campaigns_app, name="campaigns")
+app.add_typer(base_app, name="base")
 console = Console()
 err = Console(stderr=True)
 

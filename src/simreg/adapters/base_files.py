@@ -1,0 +1,182 @@
+"""Reading legacy base files, CSV or Parquet, in batches with pyarrow: never the whole file.
+
+CSV rows keep their physical line number (the header is line 1), so the reject report points
+at the line an operator opens in an editor; rows that do not split into the header's columns
+are handed on as malformed, with their line, rather than skipped.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+from collections.abc import Iterator
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
+import pyarrow.parquet as pq
+
+from simreg.core.errors import InvalidInput
+from simreg.legacy.rows import COLUMNS
+from simreg.legacy.staging import RawChunk
+
+_READ_BLOCK = 1 << 22
+_FILE_BLOCK = 1 << 20
+
+
+def open_base_file(path: Path) -> CsvBaseFile | ParquetBaseFile:
+    """Check the file and its header; CSV unless the name ends in .parquet or .parq."""
+    if not path.is_file():
+        raise InvalidInput(f"No such file: {path.name}.", code="IMPORT-FILE")
+    if path.suffix.lower() in (".parquet", ".parq"):
+        return ParquetBaseFile(path)
+    return CsvBaseFile(path)
+
+
+def _missing_columns(found: list[str]) -> InvalidInput | None:
+    missing = [name for name in COLUMNS if name not in found]
+    if not missing:
+        return None
+    return InvalidInput(
+        "The file's header lacks the column(s) "
+        + ", ".join(missing)
+        + ". Expected: "
+        + ", ".join(COLUMNS)
+        + ".",
+        code="IMPORT-HEADER",
+        missing=missing,
+    )
+
+
+def _digest_and_lines(path: Path) -> tuple[str, int]:
+    digest = hashlib.sha256()
+    newlines = 0
+    last = b"\n"
+    with path.open("rb") as handle:
+        while block := handle.read(_FILE_BLOCK):
+            digest.update(block)
+            newlines += block.count(b"\n")
+            last = block[-1:]
+    # A last line without its newline is a line too.
+    return digest.hexdigest(), newlines + (last != b"\n")
+
+
+class CsvBaseFile:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.name = path.name
+        with path.open(encoding="utf-8-sig", errors="replace", newline="") as handle:
+            header = next(csv.reader(io.StringIO(handle.readline())), [])
+        self._header = [name.strip() for name in header]
+        problem = _missing_columns(self._header)
+        if problem is not None:
+            raise problem
+        self.sha256, lines = _digest_and_lines(path)
+        self.total_rows = max(0, lines - 1)
+
+    def chunks(self, size: int) -> Iterator[RawChunk]:
+        malformed: dict[int, str] = {}
+
+        def keep_malformed(row: pa_csv.InvalidRow) -> str:
+            # Known when the reader runs on one thread: the row's physical line number.
+            malformed[row.number] = row.text or ""
+            return "skip"
+
+        reader = pa_csv.open_csv(
+            self.path,
+            read_options=pa_csv.ReadOptions(
+                use_threads=False,
+                block_size=_READ_BLOCK,
+                column_names=self._header,
+                skip_rows=1,
+            ),
+            parse_options=pa_csv.ParseOptions(
+                # Blank lines become rows of empty fields (then refused), so line numbers
+                # stay true and nothing disappears.
+                ignore_empty_lines=False,
+                newlines_in_values=False,
+                invalid_row_handler=keep_malformed,
+            ),
+            convert_options=pa_csv.ConvertOptions(
+                column_types={name: pa.string() for name in self._header},
+                include_columns=list(COLUMNS),
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+        builder = _ChunkBuilder(size)
+        next_line = 2
+        for batch in reader:
+            columns = {name: batch.column(name).to_pylist() for name in COLUMNS}
+            lines = []
+            for _ in range(batch.num_rows):
+                while next_line in malformed:
+                    builder.malformed.append((next_line, malformed.pop(next_line)))
+                    next_line += 1
+                lines.append(next_line)
+                next_line += 1
+            yield from builder.add(lines, columns)
+        builder.malformed += sorted(malformed.items())
+        yield from builder.flush()
+
+
+class ParquetBaseFile:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.name = path.name
+        try:
+            self._file = pq.ParquetFile(path)
+        except (pa.ArrowInvalid, OSError) as error:
+            raise InvalidInput(
+                "The file is not a readable Parquet file.", code="IMPORT-FILE"
+            ) from error
+        problem = _missing_columns(self._file.schema_arrow.names)
+        if problem is not None:
+            raise problem
+        self.sha256, _ = _digest_and_lines(path)
+        self.total_rows = int(self._file.metadata.num_rows)
+
+    def chunks(self, size: int) -> Iterator[RawChunk]:
+        row = 1
+        for batch in self._file.iter_batches(batch_size=size, columns=list(COLUMNS)):
+            columns: dict[str, list[object]] = {}
+            for name in COLUMNS:
+                column = batch.column(name)
+                # Only opened_on may be a date; anything else typed (numbers written as
+                # integers by some tool) is read as the text it stands for.
+                if not (pa.types.is_string(column.type) or pa.types.is_date(column.type)):
+                    column = pc.cast(column, pa.string())
+                columns[name] = column.to_pylist()
+            lines = list(range(row, row + batch.num_rows))
+            row += batch.num_rows
+            yield RawChunk(lines, columns)
+
+
+class _ChunkBuilder:
+    """Regroups pyarrow's batches (sized in bytes) into chunks of ``size`` rows."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.lines: list[int] = []
+        self.columns: dict[str, list[object]] = {name: [] for name in COLUMNS}
+        self.malformed: list[tuple[int, str]] = []
+
+    def add(self, lines: list[int], columns: dict[str, list[object]]) -> Iterator[RawChunk]:
+        start = 0
+        while start < len(lines):
+            take = min(self.size - len(self.lines), len(lines) - start)
+            self.lines += lines[start : start + take]
+            for name in COLUMNS:
+                self.columns[name] += columns[name][start : start + take]
+            start += take
+            if len(self.lines) >= self.size:
+                yield from self.flush()
+
+    def flush(self) -> Iterator[RawChunk]:
+        if self.lines or self.malformed:
+            yield RawChunk(self.lines, self.columns, self.malformed)
+        self.lines = []
+        self.columns = {name: [] for name in COLUMNS}
+        self.malformed = []

@@ -1,0 +1,248 @@
+"""The legacy base import's SQL: one chunk per transaction, through a staging table.
+
+Each chunk is written into a temporary staging table (PostgreSQL: COPY ... FROM STDIN in
+binary; SQLite: one executemany), then moved with a few set-based statements:
+  1. rows the database refuses are taken out of the stage: a number already inserted by this
+     run (repeated in the file), a card or IMSI another number holds;
+  2. documents become customers (keyed by blind index) when one of their lines is new;
+  3. lines are inserted ON CONFLICT (msisdn) DO NOTHING RETURNING, so only lines really
+     inserted raise their customer's held-line count, in the same statement (PostgreSQL) or
+     the same transaction (SQLite). Legacy documents may exceed the per-ID limit: that is
+     what the RN-14 audit finds.
+"""
+
+# The statements are assembled from this module's constants only, never from input.
+# ruff: noqa: S608
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, func, insert, select, text, update
+from sqlalchemy.sql.elements import TextClause
+
+from simreg.core.audit import AuditEvent
+from simreg.db import tables as t
+from simreg.db.audit_store import record_audit
+from simreg.db.repositories import aware
+from simreg.legacy.importing import ChunkOutcome, ImportRun, ImportTotals
+from simreg.legacy.rows import Rejection, card_taken, duplicate
+from simreg.legacy.staging import STAGE_COLUMNS, RejectedRow, StagedLine
+from simreg.lines.domain import LineState
+
+STAGE = "base_import_stage"
+_COLUMN_TYPES = {
+    "line_no": ("bigint", "INTEGER", "int8"),
+    "channel_id": ("bigint", "INTEGER", "int8"),
+    "holder_name_enc": ("bytea", "BLOB", "bytea"),
+    "doc_number_enc": ("bytea", "BLOB", "bytea"),
+}
+_TEXT = ("text", "TEXT", "text")
+_STAGE_TYPES = [_COLUMN_TYPES.get(name, _TEXT) for name in STAGE_COLUMNS]
+_COLUMN_LIST = ", ".join(STAGE_COLUMNS)
+
+
+def _stage_ddl(dialect: int) -> str:
+    columns = ", ".join(
+        f"{name} {types[dialect]}" for name, types in zip(STAGE_COLUMNS, _STAGE_TYPES, strict=True)
+    )
+    if dialect == 0:
+        return f"CREATE TEMPORARY TABLE {STAGE} ({columns}) ON COMMIT DROP"
+    return f"CREATE TEMPORARY TABLE {STAGE} ({columns})"
+
+
+def _stamped(sql: str) -> TextClause:
+    # Typed, so SQLite gets the stamp in the same text form as every stored datetime and the
+    # equality tests below compare like with like.
+    return text(sql).bindparams(bindparam("stamp", type_=t.lines.c.imported_at.type))
+
+
+# 1. Rows the database refuses, with what to tell the operator: 2 = the other line was
+# inserted by this run (a repeat in the file), 1 = it was there before (the card is taken).
+_SAME_NUMBER_THIS_RUN = (
+    f"EXISTS (SELECT 1 FROM lines l WHERE l.msisdn = {STAGE}.msisdn AND l.imported_at = :stamp)"
+)
+
+
+def _card_clash(column: str) -> str:
+    return (
+        f"(SELECT CASE WHEN l.imported_at = :stamp THEN 2 ELSE 1 END FROM lines l "
+        f"WHERE l.{column} = {STAGE}.{column} AND l.msisdn <> {STAGE}.msisdn)"
+    )
+
+
+def _card_exists(column: str) -> str:
+    return (
+        f"EXISTS (SELECT 1 FROM lines l "
+        f"WHERE l.{column} = {STAGE}.{column} AND l.msisdn <> {STAGE}.msisdn)"
+    )
+
+
+_REFUSE = _stamped(
+    f"DELETE FROM {STAGE} WHERE {_SAME_NUMBER_THIS_RUN} "
+    f"OR {_card_exists('iccid')} OR {_card_exists('imsi')} "
+    f"RETURNING line_no, msisdn, {_SAME_NUMBER_THIS_RUN}, "
+    f"{_card_clash('iccid')}, {_card_clash('imsi')}"
+)
+
+# 2. New documents: only for lines that will be inserted, so a re-run makes no customer.
+_CUSTOMERS = _stamped(
+    "INSERT INTO customers (doc_type, doc_index, doc_number_enc, doc_masked, held_lines, "
+    "created_at) "
+    f"SELECT s.doc_type, s.doc_index, s.doc_number_enc, s.doc_masked, 0, :stamp FROM {STAGE} s "
+    "WHERE s.doc_index IS NOT NULL "
+    "AND NOT EXISTS (SELECT 1 FROM lines l WHERE l.msisdn = s.msisdn) "
+    "ON CONFLICT (doc_index) DO NOTHING"
+)
+
+_LINE_COLUMNS = (
+    "msisdn, iccid, imsi, kind, state, real_name_state, customer_id, opened_at, updated_at, "
+    "channel_id, identity_issue, holder_name_enc, holder_name_masked, imported_at"
+)
+
+
+def _lines_select(opened_at: str) -> str:
+    return (
+        f"SELECT s.msisdn, s.iccid, s.imsi, s.kind, s.state, s.real_name_state, c.id, "
+        f"{opened_at}, :stamp, s.channel_id, s.identity_issue, s.holder_name_enc, "
+        f"s.holder_name_masked, :stamp "
+        f"FROM {STAGE} s LEFT JOIN customers c ON c.doc_index = s.doc_index "
+        # SQLite needs a WHERE before ON CONFLICT (else ON reads as a join condition).
+        f"WHERE true ORDER BY s.line_no"
+    )
+
+
+# 3. Lines, and the held-line counts of what was really inserted, in one statement.
+_CANCELLED = LineState.CANCELLED.value
+_LINES_POSTGRESQL = _stamped(
+    f"WITH inserted AS (INSERT INTO lines ({_LINE_COLUMNS}) "
+    + _lines_select("(s.opened_on::date)::timestamp AT TIME ZONE 'UTC'")
+    + " ON CONFLICT (msisdn) DO NOTHING RETURNING customer_id, state), "
+    "held AS (UPDATE customers SET held_lines = customers.held_lines + n.added "
+    "FROM (SELECT customer_id, count(*) AS added FROM inserted "
+    f"WHERE customer_id IS NOT NULL AND state <> '{_CANCELLED}' GROUP BY customer_id) n "
+    "WHERE customers.id = n.customer_id RETURNING 1) "
+    "SELECT count(*) FROM inserted"
+)
+# SQLite stores datetimes as text in SQLAlchemy's layout; midnight UTC like the campaigns'.
+_LINES_SQLITE = _stamped(
+    f"INSERT INTO lines ({_LINE_COLUMNS}) "
+    + _lines_select("s.opened_on || ' 00:00:00.000000'")
+    + " ON CONFLICT (msisdn) DO NOTHING RETURNING customer_id, state"
+)
+
+
+class SqlBaseImportTransaction:
+    def __init__(self, connection: Connection) -> None:
+        self.conn = connection
+        self.postgresql = connection.dialect.name == "postgresql"
+
+    def channel_ids(self) -> dict[str, int]:
+        rows = self.conn.execute(select(t.channels.c.code, t.channels.c.id))
+        return {code: int(id_) for code, id_ in rows}
+
+    def start_run(
+        self, *, file_name: str, sha256: str, at: datetime, actor_staff_id: int | None
+    ) -> ImportRun:
+        latest = aware(self.conn.execute(select(func.max(t.base_imports.c.started_at))).scalar())
+        stamp = at if latest is None or at > latest else latest + timedelta(microseconds=1)
+        run_id = self.conn.execute(
+            insert(t.base_imports)
+            .values(
+                file_name=file_name[:500],
+                file_sha256=sha256,
+                started_at=stamp,
+                status="running",
+                actor_staff_id=actor_staff_id,
+            )
+            .returning(t.base_imports.c.id)
+        ).scalar_one()
+        return ImportRun(int(run_id), stamp)
+
+    def load_chunk(self, stamp: datetime, staged: Sequence[StagedLine]) -> ChunkOutcome:
+        if not staged:
+            return ChunkOutcome(0, [])
+        self._stage(staged)
+        refused = [
+            RejectedRow(row[0], row[1], _refusal(bool(row[2]), row[3], row[4]))
+            for row in self.conn.execute(_REFUSE, {"stamp": stamp})
+        ]
+        self.conn.execute(_CUSTOMERS, {"stamp": stamp})
+        if self.postgresql:
+            loaded = int(self.conn.execute(_LINES_POSTGRESQL, {"stamp": stamp}).scalar_one())
+        else:
+            loaded = self._lines_sqlite(stamp)
+            self.conn.exec_driver_sql(f"DROP TABLE temp.{STAGE}")
+        return ChunkOutcome(loaded, refused)
+
+    def _stage(self, staged: Sequence[StagedLine]) -> None:
+        driver: Any = self.conn.connection.driver_connection
+        if self.postgresql:
+            self.conn.exec_driver_sql(_stage_ddl(0))
+            with driver.cursor() as cursor:
+                copy_sql = f"COPY {STAGE} ({_COLUMN_LIST}) FROM STDIN (FORMAT BINARY)"
+                with cursor.copy(copy_sql) as copy:
+                    copy.set_types([types[2] for types in _STAGE_TYPES])
+                    for row in staged:
+                        copy.write_row(row)
+            # A fresh temporary table has no statistics; without them the planner may hash
+            # the whole customers table to join a few thousand rows.
+            self.conn.exec_driver_sql(f"ANALYZE {STAGE}")
+            return
+        self.conn.exec_driver_sql(f"DROP TABLE IF EXISTS temp.{STAGE}")
+        self.conn.exec_driver_sql(_stage_ddl(1))
+        marks = ", ".join("?" * len(STAGE_COLUMNS))
+        cursor = driver.cursor()
+        try:
+            cursor.executemany(f"INSERT INTO temp.{STAGE} VALUES ({marks})", staged)
+        finally:
+            cursor.close()
+
+    def _lines_sqlite(self, stamp: datetime) -> int:
+        inserted = self.conn.execute(_LINES_SQLITE, {"stamp": stamp}).all()
+        added = Counter(
+            customer_id
+            for customer_id, state in inserted
+            if customer_id is not None and state != _CANCELLED
+        )
+        if added:
+            self.conn.execute(
+                update(t.customers)
+                .where(t.customers.c.id == bindparam("customer"))
+                .values(held_lines=t.customers.c.held_lines + bindparam("added")),
+                [{"customer": key, "added": count} for key, count in added.items()],
+            )
+        return len(inserted)
+
+    def save_progress(
+        self, run_id: int, totals: ImportTotals, *, status: str, finished_at: datetime | None
+    ) -> None:
+        self.conn.execute(
+            update(t.base_imports)
+            .where(t.base_imports.c.id == run_id)
+            .values(
+                status=status,
+                finished_at=finished_at,
+                rows_read=totals.read,
+                rows_loaded=totals.loaded,
+                rows_unchanged=totals.unchanged,
+                rows_rejected=totals.rejected,
+                identity_invalid=totals.identity_invalid,
+            )
+        )
+
+    def record(self, event: AuditEvent) -> None:
+        record_audit(self.conn, event)
+
+
+def _refusal(same_number: bool, iccid: int | None, imsi: int | None) -> Rejection:
+    if same_number:
+        return duplicate("msisdn")
+    if iccid == 2:
+        return duplicate("ICCID")
+    if imsi == 2:
+        return duplicate("IMSI")
+    return card_taken("ICCID" if iccid else "IMSI")

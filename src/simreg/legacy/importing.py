@@ -1,0 +1,285 @@
+"""Bulk import of the legacy subscriber base (issue 5): millions of existing lines, with the
+holder's identity where the old systems knew it.
+
+The file is read in chunks; each chunk is staged (validated, encrypted, indexed; in worker
+processes when asked) and loaded in ONE transaction that also moves the run's counters, so a
+run killed half-way leaves whole chunks behind and a re-run finds them: lines are keyed by
+MSISDN, existing ones are counted unchanged, and each document's held-line count grows only by
+lines that transaction really inserted. Every refused row goes to the reject file with its line
+number; none is dropped silently.
+"""
+
+from __future__ import annotations
+
+import csv
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, replace
+from datetime import datetime
+from pathlib import Path
+from typing import Protocol
+
+from simreg.core.actors import Actor, Role
+from simreg.core.audit import AuditEvent
+from simreg.core.clock import Clock
+from simreg.core.errors import DomainError
+from simreg.legacy.rows import ChunkKeys
+from simreg.legacy.staging import (
+    ChunkStaging,
+    PooledStaging,
+    RawChunk,
+    RejectedRow,
+    SerialStaging,
+    StagedChunk,
+    StagedLine,
+    Stager,
+)
+from simreg.lines.domain import RealNameState
+
+DEFAULT_CHUNK_SIZE = 50_000
+
+
+class BaseFile(Protocol):
+    """A legacy base file opened for reading (CSV or Parquet)."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def sha256(self) -> str: ...
+
+    @property
+    def total_rows(self) -> int: ...
+
+    def chunks(self, size: int) -> Iterator[RawChunk]: ...
+
+
+@dataclass(frozen=True)
+class ChunkOutcome:
+    loaded: int
+    # Rows the database refused: repeated in this run, or a card held by another number.
+    rejected: list[RejectedRow]
+
+
+@dataclass(frozen=True)
+class ImportTotals:
+    read: int = 0
+    loaded: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+    # Over the rows now in the database (loaded or unchanged), as the file describes them.
+    verified: int = 0
+    identity_invalid: int = 0
+
+    @property
+    def accepted(self) -> int:
+        return self.loaded + self.unchanged
+
+    @property
+    def verified_share(self) -> float | None:
+        return self.verified / self.accepted if self.accepted else None
+
+
+@dataclass(frozen=True)
+class ImportRun:
+    id: int
+    stamp: datetime
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    run_id: int
+    file_name: str
+    totals: ImportTotals
+    rejects: Path
+    seconds: float
+
+
+class BaseImportTransaction(Protocol):
+    def channel_ids(self) -> dict[str, int]: ...
+
+    def start_run(
+        self, *, file_name: str, sha256: str, at: datetime, actor_staff_id: int | None
+    ) -> ImportRun:
+        """Record the run as running. Its stamp (every line's imported_at) is later than any
+        earlier run's, so the lines this run inserted can be told apart."""
+        ...
+
+    def load_chunk(self, stamp: datetime, staged: Sequence[StagedLine]) -> ChunkOutcome: ...
+
+    def save_progress(
+        self, run_id: int, totals: ImportTotals, *, status: str, finished_at: datetime | None
+    ) -> None: ...
+
+    def record(self, event: AuditEvent) -> None: ...
+
+
+class BaseImportUnitOfWork(Protocol):
+    def begin(self) -> AbstractContextManager[BaseImportTransaction]: ...
+
+
+Progress = Callable[[ImportTotals], None]
+
+
+class RejectFile:
+    """The reject report: line, msisdn as given, code, reason. Rewritten by every run."""
+
+    HEADER = ("line", "msisdn", "code", "reason")
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._handle = path.open("w", newline="", encoding="utf-8")
+        self._writer = csv.writer(self._handle)
+        self._writer.writerow(self.HEADER)
+
+    def write(self, rows: list[RejectedRow]) -> None:
+        for row in sorted(rows, key=lambda r: r.line):
+            self._writer.writerow((row.line, row.msisdn, row.rejection.code, row.rejection.message))
+        self._handle.flush()
+
+    def close(self) -> None:
+        self._handle.close()
+
+
+def default_rejects_path(source: Path) -> Path:
+    return source.with_name(source.name + ".rejects.csv")
+
+
+class BaseImportService:
+    def __init__(self, *, uow: BaseImportUnitOfWork, master_key: bytes, clock: Clock) -> None:
+        self.uow = uow
+        self._master_key = master_key
+        self.clock = clock
+
+    def run(
+        self,
+        source: BaseFile,
+        *,
+        rejects: Path,
+        actor: Actor | None = None,
+        chunk_size: int = DEFAULT_CHUNK_SIZE,
+        workers: int = 1,
+        progress: Progress | None = None,
+    ) -> ImportReport:
+        """Import ``source``. ``actor`` is None for the operator's command line, which has
+        the database credentials anyway; any other caller must be an administrator."""
+        if actor is not None:
+            actor.require(Role.ADMIN)
+        began = time.monotonic()
+        actor_id = actor.staff_id if actor else None
+        with self.uow.begin() as tx:
+            channel_ids = tx.channel_ids()
+            started = tx.start_run(
+                file_name=source.name,
+                sha256=source.sha256,
+                at=self.clock.now(),
+                actor_staff_id=actor_id,
+            )
+        run_id, stamp = started.id, started.stamp
+        totals = ImportTotals()
+        try:
+            staging = self._staging(workers, channel_ids)
+            reject_file = RejectFile(rejects)
+            try:
+                for staged in staging.stage_all(source.chunks(chunk_size)):
+                    totals = self._load(run_id, stamp, staged, totals, reject_file)
+                    if progress is not None:
+                        progress(totals)
+            finally:
+                reject_file.close()
+                staging.close()
+        except BaseException as failure:
+            self._finish(run_id, source, totals, actor_id, failure)
+            raise
+        self._finish(run_id, source, totals, actor_id, None)
+        return ImportReport(run_id, source.name, totals, rejects, time.monotonic() - began)
+
+    def _staging(self, workers: int, channel_ids: dict[str, int]) -> ChunkStaging:
+        today = self.clock.today()
+        if workers > 1:
+            return PooledStaging(workers, self._master_key, channel_ids, today)
+        return SerialStaging(Stager(self._master_key, channel_ids, today))
+
+    def _load(
+        self,
+        run_id: int,
+        stamp: datetime,
+        chunk: StagedChunk,
+        totals: ImportTotals,
+        reject_file: RejectFile,
+    ) -> ImportTotals:
+        keys = ChunkKeys()
+        keep: list[StagedLine] = []
+        rejected = list(chunk.rejected)
+        for line in chunk.staged:
+            repeated = keys.repeated(line.msisdn, line.iccid, line.imsi)
+            if repeated is None:
+                keep.append(line)
+            else:
+                rejected.append(RejectedRow(line.line_no, line.msisdn, repeated))
+        with self.uow.begin() as tx:
+            outcome = tx.load_chunk(stamp, keep)
+            refused = {row.line for row in outcome.rejected}
+            accepted = [line for line in keep if line.line_no not in refused]
+            rejected += outcome.rejected
+            totals = replace(
+                totals,
+                read=totals.read + chunk.rows_read,
+                loaded=totals.loaded + outcome.loaded,
+                unchanged=totals.unchanged + len(accepted) - outcome.loaded,
+                rejected=totals.rejected + len(rejected),
+                verified=totals.verified
+                + sum(1 for line in accepted if line.real_name_state == _VERIFIED),
+                identity_invalid=totals.identity_invalid
+                + sum(1 for line in accepted if line.identity_issue is not None),
+            )
+            tx.save_progress(run_id, totals, status="running", finished_at=None)
+        # Written after the commit: a run killed in between rewrites the report on re-run.
+        reject_file.write(rejected)
+        return totals
+
+    def _finish(
+        self,
+        run_id: int,
+        source: BaseFile,
+        totals: ImportTotals,
+        actor_id: int | None,
+        failure: BaseException | None,
+    ) -> None:
+        at = self.clock.now()
+        details = {
+            "base_import_id": run_id,
+            "file_name": source.name,
+            "file_sha256": source.sha256,
+            "rows_read": totals.read,
+            "rows_loaded": totals.loaded,
+            "rows_unchanged": totals.unchanged,
+            "rows_rejected": totals.rejected,
+            "identity_invalid": totals.identity_invalid,
+            "verified": totals.verified,
+        }
+        codes: tuple[str, ...] = ()
+        if failure is not None:
+            codes = (failure.code if isinstance(failure, DomainError) else "IMPORT-FAILED",)
+        event = AuditEvent(
+            action="base.import",
+            outcome="refused" if failure else "ok",
+            at=at,
+            actor_staff_id=actor_id,
+            codes=codes,
+            details=details,
+        )
+        try:
+            with self.uow.begin() as tx:
+                status = "failed" if failure else "done"
+                tx.save_progress(run_id, totals, status=status, finished_at=at)
+                tx.record(event)
+        except Exception:
+            if failure is None:
+                raise
+            # The original failure is what the operator must see; the run stays 'running'.
+
+
+_VERIFIED = RealNameState.VERIFIED.value

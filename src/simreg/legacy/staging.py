@@ -1,0 +1,219 @@
+"""From file rows to rows ready for the database: validated, identity encrypted and indexed.
+
+This is where an import spends its CPU (number and document checks, AES-GCM, HMAC), so it can
+run in a pool of processes; each worker builds its own keys from the master key once.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from collections import deque
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from datetime import date
+from typing import NamedTuple, Protocol
+
+from simreg.core.crypto import IdentityVault
+from simreg.identity.documents import document_index
+from simreg.identity.names import mask_name
+from simreg.legacy.rows import COLUMNS, MALFORMED, LegacyLine, Rejection, RowReader
+
+DOC_NUMBER_PURPOSE = "customer.doc_number"
+HOLDER_NAME_PURPOSE = "line.holder_name"
+
+
+@dataclass(frozen=True, slots=True)
+class RawChunk:
+    """Consecutive rows of the file, column by column, with each row's line number (CSV: the
+    physical line, the header being line 1; Parquet: the row number, from 1)."""
+
+    lines: list[int]
+    columns: dict[str, list[object]]
+    # Rows that could not be split into the header's columns: (line, the row's text).
+    malformed: list[tuple[int, str]] = field(default_factory=list)
+
+    @property
+    def rows_read(self) -> int:
+        return len(self.lines) + len(self.malformed)
+
+    def piece(self, start: int, stop: int) -> RawChunk:
+        return RawChunk(self.lines[start:stop], {k: v[start:stop] for k, v in self.columns.items()})
+
+
+class StagedLine(NamedTuple):
+    """One line as the loader writes it; the field order is the staging table's."""
+
+    line_no: int
+    msisdn: str
+    iccid: str
+    imsi: str
+    kind: str
+    state: str
+    real_name_state: str
+    channel_id: int
+    opened_on: str  # YYYY-MM-DD
+    identity_issue: str | None
+    holder_name_enc: bytes | None
+    holder_name_masked: str | None
+    doc_index: str | None
+    doc_type: str | None
+    doc_number_enc: bytes | None
+    doc_masked: str | None
+
+
+STAGE_COLUMNS = StagedLine._fields
+
+
+@dataclass(frozen=True, slots=True)
+class RejectedRow:
+    line: int
+    msisdn: str  # as given in the file, for the reject report
+    rejection: Rejection
+
+
+@dataclass(slots=True)
+class StagedChunk:
+    staged: list[StagedLine]
+    rejected: list[RejectedRow]
+    rows_read: int
+
+
+def malformed_rows(chunk: RawChunk) -> list[RejectedRow]:
+    return [
+        RejectedRow(line, text.split(",", 1)[0][:64], MALFORMED) for line, text in chunk.malformed
+    ]
+
+
+class Stager:
+    """Turns raw chunks into staged lines for one import run."""
+
+    def __init__(self, master_key: bytes, channel_ids: dict[str, int], today: date) -> None:
+        self._vault = IdentityVault(master_key)
+        self._channel_ids = channel_ids
+        self._reader = RowReader(today=today, channel_codes=channel_ids.keys())
+
+    def stage(self, chunk: RawChunk) -> StagedChunk:
+        staged: list[StagedLine] = []
+        rejected = malformed_rows(chunk)
+        columns = [chunk.columns[name] for name in COLUMNS]
+        for line_no, values in zip(chunk.lines, zip(*columns, strict=True), strict=True):
+            row = dict(zip(COLUMNS, values, strict=True))
+            read = self._reader.read(row)
+            if isinstance(read, Rejection):
+                given = "" if row["msisdn"] is None else str(row["msisdn"])[:64]
+                rejected.append(RejectedRow(line_no, given, read))
+            else:
+                staged.append(self._staged(line_no, read))
+        return StagedChunk(staged, rejected, chunk.rows_read)
+
+    def _staged(self, line_no: int, line: LegacyLine) -> StagedLine:
+        fields = self._vault.fields
+        name_enc = name_masked = None
+        if line.holder_name is not None:
+            name_enc = fields.encrypt_text(line.holder_name, HOLDER_NAME_PURPOSE)
+            name_masked = mask_name(line.holder_name)
+        doc_index = doc_type = doc_enc = doc_masked = None
+        if line.identity is not None:
+            document = line.identity.document
+            doc_index = document_index(self._vault, document)
+            doc_type = document.type.value
+            doc_enc = fields.encrypt_text(document.number, DOC_NUMBER_PURPOSE)
+            doc_masked = document.masked
+        return StagedLine(
+            line_no,
+            line.msisdn,
+            line.iccid,
+            line.imsi,
+            line.kind.value,
+            line.state.value,
+            line.real_name_state.value,
+            self._channel_ids[line.channel_code],
+            line.opened_on.isoformat(),
+            line.identity_issue,
+            name_enc,
+            name_masked,
+            doc_index,
+            doc_type,
+            doc_enc,
+            doc_masked,
+        )
+
+
+class ChunkStaging(Protocol):
+    def stage_all(self, chunks: Iterable[RawChunk]) -> Iterator[StagedChunk]: ...
+
+    def close(self) -> None: ...
+
+
+class SerialStaging:
+    """Stages in this process, one chunk after the other."""
+
+    def __init__(self, stager: Stager) -> None:
+        self._stager = stager
+
+    def stage_all(self, chunks: Iterable[RawChunk]) -> Iterator[StagedChunk]:
+        for chunk in chunks:
+            yield self._stager.stage(chunk)
+
+    def close(self) -> None:
+        pass
+
+
+_worker_stager: Stager | None = None
+
+
+def _start_worker(master_key: bytes, channel_ids: dict[str, int], today: date) -> None:
+    global _worker_stager
+    _worker_stager = Stager(master_key, channel_ids, today)
+
+
+def _stage_in_worker(chunk: RawChunk) -> StagedChunk:
+    assert _worker_stager is not None, "worker started without its initialiser"
+    return _worker_stager.stage(chunk)
+
+
+class PooledStaging:
+    """Stages each chunk in pieces across worker processes, and the next chunk while the
+    caller loads this one; chunks come back in file order (the first of repeated rows wins).
+    Workers are spawned, not forked: they inherit no database connection or lock."""
+
+    def __init__(
+        self, workers: int, master_key: bytes, channel_ids: dict[str, int], today: date
+    ) -> None:
+        self._workers = workers
+        self._pool = ProcessPoolExecutor(
+            max_workers=workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_start_worker,
+            initargs=(master_key, channel_ids, today),
+        )
+
+    def stage_all(self, chunks: Iterable[RawChunk]) -> Iterator[StagedChunk]:
+        in_flight: deque[tuple[RawChunk, list[Future[StagedChunk]]]] = deque()
+        for chunk in chunks:
+            in_flight.append((chunk, self._submit(chunk)))
+            if len(in_flight) > 1:
+                yield self._collect(*in_flight.popleft())
+        while in_flight:
+            yield self._collect(*in_flight.popleft())
+
+    def _submit(self, chunk: RawChunk) -> list[Future[StagedChunk]]:
+        size = max(1, -(-len(chunk.lines) // self._workers))
+        return [
+            self._pool.submit(_stage_in_worker, chunk.piece(start, start + size))
+            for start in range(0, len(chunk.lines), size)
+        ]
+
+    @staticmethod
+    def _collect(chunk: RawChunk, futures: list[Future[StagedChunk]]) -> StagedChunk:
+        staged: list[StagedLine] = []
+        rejected = malformed_rows(chunk)
+        for future in futures:
+            part = future.result()
+            staged += part.staged
+            rejected += part.rejected
+        return StagedChunk(staged, rejected, chunk.rows_read)
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
