@@ -5,8 +5,6 @@ from __future__ import annotations
 from enum import StrEnum
 
 import phonenumbers
-from stdnum import luhn
-from stdnum.exceptions import ValidationError
 
 from simreg.core.errors import InvalidInput
 from simreg.identity.documents import normalise_number
@@ -80,15 +78,27 @@ def parse_iccid(raw: str) -> str:
             code="LINE-ICCID",
             message_zh="卡号（ICCID）必须为以 89 开头的 19 或 20 位数字。",
         )
-    try:
-        luhn.validate(number)
-    except ValidationError as exc:
+    if not _luhn_valid(number):
         raise InvalidInput(
             "The card number (ICCID) check digit is wrong; re-read it from the card.",
             code="LINE-ICCID-CHECK",
             message_zh="卡号（ICCID）校验位错误，请重新核对卡面号码。",
-        ) from exc
+        )
     return number
+
+
+# Luhn: every second digit from the right is doubled, and a doubled digit's digits summed.
+_DOUBLED = (0, 2, 4, 6, 8, 1, 3, 5, 7, 9)
+
+
+def _luhn_valid(digits: str) -> bool:
+    """The Luhn check, in a few microseconds (stdnum's takes 20; the base import checks
+    millions of cards). Digits of other scripts fail, as they did with stdnum."""
+    if not digits.isascii():
+        return False
+    kept = sum(map(int, digits[-1::-2]))
+    doubled = sum(map(_DOUBLED.__getitem__, map(int, digits[-2::-2])))
+    return (kept + doubled) % 10 == 0
 
 
 def parse_imsi(raw: str) -> str:
