@@ -10,7 +10,7 @@ asks its holder to re-register).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -97,9 +97,9 @@ class LegacyLine:
 
 
 def _text(value: object) -> str:
-    if value is None:
-        return ""
-    return str(value).strip()
+    if type(value) is str:
+        return value.strip()
+    return "" if value is None else str(value).strip()
 
 
 class RowReader:
@@ -112,35 +112,53 @@ class RowReader:
         self._segments: dict[str, Rejection | None] = {}
 
     def read(self, row: Mapping[str, object]) -> LegacyLine | Rejection:
-        msisdn = self._msisdn(_text(row.get("msisdn")))
+        return self.read_values(tuple(row.get(name) for name in COLUMNS))
+
+    def read_values(self, values: Sequence[object]) -> LegacyLine | Rejection:
+        """The row's values in COLUMNS order (the bulk path: no dict per row)."""
+        (
+            raw_msisdn,
+            raw_iccid,
+            raw_imsi,
+            raw_kind,
+            raw_state,
+            raw_opened_on,
+            raw_channel,
+            raw_doc_type,
+            raw_doc_number,
+            raw_name,
+        ) = values
+        msisdn = self._msisdn(_text(raw_msisdn))
         if isinstance(msisdn, Rejection):
             return msisdn
-        iccid = _card_field(_text(row.get("iccid")), parse_iccid, "LINE-ICCID", "ICCID")
+        iccid = _card_field(_text(raw_iccid), parse_iccid, "LINE-ICCID", "ICCID")
         if isinstance(iccid, Rejection):
             return iccid
-        imsi = _card_field(_text(row.get("imsi")), parse_imsi, "LINE-IMSI", "IMSI")
+        imsi = _card_field(_text(raw_imsi), parse_imsi, "LINE-IMSI", "IMSI")
         if isinstance(imsi, Rejection):
             return imsi
-        kind = _KINDS.get(_text(row.get("kind")).lower())
+        kind = _KINDS.get(_text(raw_kind).lower())
         if kind is None:
             return Rejection("IMPORT-KIND", "The kind must be voice or data.")
-        state = _STATES.get(_text(row.get("state")).lower())
+        state = _STATES.get(_text(raw_state).lower())
         if state is None:
             return Rejection(
                 "IMPORT-STATE",
                 "The state must be active, suspended_one_way, suspended_two_way or cancelled.",
             )
-        opened_on = self._opened_on(row.get("opened_on"))
+        opened_on = self._opened_on(raw_opened_on)
         if opened_on is None:
             return Rejection(
                 "IMPORT-DATE",
                 "opened_on must be a real date written YYYY-MM-DD, not after today.",
             )
-        channel_code = _text(row.get("channel_code"))
+        channel_code = _text(raw_channel)
         if channel_code not in self.channel_codes:
             shown = channel_code[:32] or "(empty)"
             return Rejection("IMPORT-CHANNEL", f"No channel has the code {shown}.")
-        identity, issue, name = self._identity(row)
+        identity, issue, name = self._identity(
+            _text(raw_doc_type), _text(raw_doc_number), _text(raw_name)
+        )
         return LegacyLine(
             msisdn, iccid, imsi, kind, state, opened_on, channel_code, identity, issue, name
         )
@@ -175,11 +193,8 @@ class RowReader:
         return day if day <= self.today else None
 
     def _identity(
-        self, row: Mapping[str, object]
+        self, doc_type: str, doc_number: str, raw_name: str
     ) -> tuple[LegacyIdentity | None, str | None, str | None]:
-        doc_type = _text(row.get("doc_type"))
-        doc_number = _text(row.get("doc_number"))
-        raw_name = _text(row.get("holder_name"))
         if not (doc_type or doc_number or raw_name):
             return None, None, None
         name: str | None = None

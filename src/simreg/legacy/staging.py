@@ -6,6 +6,7 @@ run in a pool of processes; each worker builds its own keys from the master key 
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 from collections import deque
 from collections.abc import Iterable, Iterator
@@ -94,14 +95,25 @@ class Stager:
         self._reader = RowReader(today=today, channel_codes=channel_ids.keys())
 
     def stage(self, chunk: RawChunk) -> StagedChunk:
+        # Tens of thousands of small acyclic objects a chunk: the cycle collector would run
+        # hundreds of times for nothing (about a fifth of the time).
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            return self._stage(chunk)
+        finally:
+            if collecting:
+                gc.enable()
+
+    def _stage(self, chunk: RawChunk) -> StagedChunk:
         staged: list[StagedLine] = []
         rejected = malformed_rows(chunk)
         columns = [chunk.columns[name] for name in COLUMNS]
+        read_values = self._reader.read_values
         for line_no, values in zip(chunk.lines, zip(*columns, strict=True), strict=True):
-            row = dict(zip(COLUMNS, values, strict=True))
-            read = self._reader.read(row)
+            read = read_values(values)
             if isinstance(read, Rejection):
-                given = "" if row["msisdn"] is None else str(row["msisdn"])[:64]
+                given = "" if values[0] is None else str(values[0])[:64]
                 rejected.append(RejectedRow(line_no, given, read))
             else:
                 staged.append(self._staged(line_no, read))
