@@ -144,7 +144,8 @@ def test_plans_are_checked_before_anything_is_written(app: Simreg, world: World)
         (plan(sms_template="Please re-register."), "CAMPAIGN-TEMPLATE"),
         (plan(sms_template="Go to {link} by {when}"), "CAMPAIGN-TEMPLATE"),
         (plan(deadline=date(2026, 11, 5)), "CAMPAIGN-DEADLINE"),
-        (plan(call_after_days=0), "CAMPAIGN-CALL-AFTER"),
+        (plan(call_after_days=-1), "CAMPAIGN-CALL-AFTER"),
+        (plan(call_after_days=91), "CAMPAIGN-CALL-AFTER"),
         (plan(name="  "), "CAMPAIGN-NAME"),
     ]:
         with pytest.raises(InvalidInput) as refused:

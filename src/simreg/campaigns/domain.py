@@ -142,11 +142,12 @@ def validate_plan(plan: CampaignPlan, today: date) -> CampaignPlan:
             "请填写活动名称（不超过 200 字）。",
         )
     template = validate_template(plan.sms_template)
-    if not 1 <= plan.call_after_days <= 90:
+    # 0 calls whoever has not re-registered as soon as the SMS has gone out.
+    if not 0 <= plan.call_after_days <= 90:
         raise _invalid(
             "CAMPAIGN-CALL-AFTER",
-            "Calls start 1 to 90 days after the SMS.",
-            "外呼须在短信发出后 1 至 90 天内开始。",
+            "Calls start 0 to 90 days after the SMS.",
+            "外呼须在短信发出后 0 至 90 天内开始。",
         )
     if not 1 <= plan.link_valid_days <= 180:
         raise _invalid(

@@ -34,14 +34,16 @@ from simreg.web.pages.shared import site
 router = APIRouter(include_in_schema=False)
 
 
-def _int(value: str) -> int | None:
-    if not value.strip():
-        return None
-    if not value.strip().isdigit():
+def _int(value: str, default: int | None = None) -> int | None:
+    text = value.strip()
+    if not text:
+        return default
+    try:
+        return int(text)
+    except ValueError as exc:
         raise InvalidInput(
-            "Choose from the list.", code="CAMPAIGN-FILTER", message_zh="请从列表中选择。"
-        )
-    return int(value)
+            "Enter a whole number.", code="CAMPAIGN-NUMBER", message_zh="请输入整数。"
+        ) from exc
 
 
 def _list_page(
@@ -133,8 +135,8 @@ def create(
             name=name,
             filters=_filters_from_form(org_unit_id, channel_id, line_kind, opened_from, opened_to),
             sms_template=sms_template.replace("\r\n", "\n"),
-            call_after_days=_int(call_after_days) or 0,
-            link_valid_days=_int(link_valid_days) or 0,
+            call_after_days=_int(call_after_days, 7) or 0,
+            link_valid_days=_int(link_valid_days, 30) or 0,
             deadline=_day(deadline),
             two_way_after_days=_int(two_way_after_days),
         )
