@@ -10,6 +10,8 @@ from sqlalchemy import Engine
 
 from simreg.adapters.passwords import Argon2Passwords
 from simreg.adapters.photos import EncryptedPhotoStore, verify_photo
+from simreg.adapters.sms_file import FileSmsGateway
+from simreg.adapters.sms_smpp import SmppGateway
 from simreg.campaigns.call_centre import CallCentreService
 from simreg.campaigns.links import LinkSigner
 from simreg.campaigns.services import CampaignService
@@ -23,12 +25,18 @@ from simreg.db.campaign_store import SqlCampaignTransaction
 from simreg.db.channel_store import SqlChannelTransaction
 from simreg.db.engine import make_engine
 from simreg.db.migrate import upgrade
+from simreg.db.over_limit_store import SqlOverLimitTransaction
 from simreg.db.repositories import SqlRegistrationTransaction
 from simreg.db.seller_store import SellerReports
+from simreg.db.sms_outbox_store import SqlOutboxTransaction
 from simreg.db.staff_store import SqlStaffTransaction
 from simreg.db.unit_of_work import SqlUnitOfWork
+from simreg.legacy.over_limit_services import OverLimitService
 from simreg.registration.self_service import SelfServiceReregistration
 from simreg.registration.services import RegistrationService
+from simreg.sms.dispatch import SmsDispatcher
+from simreg.sms.pacing import RateLimiter, SendWindow
+from simreg.sms.ports import SmsGateway
 from simreg.staff.ports import PasswordHasher
 from simreg.staff.services import StaffService
 
@@ -48,8 +56,12 @@ class Simreg:
     sellers: SellerReports
     campaigns: CampaignService
     calls: CallCentreService
+    over_limit: OverLimitService
+    sms: SmsDispatcher | None = None  # the outbox dispatcher (sends only where started)
 
     def close(self) -> None:
+        if self.sms is not None:
+            self.sms.gateway.close()
         self.engine.dispose()
 
 
@@ -73,6 +85,28 @@ def master_key(settings: Settings) -> bytes:
         with os.fdopen(fd, "w") as handle:
             handle.write(generate_master_key())
     return decode_master_key(path.read_text())
+
+
+def sms_gateway(settings: Settings, clock: Clock | None = None) -> SmsGateway:
+    """The configured gateway: an SMPP connection to the SMSC, or the demo's JSON-lines file.
+    Nothing connects until the first message."""
+    clock = clock or SystemClock()
+    if settings.sms_gateway == "smpp":
+        return SmppGateway.from_settings(settings, clock)
+    return FileSmsGateway(settings.sms_file, clock)
+
+
+def sms_dispatcher(
+    settings: Settings, engine: Engine, clock: Clock, campaigns: CampaignService
+) -> SmsDispatcher:
+    return SmsDispatcher(
+        uow=SqlUnitOfWork(engine, SqlOutboxTransaction),
+        gateway=sms_gateway(settings, clock),
+        clock=clock,
+        window=SendWindow.parse(settings.sms_quiet_hours, settings.timezone),
+        limiter=RateLimiter(settings.sms_rate_per_second),
+        personalise=lambda m: campaigns.personalise(m.campaign_id, m.target_id, m.body),
+    )
 
 
 def bootstrap(
@@ -143,4 +177,11 @@ def bootstrap(
         sellers=sellers,
         campaigns=campaigns,
         calls=CallCentreService(uow=campaign_uow, clock=clock),
+        sms=sms_dispatcher(settings, engine, clock, campaigns),
+        over_limit=OverLimitService(
+            uow=SqlUnitOfWork(engine, SqlOverLimitTransaction),
+            vault=vault,
+            clock=clock,
+            per_id_limit=settings.per_id_limit,
+        ),
     )

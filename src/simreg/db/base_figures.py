@@ -1,0 +1,224 @@
+"""Real-name classification of every line in service (the headline figure of DOMAIN.md).
+
+Two grouped statements do the counting in the database, whatever the size of the base: one
+pass over the lines in service grouped by opening channel and line kind, and one over the few
+documents above the per-ID limit joined to their lines. Everything else (per kind, per
+channel, per org unit rolled up county → city → province) is arithmetic over those groups,
+which number channels × kinds, never lines.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Connection, case, func, select
+
+from simreg.core.actors import Actor
+from simreg.db import tables as t
+from simreg.db.over_limit_store import case_counts, over_limit
+from simreg.legacy.over_limit import READERS
+from simreg.lines.domain import LineKind, LineState, RealNameState
+
+IN_SERVICE = (
+    LineState.ACTIVE.value,
+    LineState.SUSPENDED_ONE_WAY.value,
+    LineState.SUSPENDED_TWO_WAY.value,
+)
+# lines: all in service; identity_invalid is part of legacy_unverified (the import kept the
+# line but its identity failed validation); over_limit overlaps the others (it is about the
+# document, not the line's own data).
+CLASSES = (
+    "lines",
+    "verified",
+    "legacy_unverified",
+    "identity_invalid",
+    "reverification_pending",
+    "over_limit",
+)
+LEVELS = {"province": 0, "city": 1, "county": 2}
+
+
+@dataclass
+class Counts:
+    values: dict[str, int] = field(default_factory=lambda: dict.fromkeys(CLASSES, 0))
+
+    def add(self, other: Counts) -> None:
+        for name, value in other.values.items():
+            self.values[name] += value
+
+    def as_dict(self) -> dict[str, Any]:
+        v = self.values
+        lines = v["lines"]
+        return {
+            **v,
+            "other": lines - v["verified"] - v["legacy_unverified"] - v["reverification_pending"],
+            "rate": round(v["verified"] / lines, 4) if lines else None,
+        }
+
+
+def _opening_channel() -> Any:
+    """The channel that opened the line: recorded by the import, or, for lines opened through
+    the counter, the channel of the registration that activated them. COALESCE evaluates the
+    subquery only for lines without a recorded channel."""
+    registered = (
+        select(func.max(t.registrations.c.channel_id))
+        .where(
+            t.registrations.c.line_id == t.lines.c.id,
+            t.registrations.c.state == "active",
+        )
+        .scalar_subquery()
+    )
+    return func.coalesce(t.lines.c.channel_id, registered)
+
+
+def _is(column: Any, value: str) -> Any:
+    return func.sum(case((column == value, 1), else_=0))
+
+
+def _groups(conn: Connection, per_id_limit: int) -> dict[tuple[int | None, str], Counts]:
+    in_service = t.lines.c.state.in_(IN_SERVICE)
+    lines = (
+        select(
+            _opening_channel().label("channel_id"),
+            t.lines.c.kind,
+            t.lines.c.real_name_state,
+            t.lines.c.identity_issue,
+        )
+        .where(in_service)
+        .subquery()
+    )
+    rows = conn.execute(
+        select(
+            lines.c.channel_id,
+            lines.c.kind,
+            func.count().label("lines"),
+            _is(lines.c.real_name_state, RealNameState.VERIFIED.value).label("verified"),
+            _is(lines.c.real_name_state, RealNameState.LEGACY_UNVERIFIED.value).label(
+                "legacy_unverified"
+            ),
+            func.sum(
+                case(
+                    (
+                        (lines.c.real_name_state == RealNameState.LEGACY_UNVERIFIED.value)
+                        & lines.c.identity_issue.is_not(None),
+                        1,
+                    ),
+                    else_=0,
+                )
+            ).label("identity_invalid"),
+            _is(lines.c.real_name_state, RealNameState.REVERIFICATION_PENDING.value).label(
+                "reverification_pending"
+            ),
+        ).group_by(lines.c.channel_id, lines.c.kind)
+    )
+    groups: dict[tuple[int | None, str], Counts] = {}
+    for r in rows:
+        counts = Counts()
+        for name in CLASSES[:-1]:
+            counts.values[name] = int(getattr(r, name) or 0)
+        groups[(r.channel_id, r.kind)] = counts
+    # Driven by the documents over the limit (few), through the index on lines.customer_id.
+    crowded = (
+        select(_opening_channel().label("channel_id"), t.lines.c.kind)
+        .join(t.customers, t.customers.c.id == t.lines.c.customer_id)
+        .where(over_limit(per_id_limit), in_service)
+        .subquery()
+    )
+    for r in conn.execute(
+        select(crowded.c.channel_id, crowded.c.kind, func.count().label("n")).group_by(
+            crowded.c.channel_id, crowded.c.kind
+        )
+    ):
+        groups.setdefault((r.channel_id, r.kind), Counts()).values["over_limit"] = int(r.n)
+    return groups
+
+
+def _total(parts: Iterable[Counts]) -> Counts:
+    out = Counts()
+    for part in parts:
+        out.add(part)
+    return out
+
+
+def real_name_figures(
+    conn: Connection, actor: Actor, *, per_id_limit: int, org_unit_id: int | None = None
+) -> dict[str, Any]:
+    """Lines in service by real-name class: overall (or within one org unit and the units
+    below it), per line kind, per channel, per org unit (every unit, rolled up the tree), and
+    the over-limit documents and cases."""
+    actor.require(*READERS)
+    groups = _groups(conn, per_id_limit)
+    units = {u.id: u for u in conn.execute(select(t.org_units))}
+    channels = {c.id: c for c in conn.execute(select(t.channels))}
+
+    def chain(unit_id: int | None) -> list[int]:
+        found: list[int] = []
+        while unit_id is not None and unit_id in units and unit_id not in found:
+            found.append(unit_id)
+            unit_id = units[unit_id].parent_id
+        return found
+
+    def unit_of(channel_id: int | None) -> int | None:
+        channel = channels.get(channel_id) if channel_id is not None else None
+        return channel.org_unit_id if channel is not None else None
+
+    scoped = {
+        key: counts
+        for key, counts in groups.items()
+        if org_unit_id is None or org_unit_id in chain(unit_of(key[0]))
+    }
+    per_unit: dict[int | None, Counts] = {}
+    for (channel_id, _kind), counts in groups.items():
+        keys: list[int | None] = [*chain(unit_of(channel_id))] or [None]
+        for unit_id in keys:
+            per_unit.setdefault(unit_id, Counts()).add(counts)
+    per_channel: dict[int | None, Counts] = {}
+    per_kind: dict[str, Counts] = {kind.value: Counts() for kind in LineKind}
+    for (channel_id, kind), counts in scoped.items():
+        per_channel.setdefault(channel_id, Counts()).add(counts)
+        per_kind.setdefault(kind, Counts()).add(counts)
+    return {
+        "per_id_limit": per_id_limit,
+        "org_unit_id": org_unit_id,
+        "overall": _total(scoped.values()).as_dict(),
+        "per_kind": [{"kind": kind, **c.as_dict()} for kind, c in per_kind.items()],
+        "per_channel": sorted(
+            (
+                _channel_row(channels.get(cid) if cid is not None else None, c)
+                for cid, c in per_channel.items()
+            ),
+            key=lambda row: (row["code"] is None, row["code"] or ""),
+        ),
+        "per_org_unit": sorted(
+            (
+                _unit_row(units.get(uid) if uid is not None else None, c)
+                for uid, c in per_unit.items()
+            ),
+            key=lambda row: (LEVELS.get(row["level"], 3), row["code"] or ""),
+        ),
+        "over_limit_documents": case_counts(conn, per_id_limit),
+    }
+
+
+def _channel_row(channel: Any, counts: Counts) -> dict[str, Any]:
+    return {
+        "channel_id": channel.id if channel is not None else None,
+        "code": channel.code if channel is not None else None,
+        "name": channel.name if channel is not None else None,
+        "kind": channel.kind if channel is not None else None,
+        "org_unit_id": channel.org_unit_id if channel is not None else None,
+        **counts.as_dict(),
+    }
+
+
+def _unit_row(unit: Any, counts: Counts) -> dict[str, Any]:
+    return {
+        "org_unit_id": unit.id if unit is not None else None,
+        "code": unit.code if unit is not None else None,
+        "name": unit.name if unit is not None else None,
+        "level": unit.level if unit is not None else None,
+        "parent_id": unit.parent_id if unit is not None else None,
+        **counts.as_dict(),
+    }
