@@ -16,6 +16,8 @@ from simreg.bootstrap import Simreg, bootstrap
 from simreg.cli import setup_commands
 from simreg.cli.base_commands import base_app
 from simreg.cli.campaign_commands import campaigns_app
+from simreg.cli.demo_data_command import demo_data
+from simreg.cli.sms_commands import sms_app
 from simreg.core.actors import Role
 from simreg.core.crypto import generate_master_key
 from simreg.core.errors import DomainError
@@ -36,6 +38,8 @@ setup_commands.register(setup_app)
 app.add_typer(setup_app, name="setup")
 app.add_typer(campaigns_app, name="campaigns")
 app.add_typer(base_app, name="base")
+app.add_typer(sms_app, name="sms")
+app.command("demo-data")(demo_data)
 console = Console()
 err = Console(stderr=True)
 
