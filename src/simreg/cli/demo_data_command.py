@@ -102,7 +102,9 @@ def demo_data(
         raise typer.Exit(2) from None
     _show_summary(summary)
     console.print("\nNext, load it:", highlight=False)
-    console.print(f"  {_import_command(out, database_url, data_dir)}", highlight=False)
+    console.print(
+        f"  {_import_command(out, database_url, data_dir)}", highlight=False, soft_wrap=True
+    )
 
 
 def _show_province(report: ProvinceReport) -> None:
@@ -122,6 +124,7 @@ def _show_province(report: ProvinceReport) -> None:
         f"{len(network.channels)} channels ({len(network.own_channel_codes)} own halls), "
         f"{outlets} outlets; {created}",
         highlight=False,
+        soft_wrap=True,
     )
 
 
@@ -132,38 +135,29 @@ def _show_summary(s: BaseSummary) -> None:
         f"Wrote {s.lines:,} lines to {s.path} ({size:,.1f} MB) in {s.seconds:.1f} s "
         f"({rate:,.0f} lines/s)",
         highlight=False,
+        soft_wrap=True,
     )
     table = Table(show_header=False, box=None, padding=(0, 2))
-    table.add_column()
-    table.add_column(justify="right")
-    table.add_column()
+    table.add_column(no_wrap=True)
+    table.add_column(justify="right", no_wrap=True)
 
     def share(count: int) -> str:
-        return f"{count / s.lines:.1%}"
+        return f"{count:,} ({count / s.lines:.1%})"
 
     invalid = sum(s.invalid_identity.values())
-    table.add_row("voice / data", f"{s.kinds['voice']:,} / {s.kinds['data']:,}", "")
-    table.add_row(
-        "active / suspended / cancelled",
-        f"{s.states['active']:,} / "
-        f"{s.states['suspended_one_way'] + s.states['suspended_two_way']:,} / "
-        f"{s.states['cancelled']:,}",
-        "",
-    )
-    table.add_row("valid identity", f"{s.valid_identity:,}", share(s.valid_identity))
-    table.add_row("  other documents (own halls)", f"{s.other_documents:,}", "")
-    table.add_row("no identity (legacy)", f"{s.no_identity:,}", share(s.no_identity))
-    table.add_row("invalid identity", f"{invalid:,}", share(invalid))
+    suspended = s.states["suspended_one_way"] + s.states["suspended_two_way"]
+    table.add_row("voice / data", f"{s.kinds['voice']:,} / {s.kinds['data']:,}")
+    table.add_row("active", share(s.states["active"]))
+    table.add_row("suspended / cancelled", f"{suspended:,} / {s.states['cancelled']:,}")
+    table.add_row("valid identity", share(s.valid_identity))
+    table.add_row("  other documents, own halls", f"{s.other_documents:,}")
+    table.add_row("no identity (legacy)", share(s.no_identity))
+    table.add_row("invalid identity", share(invalid))
     for code, count in s.invalid_identity.items():
-        table.add_row(f"  {code}", f"{count:,}", "")
-    table.add_row(
-        f"documents over the limit of {s.per_id_limit}",
-        f"{s.over_limit_documents:,}",
-        f"holding {s.over_limit_lines:,} lines",
-    )
-    table.add_row(
-        "expected real-name rate", f"{s.real_name_rate:.1%}", "of active lines, after import"
-    )
+        table.add_row(f"  {code}", f"{count:,}")
+    table.add_row(f"documents over the limit of {s.per_id_limit}", f"{s.over_limit_documents:,}")
+    table.add_row("  lines they hold", f"{s.over_limit_lines:,}")
+    table.add_row("expected real-name rate", f"{s.real_name_rate:.1%} of active lines")
     console.print(table)
 
 
