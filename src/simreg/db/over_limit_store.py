@@ -78,6 +78,14 @@ class SqlOverLimitTransaction:
         )
         return [CaseLine(int(r.id), r.msisdn, r.state, r.real_name_state) for r in rows]
 
+    def case_document(self, case_id: int) -> tuple[bytes, str] | None:
+        row = self.conn.execute(
+            select(t.customers.c.doc_number_enc, t.customers.c.doc_index)
+            .join(cases, cases.c.customer_id == t.customers.c.id)
+            .where(cases.c.id == case_id)
+        ).one_or_none()
+        return (bytes(row.doc_number_enc), str(row.doc_index)) if row else None
+
     def close_case(
         self, case_id: int, *, by: int, at: datetime, decision: dict[str, Any], notes: str | None
     ) -> bool:
@@ -314,16 +322,6 @@ def case_detail(conn: Connection, actor: Actor, case_id: int) -> dict[str, Any]:
             for r in lines
         ],
     }
-
-
-def case_document_number(conn: Connection, case_id: int) -> tuple[bytes, str] | None:
-    """The encrypted document number of a case and its customer's blind index."""
-    row = conn.execute(
-        select(t.customers.c.doc_number_enc, t.customers.c.doc_index)
-        .join(cases, cases.c.customer_id == t.customers.c.id)
-        .where(cases.c.id == case_id)
-    ).one_or_none()
-    return (bytes(row.doc_number_enc), str(row.doc_index)) if row else None
 
 
 def case_counts(conn: Connection, per_id_limit: int) -> dict[str, int]:

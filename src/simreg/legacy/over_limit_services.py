@@ -47,6 +47,10 @@ class OverLimitTransaction(Protocol):
 
     def case_lines(self, customer_id: int) -> list[CaseLine]: ...
 
+    def case_document(self, case_id: int) -> tuple[bytes, str] | None:
+        """The encrypted number of the case's document and its blind index."""
+        ...
+
     def close_case(
         self, case_id: int, *, by: int, at: datetime, decision: dict[str, Any], notes: str | None
     ) -> bool:
@@ -132,6 +136,31 @@ class OverLimitService:
                 )
             )
         return found
+
+    def reveal_document(self, actor: Actor, case_id: int) -> str:
+        """The full document number, for the resolver who must match it against the holder's
+        original document; every look is audited."""
+        actor.require(*RESOLVERS)
+        now = self.clock.now()
+        with self.uow.begin() as tx:
+            found = tx.case_document(case_id)
+            if found is None:
+                raise NotFound(
+                    f"No over-limit case {case_id}.", message_zh="该一证多号案件不存在。"
+                )
+            encrypted, doc_index = found
+            tx.record(
+                AuditEvent(
+                    action="over_limit.document_viewed",
+                    outcome="ok",
+                    at=now,
+                    actor_staff_id=actor.staff_id,
+                    doc_index=doc_index,
+                    codes=("RN-14",),
+                    details={"case_id": case_id},
+                )
+            )
+        return self.vault.fields.decrypt_text(encrypted, DOC_NUMBER_PURPOSE)
 
     def resolve(
         self,

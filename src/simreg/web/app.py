@@ -11,9 +11,10 @@ from sqlalchemy import text
 from simreg import __version__
 from simreg.bootstrap import Simreg
 from simreg.web import errors
-from simreg.web.api import campaigns, channels, lines, registrations
+from simreg.web.api import base, campaigns, channels, lines, registrations
 from simreg.web.input_guard import ControlCharacterGuard
 from simreg.web.pages import admin, audit, auth, clerk, reregister, review
+from simreg.web.pages import base as base_pages
 from simreg.web.pages import campaigns as campaign_pages
 from simreg.web.pages import channels as channel_pages
 from simreg.web.pages.errors import render_page_error
@@ -40,8 +41,10 @@ def create_app(simreg: Simreg) -> FastAPI:
     app.include_router(channels.router)
     app.include_router(campaigns.router)
     app.include_router(campaigns.public)
+    app.include_router(base.router)
     for pages in (auth, clerk, review, audit, admin, channel_pages, campaign_pages, reregister):
         app.include_router(pages.router)
+    app.include_router(base_pages.router)
     app.mount("/static", StaticFiles(directory=WEB / "static"), name="static")
 
     @app.get("/healthz", tags=["ops"], summary="Liveness and database reachability")

@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse
 
 from simreg.bootstrap import Simreg
 from simreg.core.actors import Role
+from simreg.legacy.over_limit import READERS
 from simreg.staff.services import Session
 from simreg.web.pages.rendering import Pages, negotiate_language
 
@@ -27,6 +28,7 @@ NAV = [
         "Campaigns",
         (Role.CHANNEL_MANAGER, Role.ADMIN, Role.AUDITOR, Role.RISK_ANALYST, Role.CALL_CENTRE),
     ),
+    ("/base", "Real-name base", READERS),
     ("/calls", "Call tasks", (Role.CALL_CENTRE, Role.ADMIN)),
     ("/admin/staff", "Staff", (Role.ADMIN,)),
     ("/app/device", "This device", (Role.CLERK,)),
