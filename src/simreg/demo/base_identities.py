@@ -109,7 +109,7 @@ class People:
 
     def regions(self, person: Ints) -> nums.Digits:
         mixed = nums.mix(person, self.seed * 31 + 1)
-        home = nums.pick(mixed, 1000) < HOME_SHARE * 1000
+        home = nums.pick(mixed, 1000, 48) < HOME_SHARE * 1000
         return np.where(
             home[:, None],
             self._home[nums.pick(mixed, len(self._home), 10)],
