@@ -28,6 +28,8 @@ PAGES = [
     "/account/password",
     "/campaigns",
     "/calls",
+    "/base",
+    "/base/over-limit",
 ]
 ALLOWED = {
     "/app": {"clerk"},
@@ -40,6 +42,8 @@ ALLOWED = {
     "/account/password": set(ROLES.values()),
     "/campaigns": {"channel_manager", "admin", "auditor", "risk_analyst", "call_centre"},
     "/calls": {"call_centre", "admin"},
+    "/base": {"risk_analyst", "admin", "auditor", "channel_manager"},
+    "/base/over-limit": {"risk_analyst", "admin", "auditor", "channel_manager"},
 }
 
 

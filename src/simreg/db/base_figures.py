@@ -1,8 +1,9 @@
 """Real-name classification of every line in service (the headline figure of DOMAIN.md).
 
-Two grouped statements do the counting in the database, whatever the size of the base: one
-pass over the lines in service grouped by opening channel and line kind, and one over the few
-documents above the per-ID limit joined to their lines. Everything else (per kind, per
+Grouped statements do the counting in the database, whatever the size of the base: one pass
+over the lines in service grouped by opening channel and line kind (lines opened at the
+counter take their registration's channel), and one over the few documents above the per-ID
+limit joined to their lines. Everything else (per kind, per
 channel, per org unit rolled up county → city → province) is arithmetic over those groups,
 which number channels × kinds, never lines.
 """
@@ -58,11 +59,10 @@ class Counts:
         }
 
 
-def _opening_channel() -> Any:
-    """The channel that opened the line: recorded by the import, or, for lines opened through
-    the counter, the channel of the registration that activated them. COALESCE evaluates the
-    subquery only for lines without a recorded channel."""
-    registered = (
+def _registered_channel() -> Any:
+    """For lines opened at the counter (no channel recorded on the line): the channel of the
+    registration that activated them."""
+    return (
         select(func.max(t.registrations.c.channel_id))
         .where(
             t.registrations.c.line_id == t.lines.c.id,
@@ -70,55 +70,61 @@ def _opening_channel() -> Any:
         )
         .scalar_subquery()
     )
-    return func.coalesce(t.lines.c.channel_id, registered)
+
+
+def _opening_channel() -> Any:
+    """The channel that opened the line: recorded by the import, or its registration's."""
+    return func.coalesce(t.lines.c.channel_id, _registered_channel())
 
 
 def _is(column: Any, value: str) -> Any:
     return func.sum(case((column == value, 1), else_=0))
 
 
+def _class_sums(lines: Any) -> list[Any]:
+    legacy = lines.c.real_name_state == RealNameState.LEGACY_UNVERIFIED.value
+    return [
+        func.count().label("lines"),
+        _is(lines.c.real_name_state, RealNameState.VERIFIED.value).label("verified"),
+        func.sum(case((legacy, 1), else_=0)).label("legacy_unverified"),
+        func.sum(case((legacy & lines.c.identity_issue.is_not(None), 1), else_=0)).label(
+            "identity_invalid"
+        ),
+        _is(lines.c.real_name_state, RealNameState.REVERIFICATION_PENDING.value).label(
+            "reverification_pending"
+        ),
+    ]
+
+
 def _groups(conn: Connection, per_id_limit: int) -> dict[tuple[int | None, str], Counts]:
     in_service = t.lines.c.state.in_(IN_SERVICE)
-    lines = (
+    # Two statements rather than one grouped on COALESCE(channel, subquery): a correlated
+    # subquery keeps PostgreSQL from scanning in parallel, and the plain column lets it
+    # estimate the groups (measured: 1.6 s instead of 2.5-3.8 s over 1.9 million lines).
+    by_line_channel = (
+        select(t.lines.c.channel_id, t.lines.c.kind, *_class_sums(t.lines))
+        .where(in_service, t.lines.c.channel_id.is_not(None))
+        .group_by(t.lines.c.channel_id, t.lines.c.kind)
+    )
+    counter = (
         select(
-            _opening_channel().label("channel_id"),
+            _registered_channel().label("channel_id"),
             t.lines.c.kind,
             t.lines.c.real_name_state,
             t.lines.c.identity_issue,
         )
-        .where(in_service)
+        .where(in_service, t.lines.c.channel_id.is_(None))
         .subquery()
     )
-    rows = conn.execute(
-        select(
-            lines.c.channel_id,
-            lines.c.kind,
-            func.count().label("lines"),
-            _is(lines.c.real_name_state, RealNameState.VERIFIED.value).label("verified"),
-            _is(lines.c.real_name_state, RealNameState.LEGACY_UNVERIFIED.value).label(
-                "legacy_unverified"
-            ),
-            func.sum(
-                case(
-                    (
-                        (lines.c.real_name_state == RealNameState.LEGACY_UNVERIFIED.value)
-                        & lines.c.identity_issue.is_not(None),
-                        1,
-                    ),
-                    else_=0,
-                )
-            ).label("identity_invalid"),
-            _is(lines.c.real_name_state, RealNameState.REVERIFICATION_PENDING.value).label(
-                "reverification_pending"
-            ),
-        ).group_by(lines.c.channel_id, lines.c.kind)
+    by_registration = select(counter.c.channel_id, counter.c.kind, *_class_sums(counter)).group_by(
+        counter.c.channel_id, counter.c.kind
     )
     groups: dict[tuple[int | None, str], Counts] = {}
-    for r in rows:
-        counts = Counts()
-        for name in CLASSES[:-1]:
-            counts.values[name] = int(getattr(r, name) or 0)
-        groups[(r.channel_id, r.kind)] = counts
+    for statement in (by_line_channel, by_registration):
+        for r in conn.execute(statement):
+            counts = groups.setdefault((r.channel_id, r.kind), Counts())
+            for name in CLASSES[:-1]:
+                counts.values[name] += int(getattr(r, name) or 0)
     # Driven by the documents over the limit (few), through the index on lines.customer_id.
     crowded = (
         select(_opening_channel().label("channel_id"), t.lines.c.kind)
