@@ -39,7 +39,7 @@ def keep(*ids: int) -> list[LineDecision]:
 
 
 def test_keeping_the_limit_and_cancelling_the_rest_passes() -> None:
-    decisions = keep(0, 1, 2, 3, 4) + [LineDecision(5, LineAction.CANCEL)]
+    decisions = [*keep(0, 1, 2, 3, 4), LineDecision(5, LineAction.CANCEL)]
     assert check_resolution(lines(6), decisions, case_doc_index=CASE_INDEX, per_id_limit=5) == []
 
 
@@ -52,7 +52,7 @@ def test_keeping_more_than_the_limit_is_rn14() -> None:
 
 
 def test_every_problem_at_once() -> None:
-    decisions = keep(0, 0, 9) + [LineDecision(1, LineAction.CANCEL)]
+    decisions = [*keep(0, 0, 9), LineDecision(1, LineAction.CANCEL)]
     found = check_resolution(
         lines(4, l1="pending_review"), decisions, case_doc_index=CASE_INDEX, per_id_limit=1
     )
