@@ -17,6 +17,7 @@ from simreg.cli import setup_commands
 from simreg.cli.base_commands import base_app
 from simreg.cli.campaign_commands import campaigns_app
 from simreg.cli.demo_data_command import demo_data
+from simreg.cli.over_limit_commands import over_limit_find
 from simreg.cli.sms_commands import sms_app
 from simreg.core.actors import Role
 from simreg.core.crypto import generate_master_key
@@ -37,6 +38,7 @@ setup_app = typer.Typer(
 setup_commands.register(setup_app)
 app.add_typer(setup_app, name="setup")
 app.add_typer(campaigns_app, name="campaigns")
+base_app.command("over-limit-find")(over_limit_find)
 app.add_typer(base_app, name="base")
 app.add_typer(sms_app, name="sms")
 app.command("demo-data")(demo_data)

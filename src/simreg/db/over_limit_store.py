@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, exists, func, literal, select, update
 
-from simreg.core.actors import Actor
+from simreg.core.actors import Actor, Role
 from simreg.core.audit import AuditEvent
 from simreg.core.errors import NotFound
 from simreg.db import tables as t
@@ -343,3 +343,15 @@ def case_counts(conn: Connection, per_id_limit: int) -> dict[str, int]:
 def _iso(value: datetime | None) -> str | None:
     stamped = aware(value)
     return stamped.isoformat() if stamped else None
+
+
+def active_staff(conn: Connection, username: str) -> Actor | None:
+    """A staff member the command line acts as (its audit rows name a real person)."""
+    row = conn.execute(
+        select(t.staff.c.id, t.staff.c.username, t.staff.c.role, t.staff.c.outlet_id).where(
+            t.staff.c.username == username, t.staff.c.active.is_(True)
+        )
+    ).one_or_none()
+    if row is None:
+        return None
+    return Actor(int(row.id), row.username, Role(row.role), row.outlet_id)
