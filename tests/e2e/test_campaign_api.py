@@ -75,7 +75,10 @@ def test_campaign_lifecycle_over_the_api(client: TestClient, world: World) -> No
     # A week on (moved back in the data: the test server's clock is the real one).
     with app.engine.begin() as conn:
         conn.execute(
-            update(t.campaign_targets).values(sms_queued_at=app.clock.now() - timedelta(days=8))
+            update(t.campaign_targets).values(
+                sms_queued_at=app.clock.now() - timedelta(days=8),
+                sms_sent_at=app.clock.now() - timedelta(days=8),
+            )
         )
     advanced = client.post("/api/v1/campaigns/advance", headers=manager)
     assert advanced.json()["campaigns"][0]["call_tasks"] == 3

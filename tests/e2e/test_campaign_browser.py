@@ -95,7 +95,10 @@ def test_campaign_reaches_a_subscriber_who_reregisters_and_a_call_follows(
     # A week without an answer from the two others: the campaign clock makes call tasks.
     with app.engine.begin() as conn:
         conn.execute(
-            update(t.campaign_targets).values(sms_queued_at=app.clock.now() - timedelta(days=8))
+            update(t.campaign_targets).values(
+                sms_queued_at=app.clock.now() - timedelta(days=8),
+                sms_sent_at=app.clock.now() - timedelta(days=8),
+            )
         )
     app.campaigns.advance()
     agent = context(browser, base_url, phone=False, locale="en-US").new_page()

@@ -20,6 +20,7 @@ from tests.support.campaign_base import (
     app_with_clock,
     legacy_lines,
     line_states,
+    mark_sms_sent,
     org_units,
 )
 from tests.support.world import BACK, FRONT, World, build_world, jpeg
@@ -129,6 +130,7 @@ def test_campaign_from_plan_to_reregistration_and_calls(
     assert line_states(app, [numbers[0]])[numbers[0]] == ("active", "verified")
 
     # A week on, the two others become call tasks for the call centre.
+    mark_sms_sent(app)
     clock.advance(days=8)
     csrf = log_in(client, "manager")
     client.post(f"{detail_path}/action", data={"csrf_token": csrf, "action": "advance"})
@@ -149,9 +151,7 @@ def test_campaign_from_plan_to_reregistration_and_calls(
     csrf = log_in(client, "auditor")
     board = client.get(detail_path, headers={"Accept-Language": "en"})
     assert board.status_code == 200
-    assert re.search(
-        r'data-step="called">\s*<th[^>]*>[^<]*</th>\s*<td class="num">1<', board.text
-    )
+    assert re.search(r'data-step="called">\s*<th[^>]*>[^<]*</th>\s*<td class="num">1<', board.text)
     assert "Start: choose" not in board.text  # read-only for the auditor
 
 

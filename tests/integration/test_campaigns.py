@@ -27,6 +27,7 @@ from tests.support.campaign_base import (
     app_with_clock,
     legacy_lines,
     line_states,
+    mark_sms_sent,
     org_units,
 )
 from tests.support.world import BACK, FRONT, World, build_world, jpeg
@@ -265,6 +266,10 @@ def test_calls_follow_the_sms_and_a_call_can_bring_the_holder_back(
     manager = world.actors["manager"]
     campaign_id = app.campaigns.create(manager, plan(call_after_days=7))
     app.campaigns.start(manager, campaign_id)
+    # RN-13: first the SMS, then the call. Queued but never sent: nobody is called.
+    clock.advance(days=8)
+    assert app.campaigns.advance()[0].call_tasks == 0
+    mark_sms_sent(app)
     clock.advance(days=6)
     assert app.campaigns.advance()[0].call_tasks == 0
     clock.advance(days=1, hours=1)
@@ -330,6 +335,7 @@ def test_after_the_deadline_lines_go_one_way_then_two_way_and_come_back_on_rereg
         manager, plan(deadline=date(2026, 11, 20), two_way_after_days=10)
     )
     app.campaigns.start(manager, campaign_id)
+    mark_sms_sent(app)
     first = outbox(app)[0]
 
     # Holder 1 re-registers before the deadline and waits for review.
@@ -401,6 +407,7 @@ def test_one_call_task_is_worked_by_one_agent_at_a_time(
     legacy_lines(app, 1)
     manager = world.actors["manager"]
     app.campaigns.start(manager, app.campaigns.create(manager, plan()))
+    mark_sms_sent(app)
     clock.advance(days=8)
     app.campaigns.advance()
     with app.engine.begin() as conn:

@@ -123,3 +123,15 @@ def line_states(simreg: Simreg, msisdns: list[str]) -> dict[str, tuple[str, str 
             )
         )
         return {r.msisdn: (r.state, r.real_name_state) for r in rows}
+
+
+def mark_sms_sent(simreg: Simreg, at: datetime | None = None) -> None:
+    """What the SMS dispatcher records once it has handed every queued message to the gateway
+    (the dispatcher itself is tested in tests/integration/test_sms_*.py)."""
+    sent = at or simreg.clock.now()
+    with simreg.engine.begin() as conn:
+        conn.execute(
+            update(t.campaign_targets)
+            .where(t.campaign_targets.c.sms_sent_at.is_(None))
+            .values(sms_sent_at=sent)
+        )

@@ -258,7 +258,8 @@ class SqlCampaignTransaction:
                 ct.c.campaign_id == campaign_id,
                 ct.c.call_task_at.is_(None),
                 ct.c.re_registered_at.is_(None),
-                func.coalesce(ct.c.sms_sent_at, ct.c.sms_queued_at) <= sms_before,
+                # RN-13: the call comes after the SMS went out (or could not be delivered).
+                func.coalesce(ct.c.sms_sent_at, ct.c.sms_failed_at) <= sms_before,
                 t.lines.c.real_name_state == LEGACY,
                 t.lines.c.state.in_(_IN_SERVICE),
             )
@@ -292,6 +293,8 @@ class SqlCampaignTransaction:
             raise ValueError(to)
         conditions = [
             ct.c.campaign_id == campaign_id,
+            # Only holders who were actually asked (an SMS sent or a call made) lose service.
+            or_(ct.c.sms_sent_at.is_not(None), ct.c.called_at.is_not(None)),
             ct.c.re_registered_at.is_(None),
             ct.c.restored_at.is_(None),
             stamp.is_(None),
