@@ -3,12 +3,16 @@ their SMS queued, and dispatchers built on the test's database and a movable clo
 
 from __future__ import annotations
 
+import json
 import socket
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 from sqlalchemy import Engine, insert, select
 
@@ -185,3 +189,34 @@ def settle_receipts(
             return
         time.sleep(0.05)
     raise AssertionError(f"receipts still missing: {statuses(engine)}")
+
+
+@contextmanager
+def smsc_process(port: int, journal: Path, *options: str) -> Iterator[subprocess.Popen[bytes]]:
+    """`simreg sms smsc` in a process of its own, so a test can kill it as a crash would."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "simreg.cli", "sms", "smsc", "--port", str(port)]
+        + ["--journal", str(journal), *options],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            with socket.socket() as probe:
+                if probe.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError("the SMSC process did not start listening")
+            time.sleep(0.1)
+        yield process
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.wait(10)
+
+
+def journal_lines(journal: Path) -> list[dict[str, object]]:
+    if not journal.exists():
+        return []
+    return [json.loads(line) for line in journal.read_text(encoding="utf-8").splitlines()]

@@ -164,7 +164,6 @@ class LocalSmsc:
 
     def _submitted(self, event: smpp34.SubmitSmEvent) -> None:
         message_id = uuid.uuid4().hex[:20]
-        event.accept(message_id)
         part = split_header(event.short_message, event.esm_class)
         esme = self._sessions.get(event.session_id)
         system_id = esme.system_id if esme is not None else ""
@@ -186,6 +185,8 @@ class LocalSmsc:
         state = ReceiptState.UNDELIVERABLE if failing else ReceiptState.DELIVERED
         if complete:
             self._record(event, assembly, part, system_id, state)
+        # Acknowledged only once kept, as a store-and-forward SMSC does.
+        event.accept(message_id)
         if event.registered_delivery & 0x03:
             task = asyncio.ensure_future(self._receipt(event, message_id, state))
             self._tasks.add(task)

@@ -101,8 +101,10 @@ class RateLimiter:
                 now = self._clock()
                 self._tokens = min(self.burst, self._tokens + (now - self._last) * self.rate)
                 self._last = now
-                if self._tokens >= 1.0:
-                    self._tokens -= 1.0
+                # The tolerance absorbs float rounding: a sleep of exactly the computed pause
+                # must be enough, or a fake (or coarse) clock could spin here forever.
+                if self._tokens >= 1.0 - 1e-9:
+                    self._tokens = max(0.0, self._tokens - 1.0)
                     return waited
                 pause = (1.0 - self._tokens) / self.rate
             self._sleep(pause)
