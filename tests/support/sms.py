@@ -194,9 +194,9 @@ def settle_receipts(
 @contextmanager
 def smsc_process(port: int, journal: Path, *options: str) -> Iterator[subprocess.Popen[bytes]]:
     """`simreg sms smsc` in a process of its own, so a test can kill it as a crash would."""
+    command = [sys.executable, "-m", "simreg.cli", "sms", "smsc", "--port", str(port)]
     process = subprocess.Popen(
-        [sys.executable, "-m", "simreg.cli", "sms", "smsc", "--port", str(port)]
-        + ["--journal", str(journal), *options],
+        [*command, "--journal", str(journal), *options],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
