@@ -4,13 +4,16 @@
 from __future__ import annotations
 
 import json
+import time
 from datetime import timedelta
 from pathlib import Path
 
 from typer.testing import CliRunner
 
-from simreg.bootstrap import Simreg
+from simreg.adapters.passwords import Argon2Passwords
+from simreg.bootstrap import Simreg, bootstrap
 from simreg.cli.main import app
+from simreg.cli.sms_commands import start_dispatching
 from simreg.core.settings import Settings
 from simreg.db.sms_outbox_store import SqlOutboxTransaction
 from tests.support.sms import (
@@ -82,3 +85,25 @@ def test_dispatch_sends_through_the_local_smsc_and_status_counts_outcomes(
     assert "uncertain" in table.output and uncertain["dedupe_key"] in table.output
     funnel = target_rows(simreg.engine)
     assert sum(1 for row in funnel.values() if row["sms_delivered_at"]) == 2
+
+
+def test_the_server_sends_queued_sms_from_a_background_thread(settings: Settings) -> None:
+    quiet_free = settings.model_copy(update={"sms_quiet_hours": ""})
+    app_ = bootstrap(quiet_free, passwords=Argon2Passwords(fast_for_tests=True))
+    try:
+        _, targets = campaign_with_targets(app_.engine, 3, app_.clock.now())
+        halt = start_dispatching(app_)
+        try:
+            deadline = time.monotonic() + 20
+            while time.monotonic() < deadline:
+                funnel = target_rows(app_.engine).values()
+                if all(row["sms_delivered_at"] for row in funnel):
+                    break
+                time.sleep(0.1)
+        finally:
+            halt()
+    finally:
+        app_.close()
+    written = [json.loads(line) for line in quiet_free.sms_file.read_text().splitlines()]
+    assert sorted(line["to"] for line in written) == sorted(t.msisdn for t in targets)
+    assert all(row["sms_delivered_at"] for row in funnel)

@@ -18,7 +18,7 @@ from simreg.cli.base_commands import base_app
 from simreg.cli.campaign_commands import campaigns_app
 from simreg.cli.demo_data_command import demo_data
 from simreg.cli.over_limit_commands import over_limit_find
-from simreg.cli.sms_commands import sms_app
+from simreg.cli.sms_commands import sms_app, start_dispatching
 from simreg.core.actors import Role
 from simreg.core.crypto import generate_master_key
 from simreg.core.errors import DomainError
@@ -57,6 +57,13 @@ DataDir = Annotated[
     Path | None,
     typer.Option("--data-dir", envvar="SIMREG_DATA_DIR", help="database file, photos, demo key"),
 ]
+DispatchSms = Annotated[
+    bool,
+    typer.Option(
+        "--dispatch-sms/--no-dispatch-sms",
+        help="send the SMS outbox from a background thread (or run `simreg sms dispatch`)",
+    ),
+]
 
 
 def _settings(database_url: str | None, data_dir: Path | None, **extra: object) -> Settings:
@@ -87,10 +94,18 @@ def serve(
     port: int = 8000,
     demo: Annotated[bool, typer.Option(help="start on a fresh, seeded demo database")] = False,
     workers: Annotated[int, typer.Option(min=1, max=64, help="server processes")] = 1,
+    dispatch_sms: DispatchSms = True,
 ) -> None:
     """Run the HTTP service (migrations are applied on start)."""
     if demo:
-        run_demo(database_url, data_dir or Path("simreg-demo"), host, port, serve_http=True)
+        run_demo(
+            database_url,
+            data_dir or Path("simreg-demo"),
+            host,
+            port,
+            serve_http=True,
+            dispatch_sms=dispatch_sms,
+        )
         return
     try:
         simreg = bootstrap(_settings(database_url, data_dir))
@@ -98,7 +113,7 @@ def serve(
         _fail(error)
         return
     if workers == 1:
-        _serve(simreg, host, port)
+        _serve(simreg, host, port, dispatch_sms=dispatch_sms)
         return
     # Several processes: each builds its own app from the same settings (passed by environment).
     simreg.close()
@@ -116,12 +131,15 @@ def serve(
     )
 
 
-def _serve(simreg: Simreg, host: str, port: int) -> None:
+def _serve(simreg: Simreg, host: str, port: int, *, dispatch_sms: bool = False) -> None:
     from simreg.web.app import create_app
 
+    stop_sms = start_dispatching(simreg) if dispatch_sms else None
     try:
         uvicorn.run(create_app(simreg), host=host, port=port, log_level="info")
     finally:
+        if stop_sms is not None:
+            stop_sms()
         simreg.close()
 
 
@@ -133,9 +151,23 @@ def demo(
     port: int = 8000,
     serve_http: Annotated[bool, typer.Option("--serve/--no-serve")] = True,
     customers: Annotated[int, typer.Option(min=0, max=20000)] = 300,
+    dispatch_sms: DispatchSms = True,
+    legacy_lines: Annotated[
+        int, typer.Option(min=0, max=1_000_000, help="legacy base lines to import (0: none)")
+    ] = 3000,
 ) -> None:
-    """Start simreg on a fresh demo database seeded with channels, staff, numbers, customers."""
-    run_demo(database_url, data_dir, host, port, serve_http=serve_http, customers=customers)
+    """Start simreg on a fresh demo database seeded with channels, staff, numbers, customers,
+    a legacy base and a running re-registration campaign."""
+    run_demo(
+        database_url,
+        data_dir,
+        host,
+        port,
+        serve_http=serve_http,
+        customers=customers,
+        dispatch_sms=dispatch_sms,
+        legacy_lines=legacy_lines,
+    )
 
 
 def run_demo(
@@ -146,6 +178,8 @@ def run_demo(
     *,
     serve_http: bool,
     customers: int = 300,
+    dispatch_sms: bool = True,
+    legacy_lines: int = 3000,
 ) -> None:
     from simreg.demo.seed import seed_demo
     from simreg.demo.show import print_access
@@ -154,10 +188,12 @@ def run_demo(
         shutil.rmtree(data_dir)  # a demo always starts from the same, known state
     settings = _settings(database_url, data_dir, demo=True)
     simreg = bootstrap(settings)
-    access = seed_demo(simreg, customers=customers, progress=sys.stderr.isatty())
+    access = seed_demo(
+        simreg, customers=customers, progress=sys.stderr.isatty(), legacy_lines=legacy_lines
+    )
     print_access(console, access, f"http://{host}:{port}", data_dir)
     if serve_http:
-        _serve(simreg, host, port)
+        _serve(simreg, host, port, dispatch_sms=dispatch_sms)
     else:
         simreg.close()
 

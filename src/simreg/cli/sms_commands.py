@@ -8,6 +8,7 @@ import logging
 import signal
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -51,6 +52,36 @@ def _open(database_url: str | None, data_dir: Path | None) -> tuple[Simreg, SmsD
         raise typer.Exit(2) from None
     assert simreg.sms is not None
     return simreg, simreg.sms
+
+
+def start_dispatching(simreg: Simreg) -> Callable[[], None]:
+    """Run the outbox dispatcher on a thread beside the web server; returns what stops it."""
+    dispatcher = simreg.sms
+    if dispatcher is None:
+        return lambda: None
+    settings = simreg.settings
+    where = (
+        settings.sms_file
+        if settings.sms_gateway == "file"
+        else (f"SMPP {settings.smpp_host}:{settings.smpp_port}")
+    )
+    quiet = settings.sms_quiet_hours or "none"
+    console.print(
+        f"SMS dispatcher: {where}; quiet hours {quiet} ({settings.timezone}); "
+        f"{settings.sms_rate_per_second:g}/s",
+        highlight=False,
+    )
+    stop = threading.Event()
+    thread = threading.Thread(
+        target=dispatcher.run_forever, args=(stop,), name="sms-dispatcher", daemon=True
+    )
+    thread.start()
+
+    def halt() -> None:
+        stop.set()
+        thread.join(10)
+
+    return halt
 
 
 def _logging() -> None:
