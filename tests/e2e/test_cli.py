@@ -16,7 +16,17 @@ runner = CliRunner()
 def test_demo_seeds_and_prints_credentials_and_a_curl_example(tmp_path: Path) -> None:
     data = tmp_path / "demo"
     result = runner.invoke(
-        app, ["demo", "--no-serve", "--customers", "30", "--data-dir", str(data)]
+        app,
+        [
+            "demo",
+            "--no-serve",
+            "--customers",
+            "30",
+            "--legacy-lines",
+            "200",
+            "--data-dir",
+            str(data),
+        ],
     )
     assert result.exit_code == 0, result.output
     assert "clerk.hall" in result.output and "reviewer" in result.output

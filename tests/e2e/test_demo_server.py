@@ -41,6 +41,8 @@ def demo_server(tmp_path: Path) -> Iterator[tuple[str, str]]:
                 str(port),
                 "--customers",
                 "40",
+                "--legacy-lines",
+                "300",
                 "--data-dir",
                 str(tmp_path / "demo"),
             ],

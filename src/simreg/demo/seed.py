@@ -15,6 +15,7 @@ from simreg.core.actors import Actor, Role
 from simreg.core.errors import DomainError
 from simreg.db import directory
 from simreg.db import tables as t
+from simreg.demo.legacy_seed import LegacySeed, seed_legacy_base
 from simreg.demo.synthetic import person_name, pool_numbers, resident_id, specimen_photo
 from simreg.registration.services import (
     RegistrationService,
@@ -53,6 +54,7 @@ class DemoAccess:
     fresh_resident_id: str = ""
     full_resident_id: str = ""  # a document already holding the limit, for trying RN-05
     counts: dict[str, int] = field(default_factory=dict)
+    legacy: LegacySeed | None = None
 
 
 STAFF = [
@@ -64,6 +66,8 @@ STAFF = [
     ("clerk.subagent", "营业员 赵代 (sub-agent outlet)", Role.CLERK, "subagent"),
     ("auditor", "稽核 Auditor", Role.AUDITOR, None),
     ("manager", "渠道经理 周管 (Channel manager)", Role.CHANNEL_MANAGER, None),
+    ("agent", "外呼坐席 孙呼 (Call centre)", Role.CALL_CENTRE, None),
+    ("risk", "安全分析 钱控 (Risk analyst)", Role.RISK_ANALYST, None),
 ]
 
 
@@ -74,6 +78,7 @@ def seed_demo(
     numbers: int = 2000,
     seed: int = 20130901,
     progress: bool = True,
+    legacy_lines: int = 3000,
 ) -> DemoAccess:
     rng = random.Random(seed)
     now = simreg.clock.now()
@@ -193,6 +198,13 @@ def seed_demo(
     access.counts = counts
     access.free_numbers = [next(msisdns) for _ in range(10)]
     access.fresh_resident_id = resident_id(rng)
+    if legacy_lines:
+        access.legacy = seed_legacy_base(
+            simreg,
+            manager=Actor(staff_ids["manager"], "manager", Role.CHANNEL_MANAGER),
+            risk=Actor(staff_ids["risk"], "risk", Role.RISK_ANALYST),
+            lines=legacy_lines,
+        )
     return access
 
 

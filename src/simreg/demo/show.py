@@ -35,6 +35,17 @@ def print_access(console: Console, access: DemoAccess, base_url: str, data_dir: 
         + ", ".join(access.free_numbers[:3]),
         highlight=False,
     )
+    if access.legacy is not None:
+        legacy = access.legacy
+        console.print(
+            f"legacy base: {legacy.lines:,} lines imported, {legacy.over_limit_cases} documents "
+            f"over the limit (RN-14, see /base/over-limit as risk); campaign "
+            f"{legacy.campaign_id} asks {legacy.targets:,} unverified lines to re-register "
+            f"(/campaigns as manager, /calls as agent). The SMS with each personal link go to "
+            f"{data_dir / 'sms' / 'sent.jsonl'}.",
+            highlight=False,
+            soft_wrap=True,
+        )
     clerk = access.tokens["clerk.hall"]
     console.print("\nTry it: a clerk at the own hall submits a registration for review:")
     console.print(
