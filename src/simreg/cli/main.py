@@ -15,6 +15,7 @@ from rich.console import Console
 from simreg.bootstrap import Simreg, bootstrap
 from simreg.cli import setup_commands
 from simreg.cli.base_commands import base_app
+from simreg.cli.campaign_clock import start_campaign_clock
 from simreg.cli.campaign_commands import campaigns_app
 from simreg.cli.demo_data_command import demo_data
 from simreg.cli.over_limit_commands import over_limit_find
@@ -61,7 +62,8 @@ DispatchSms = Annotated[
     bool,
     typer.Option(
         "--dispatch-sms/--no-dispatch-sms",
-        help="send the SMS outbox from a background thread (or run `simreg sms dispatch`)",
+        help="send the SMS outbox and run the campaign clock on background threads "
+        "(or run `simreg sms dispatch` and `simreg campaigns advance` yourself)",
     ),
 ]
 
@@ -135,11 +137,14 @@ def _serve(simreg: Simreg, host: str, port: int, *, dispatch_sms: bool = False) 
     from simreg.web.app import create_app
 
     stop_sms = start_dispatching(simreg) if dispatch_sms else None
+    # The same switch runs the campaign clock: one background process per deployment.
+    stop_clock = start_campaign_clock(simreg) if dispatch_sms else None
     try:
         uvicorn.run(create_app(simreg), host=host, port=port, log_level="info")
     finally:
-        if stop_sms is not None:
-            stop_sms()
+        for stop in (stop_sms, stop_clock):
+            if stop is not None:
+                stop()
         simreg.close()
 
 
