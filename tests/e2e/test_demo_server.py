@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 import os
 import re
 import shlex
@@ -108,3 +109,23 @@ def test_printed_curl_example_submits_a_registration(demo_server: tuple[str, str
     ).json()
     assert queue["total"] > 1
     assert response.json()["id"] in [i["id"] for i in queue["items"]] or queue["total"] > 50
+
+
+def test_campaign_sms_go_out_and_their_links_open(demo_server: tuple[str, str]) -> None:
+    base, output = demo_server
+    sent = re.search(r"go to (\S+sent\.jsonl)", output.replace("\n", ""))
+    assert sent, output
+    journal = Path(sent.group(1))
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        messages = journal.read_text().splitlines() if journal.exists() else []
+        if messages:
+            break
+        time.sleep(0.5)
+    else:
+        pytest.fail("no campaign SMS was sent")
+    text = json.loads(messages[0])["text"]
+    link = re.search(r"(http://\S+/r/\S+)", text)
+    assert link and link.group(1).startswith(base), text
+    page = httpx.get(link.group(1))
+    assert page.status_code == 200 and "reregister-form" in page.text

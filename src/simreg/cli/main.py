@@ -191,7 +191,12 @@ def run_demo(
 
     if data_dir.exists():
         shutil.rmtree(data_dir)  # a demo always starts from the same, known state
-    settings = _settings(database_url, data_dir, demo=True)
+    demo_defaults: dict[str, object] = {}
+    if "SIMREG_PUBLIC_BASE_URL" not in os.environ:
+        demo_defaults["public_base_url"] = f"http://{host}:{port}"  # links in the demo's SMS
+    if "SIMREG_SMS_QUIET_HOURS" not in os.environ:
+        demo_defaults["sms_quiet_hours"] = ""  # a demo sends at any hour
+    settings = _settings(database_url, data_dir, demo=True, **demo_defaults)
     simreg = bootstrap(settings)
     access = seed_demo(
         simreg, customers=customers, progress=sys.stderr.isatty(), legacy_lines=legacy_lines
