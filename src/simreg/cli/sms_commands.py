@@ -20,6 +20,7 @@ from simreg.adapters.sms_local_smsc import LocalSmsc, ReceivedMessage
 from simreg.bootstrap import Simreg, bootstrap
 from simreg.core.errors import DomainError
 from simreg.core.settings import Settings
+from simreg.db.engine import make_engine
 from simreg.db.sms_outbox_store import SqlOutboxTransaction
 from simreg.sms.dispatch import DispatchReport, SmsDispatcher
 
@@ -155,14 +156,15 @@ def status(
 ) -> None:
     """Messages in the outbox by status, and the uncertain ones: submitted by a dispatcher that
     stopped before recording the outcome. They are never resent automatically."""
-    simreg, _ = _open(database_url, data_dir)
+    # Only the outbox is read: no key is needed, so it works beside a demo too.
+    engine = make_engine(_settings(database_url, data_dir).resolved_database_url())
     try:
-        with simreg.engine.begin() as conn:
+        with engine.begin() as conn:
             tx = SqlOutboxTransaction(conn)
             counts = tx.counts()
             uncertain = tx.uncertain(show)
     finally:
-        simreg.close()
+        engine.dispose()
     if as_json:
         listed = [
             {
