@@ -37,7 +37,9 @@ def seed_legacy_base(
     write_base(
         path,
         lines,
-        seed,
+        # Another seed than `simreg demo-data`'s default, so a base generated later on the
+        # same province does not reuse these numbers.
+        seed + 7919,
         province.network.channel_codes,
         own_channels=province.network.own_channel_codes,
         per_id_limit=settings.per_id_limit,
