@@ -109,14 +109,19 @@ class CsvBaseFile:
         builder = _ChunkBuilder(size)
         next_line = 2
         for batch in reader:
-            columns = {name: batch.column(name).to_pylist() for name in COLUMNS}
-            lines = []
-            for _ in range(batch.num_rows):
-                while next_line in malformed:
-                    builder.malformed.append((next_line, malformed.pop(next_line)))
+            columns = {name: batch.column(name) for name in COLUMNS}
+            if malformed:
+                lines = []
+                for _ in range(batch.num_rows):
+                    while next_line in malformed:
+                        builder.malformed.append((next_line, malformed.pop(next_line)))
+                        next_line += 1
+                    lines.append(next_line)
                     next_line += 1
-                lines.append(next_line)
-                next_line += 1
+            else:
+                # The usual case: no malformed row ahead, the lines simply follow on.
+                lines = list(range(next_line, next_line + batch.num_rows))
+                next_line += batch.num_rows
             yield from builder.add(lines, columns)
         builder.malformed += sorted(malformed.items())
         yield from builder.flush()
@@ -141,14 +146,17 @@ class ParquetBaseFile:
     def chunks(self, size: int) -> Iterator[RawChunk]:
         row = 1
         for batch in self._file.iter_batches(batch_size=size, columns=list(COLUMNS)):
-            columns: dict[str, list[object]] = {}
+            columns: dict[str, pa.Array] = {}
             for name in COLUMNS:
                 column = batch.column(name)
                 # Only opened_on may be a date; anything else typed (numbers written as
                 # integers by some tool) is read as the text it stands for.
-                if not (pa.types.is_string(column.type) or pa.types.is_date(column.type)):
+                if not (
+                    pa.types.is_string(column.type)
+                    or (name == "opened_on" and pa.types.is_date(column.type))
+                ):
                     column = pc.cast(column, pa.string())
-                columns[name] = column.to_pylist()
+                columns[name] = column
             lines = list(range(row, row + batch.num_rows))
             row += batch.num_rows
             yield RawChunk(lines, columns)
@@ -160,23 +168,27 @@ class _ChunkBuilder:
     def __init__(self, size: int) -> None:
         self.size = size
         self.lines: list[int] = []
-        self.columns: dict[str, list[object]] = {name: [] for name in COLUMNS}
+        self.columns: dict[str, list[pa.Array]] = {name: [] for name in COLUMNS}
         self.malformed: list[tuple[int, str]] = []
 
-    def add(self, lines: list[int], columns: dict[str, list[object]]) -> Iterator[RawChunk]:
+    def add(self, lines: list[int], columns: dict[str, pa.Array]) -> Iterator[RawChunk]:
         start = 0
         while start < len(lines):
             take = min(self.size - len(self.lines), len(lines) - start)
             self.lines += lines[start : start + take]
             for name in COLUMNS:
-                self.columns[name] += columns[name][start : start + take]
+                self.columns[name].append(columns[name].slice(start, take))
             start += take
             if len(self.lines) >= self.size:
                 yield from self.flush()
 
     def flush(self) -> Iterator[RawChunk]:
         if self.lines or self.malformed:
-            yield RawChunk(self.lines, self.columns, self.malformed)
+            columns = {
+                name: pa.concat_arrays(parts) if parts else pa.array([], pa.string())
+                for name, parts in self.columns.items()
+            }
+            yield RawChunk(self.lines, columns, self.malformed)
         self.lines = []
         self.columns = {name: [] for name in COLUMNS}
         self.malformed = []

@@ -168,6 +168,15 @@ class RowReader:
             return Rejection("LINE-MSISDN", "The msisdn is missing.")
         if not _MSISDN_PLAIN.fullmatch(raw):
             return _parsed(raw, parse_msisdn)
+        refused = self._segment_refusal(raw)
+        return raw if refused is None else refused
+
+    def plain_msisdn(self, raw: str) -> bool:
+        """Whether a plain 11-digit number starting with 1 is a mainland mobile number (the
+        vector checks ask this once per segment)."""
+        return self._segment_refusal(raw) is None
+
+    def _segment_refusal(self, raw: str) -> Rejection | None:
         # Whether a plain 11-digit number is a mainland mobile number depends on its first
         # digits only (number segments, 号段, are allocated 7 digits at a time; the CN
         # numbering metadata looks at 6 at most), so the answer is kept per segment. The
@@ -176,8 +185,7 @@ class RowReader:
         if segment not in self._segments:
             outcome = _parsed(raw, parse_msisdn)
             self._segments[segment] = outcome if isinstance(outcome, Rejection) else None
-        refused = self._segments[segment]
-        return raw if refused is None else refused
+        return self._segments[segment]
 
     def _opened_on(self, value: object) -> date | None:
         if isinstance(value, date):
