@@ -262,6 +262,7 @@ def test_the_configured_dispatcher_fills_each_link_and_writes_the_file(
         assert app.sms is not None
         report = app.sms.run_once()
         app.sms.collect_receipts()
+        counts = statuses(app.engine)
     finally:
         app.close()
     assert report.sent == 2
@@ -270,4 +271,4 @@ def test_the_configured_dispatcher_fills_each_link_and_writes_the_file(
     for line in lines:
         assert line["text"].startswith("【运营商】")
         assert f"{quiet_free.public_base_url}/r/" in line["text"] and "{link}" not in line["text"]
-    assert statuses(app.engine) == {"delivered": 2}
+    assert counts == {"delivered": 2}

@@ -201,7 +201,7 @@ def smsc_process(port: int, journal: Path, *options: str) -> Iterator[subprocess
         stderr=subprocess.DEVNULL,
     )
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 60  # a busy machine starts Python slowly
         while True:
             with socket.socket() as probe:
                 if probe.connect_ex(("127.0.0.1", port)) == 0:
