@@ -16,7 +16,6 @@ binary; SQLite: one executemany), then moved with a few set-based statements:
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -161,8 +160,25 @@ _LINES_POSTGRESQL = _stamped(
 _LINES_SQLITE = _stamped(
     f"INSERT INTO lines ({_LINE_COLUMNS}) "
     + _lines_select("s.opened_on || ' 00:00:00.000000'")
-    + " ON CONFLICT (msisdn) DO NOTHING RETURNING customer_id, state"
+    + " ON CONFLICT (msisdn) DO NOTHING"
 )
+# The lines this transaction inserted are those above the highest id before it: the write
+# lock is held from BEGIN IMMEDIATE, and SQLite gives a new row the highest rowid plus one.
+# Counted in SQL rather than fetched and counted here (a fifth of SQLite's loading time).
+_LAST_LINE_SQLITE = "SELECT coalesce(max(id), 0) FROM lines"
+_HELD_SQLITE = text(
+    "UPDATE customers SET held_lines = customers.held_lines + n.added "
+    "FROM (SELECT customer_id, count(*) AS added FROM lines "
+    f"WHERE id > :before AND customer_id IS NOT NULL AND state <> '{_CANCELLED}' "
+    "GROUP BY customer_id) n "
+    "WHERE customers.id = n.customer_id"
+)
+
+
+# The import's connection: the stage in memory, not in a temporary file; and a page cache
+# (default 2 MB) large enough to hold the index pages a chunk touches in lines' eight
+# indexes and customers' blind-index one, which otherwise go back and forth to the OS.
+_SQLITE_BULK_PRAGMAS = ("PRAGMA cache_size = -262144",)
 
 
 class SqlBaseImportTransaction:
@@ -229,9 +245,14 @@ class SqlBaseImportTransaction:
                         copy.write_row(row)
             # A fresh temporary table has no statistics; without them the planner may hash
             # the whole customers table to join a few thousand rows.
+            # A small sample is enough to tell a few thousand rows from millions (the default
+            # target reads 30,000 rows: a quarter of a second a chunk).
+            self.conn.exec_driver_sql("SET LOCAL default_statistics_target = 10")
             self.conn.exec_driver_sql(f"ANALYZE {STAGE}")
             return
         self.conn.exec_driver_sql(f"DROP TABLE IF EXISTS temp.{STAGE}")
+        for pragma in _SQLITE_BULK_PRAGMAS:
+            self.conn.exec_driver_sql(pragma)
         self.conn.exec_driver_sql(_stage_ddl(1))
         marks = ", ".join("?" * len(STAGE_COLUMNS))
         cursor = driver.cursor()
@@ -241,20 +262,11 @@ class SqlBaseImportTransaction:
             cursor.close()
 
     def _lines_sqlite(self, stamp: datetime) -> int:
-        inserted = self.conn.execute(_LINES_SQLITE, {"stamp": stamp}).all()
-        added = Counter(
-            customer_id
-            for customer_id, state in inserted
-            if customer_id is not None and state != _CANCELLED
-        )
-        if added:
-            self.conn.execute(
-                update(t.customers)
-                .where(t.customers.c.id == bindparam("customer"))
-                .values(held_lines=t.customers.c.held_lines + bindparam("added")),
-                [{"customer": key, "added": count} for key, count in added.items()],
-            )
-        return len(inserted)
+        before = int(self.conn.exec_driver_sql(_LAST_LINE_SQLITE).scalar_one())
+        inserted = self.conn.execute(_LINES_SQLITE, {"stamp": stamp}).rowcount
+        if inserted:
+            self.conn.execute(_HELD_SQLITE, {"before": before})
+        return int(inserted)
 
     def save_progress(
         self, run_id: int, totals: ImportTotals, *, status: str, finished_at: datetime | None

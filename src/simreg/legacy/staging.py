@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
-from typing import NamedTuple, Protocol
+from typing import Any, NamedTuple, Protocol
 
 import numpy as np
 import pyarrow as pa
@@ -91,6 +91,19 @@ class StagedChunk:
     staged: list[StagedLine]
     rejected: list[RejectedRow]
     rows_read: int
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # From a worker back to the loader column by column: a list of named tuples pickles
+        # row by row (12 µs a row each way here), sixteen plain lists several times faster.
+        columns = list(zip(*self.staged, strict=True)) if self.staged else []
+        return (_rebuilt, (columns, self.rejected, self.rows_read))
+
+
+def _rebuilt(
+    columns: list[tuple[Any, ...]], rejected: list[RejectedRow], rows_read: int
+) -> StagedChunk:
+    staged = list(map(StagedLine._make, zip(*columns, strict=True))) if columns else []
+    return StagedChunk(staged, rejected, rows_read)
 
 
 def malformed_rows(chunk: RawChunk) -> list[RejectedRow]:
