@@ -13,10 +13,11 @@ from pathlib import Path
 
 import pytest
 import uvicorn
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
 from simreg.bootstrap import Simreg
 from simreg.web.app import create_app
+from tests.support.world import PASSWORD
 
 CHROMIUM_ARGS = [
     "--headless=new",
@@ -82,3 +83,24 @@ def screenshot(page: Page, name: str) -> None:
     if target:
         Path(target).mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(Path(target) / f"{name}.png"), full_page=True)
+
+
+def browser_context(browser: Browser, base_url: str, *, phone: bool, locale: str) -> BrowserContext:
+    """A fresh browser profile: a phone (touch, narrow) or a desk screen, in one language."""
+    ctx = browser.new_context(
+        viewport=PHONE if phone else DESK,
+        locale=locale,
+        base_url=base_url,
+        is_mobile=phone,
+        has_touch=phone,
+    )
+    ctx.set_default_timeout(15000)
+    return ctx
+
+
+def log_in(page: Page, username: str) -> None:
+    page.goto("/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("form[action='/login'] button")
+    page.wait_for_load_state()

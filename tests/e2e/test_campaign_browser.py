@@ -3,48 +3,23 @@ re-registers on a phone through the link, a call-centre agent records a call."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import Browser, expect
 from sqlalchemy import select, update
 
 from simreg.db import tables as t
-from tests.e2e.browser_support import DESK, PHONE, launched_browser, screenshot, serving
+from tests.e2e.browser_support import (
+    browser_context,
+    log_in,
+    screenshot,
+)
 from tests.support.campaign_base import legacy_lines, line_states, org_units
-from tests.support.world import BACK, FRONT, PASSWORD, World, jpeg
+from tests.support.world import BACK, FRONT, World, jpeg
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with launched_browser() as launched:
-        yield launched
-
-
-@pytest.fixture
-def base_url(world: World) -> Iterator[str]:
-    with serving(world.simreg) as url:
-        yield url
-
-
-def context(browser: Browser, base_url: str, *, phone: bool, locale: str) -> BrowserContext:
-    ctx = browser.new_context(
-        viewport=PHONE if phone else DESK, locale=locale, base_url=base_url, is_mobile=phone
-    )
-    ctx.set_default_timeout(15000)
-    return ctx
-
-
-def log_in(page: Page, username: str) -> None:
-    page.goto("/login")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("form[action='/login'] button")
-    page.wait_for_load_state()
 
 
 def test_campaign_reaches_a_subscriber_who_reregisters_and_a_call_follows(
@@ -54,7 +29,7 @@ def test_campaign_reaches_a_subscriber_who_reregisters_and_a_call_follows(
     org_units(app)
     numbers = legacy_lines(app, 3)
 
-    manager = context(browser, base_url, phone=False, locale="zh-CN").new_page()
+    manager = browser_context(browser, base_url, phone=False, locale="zh-CN").new_page()
     log_in(manager, "manager")
     manager.goto("/campaigns")
     expect(manager.locator("#preview-count")).to_have_text("3")
@@ -80,7 +55,7 @@ def test_campaign_reaches_a_subscriber_who_reregisters_and_a_call_follows(
     ):
         files[kind] = tmp_path / f"{kind}.jpg"
         files[kind].write_bytes(data)
-    phone = context(browser, base_url, phone=True, locale="zh-CN").new_page()
+    phone = browser_context(browser, base_url, phone=True, locale="zh-CN").new_page()
     phone.goto(link)
     expect(phone.get_by_text(f"{numbers[0][:3]}****{numbers[0][-4:]}")).to_be_visible()
     phone.fill("input[name=document_number]", world.resident_id())
@@ -101,7 +76,7 @@ def test_campaign_reaches_a_subscriber_who_reregisters_and_a_call_follows(
             )
         )
     app.campaigns.advance()
-    agent = context(browser, base_url, phone=False, locale="en-US").new_page()
+    agent = browser_context(browser, base_url, phone=False, locale="en-US").new_page()
     log_in(agent, "call_centre")
     expect(agent.locator("li[data-task]")).to_have_count(2)
     first = agent.locator("li[data-task]").first

@@ -3,37 +3,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, expect
 
-from tests.e2e.browser_support import DESK, launched_browser, screenshot, serving
+from tests.e2e.browser_support import DESK, log_in, screenshot
 from tests.support.campaign_base import org_units
 from tests.support.over_limit_base import document_holding, new_document_number, unverified_lines
-from tests.support.world import PASSWORD, World
+from tests.support.world import World
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with launched_browser() as launched:
-        yield launched
-
-
-@pytest.fixture
-def base_url(world: World) -> Iterator[str]:
-    with serving(world.simreg) as url:
-        yield url
-
-
-def log_in(page: Page, username: str) -> None:
-    page.goto("/login")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("form[action='/login'] button")
-    page.wait_for_load_state()
 
 
 def test_risk_analyst_resolves_a_document_over_the_limit(

@@ -3,30 +3,21 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import func, select
 
 from simreg.db import tables as t
-from tests.e2e.browser_support import DESK, PHONE, launched_browser, screenshot, serving
-from tests.support.world import BACK, FRONT, PASSWORD, World
+from tests.e2e.browser_support import (
+    browser_context,
+    log_in,
+    screenshot,
+)
+from tests.support.world import BACK, FRONT, World
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with launched_browser() as launched:
-        yield launched
-
-
-@pytest.fixture
-def base_url(world: World) -> Iterator[str]:
-    with serving(world.simreg) as url:
-        yield url
 
 
 @pytest.fixture
@@ -35,26 +26,6 @@ def photos(tmp_path: Path) -> dict[str, Path]:
     front.write_bytes(FRONT)
     back.write_bytes(BACK)
     return {"front": front, "back": back}
-
-
-def context(browser: Browser, base_url: str, *, phone: bool, locale: str) -> BrowserContext:
-    ctx = browser.new_context(
-        viewport=PHONE if phone else DESK,
-        locale=locale,
-        base_url=base_url,
-        is_mobile=phone,
-        has_touch=phone,
-    )
-    ctx.set_default_timeout(15000)
-    return ctx
-
-
-def log_in(page: Page, username: str) -> None:
-    page.goto("/login")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("form[action='/login'] button")
-    page.wait_for_load_state()
 
 
 def register(
@@ -76,7 +47,7 @@ def register(
 def test_clerk_registers_reviewer_approves_clerk_sees_line_active_in_chinese(
     browser: Browser, base_url: str, world: World, photos: dict[str, Path]
 ) -> None:
-    clerk = context(browser, base_url, phone=True, locale="zh-CN").new_page()
+    clerk = browser_context(browser, base_url, phone=True, locale="zh-CN").new_page()
     log_in(clerk, "clerk_hall")
     expect(clerk.locator("h1")).to_have_text("我的登记")
     screenshot(clerk, "clerk-home-zh")
@@ -89,7 +60,7 @@ def test_clerk_registers_reviewer_approves_clerk_sees_line_active_in_chinese(
     expect(clerk.locator(".badge")).to_have_text("待审核")
     msisdn = clerk.locator("h1.msisdn").inner_text()
 
-    reviewer = context(browser, base_url, phone=False, locale="zh-CN").new_page()
+    reviewer = browser_context(browser, base_url, phone=False, locale="zh-CN").new_page()
     log_in(reviewer, "reviewer")
     expect(reviewer.locator("#queue")).to_contain_text(msisdn)
     screenshot(reviewer, "review-queue-zh")
@@ -110,12 +81,12 @@ def test_clerk_registers_reviewer_approves_clerk_sees_line_active_in_chinese(
 def test_rejection_reason_reaches_the_clerk_in_english(
     browser: Browser, base_url: str, world: World, photos: dict[str, Path]
 ) -> None:
-    clerk = context(browser, base_url, phone=True, locale="en-US").new_page()
+    clerk = browser_context(browser, base_url, phone=True, locale="en-US").new_page()
     log_in(clerk, "clerk_hall")
     register(clerk, world, photos, world.resident_id())
     registration_url = clerk.url
 
-    reviewer = context(browser, base_url, phone=False, locale="en-US").new_page()
+    reviewer = browser_context(browser, base_url, phone=False, locale="en-US").new_page()
     log_in(reviewer, "reviewer")
     reviewer.click("#start-review")
     reviewer.check("input[value=not_original]")
@@ -140,7 +111,7 @@ def test_sixth_line_for_one_id_is_refused_in_the_app(
     number = world.resident_id()
     for _ in range(5):
         world.submit("clerk_hall2", document_number=number)
-    clerk = context(browser, base_url, phone=True, locale="en-US").new_page()
+    clerk = browser_context(browser, base_url, phone=True, locale="en-US").new_page()
     log_in(clerk, "clerk_hall")
     clerk.goto("/app/new")
     clerk.fill("#document_number", number)
@@ -156,7 +127,7 @@ def test_clerk_cannot_see_another_outlets_customers(
     browser: Browser, base_url: str, world: World
 ) -> None:
     theirs = world.submit("clerk_hall2")
-    clerk = context(browser, base_url, phone=True, locale="en-US").new_page()
+    clerk = browser_context(browser, base_url, phone=True, locale="en-US").new_page()
     log_in(clerk, "clerk_hall")
     expect(clerk.locator("#my-registrations")).to_have_count(0)
     response = clerk.goto(f"/app/registrations/{theirs.id}")
@@ -166,7 +137,7 @@ def test_clerk_cannot_see_another_outlets_customers(
 
 def test_language_switch_and_audit_export(browser: Browser, base_url: str, world: World) -> None:
     world.submit()
-    page = context(browser, base_url, phone=False, locale="en-US").new_page()
+    page = browser_context(browser, base_url, phone=False, locale="en-US").new_page()
     log_in(page, "auditor")
     expect(page.locator("h1")).to_have_text("Audit trail")
     page.click("button[name=language]")
@@ -183,7 +154,7 @@ def test_language_switch_and_audit_export(browser: Browser, base_url: str, world
 def test_channel_manager_terminates_a_reseller_and_its_clerk_is_refused(
     browser: Browser, base_url: str, world: World, photos: dict[str, Path]
 ) -> None:
-    manager = context(browser, base_url, phone=False, locale="zh-CN").new_page()
+    manager = browser_context(browser, base_url, phone=False, locale="zh-CN").new_page()
     log_in(manager, "manager")
     expect(manager.locator("#deployment")).to_contain_text("100%")
     row = manager.locator("tr[data-channel='SOC']")
@@ -196,7 +167,7 @@ def test_channel_manager_terminates_a_reseller_and_its_clerk_is_refused(
     expect(manager.locator("tr[data-channel='SOC'] .badge")).to_have_text("已解除合作")
     screenshot(manager, "channels-zh")
 
-    clerk = context(browser, base_url, phone=True, locale="en-US").new_page()
+    clerk = browser_context(browser, base_url, phone=True, locale="en-US").new_page()
     log_in(clerk, "clerk_shop")
     register(clerk, world, photos, world.resident_id())
     expect(clerk.locator("#violations")).to_contain_text("RN-08")
@@ -205,7 +176,7 @@ def test_channel_manager_terminates_a_reseller_and_its_clerk_is_refused(
 def test_channel_manager_plans_the_quarter_and_records_an_inspection(
     browser: Browser, base_url: str, world: World, photos: dict[str, Path]
 ) -> None:
-    manager = context(browser, base_url, phone=False, locale="en-US").new_page()
+    manager = browser_context(browser, base_url, phone=False, locale="en-US").new_page()
     log_in(manager, "manager")
     manager.fill("#inspections input[name=period]", "2026Q4")
     manager.click("#plan-quarter")
