@@ -98,6 +98,9 @@ class SmppSession:
         """Connect and bind; raises NotSubmitted when either fails."""
         try:
             self._client.connect()
+            # Small PDUs in both directions from two threads: without this, Nagle's algorithm
+            # holds a submit_sm back until the previous write is acknowledged.
+            self._client._socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             self._client.bind_transceiver(
                 system_id=self.account.system_id,
                 password=self.account.password,

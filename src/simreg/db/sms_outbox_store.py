@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, select, update
+from sqlalchemy import Connection, bindparam, func, or_, select, update
 
 from simreg.core.audit import AuditEvent
 from simreg.db import tables as t
@@ -103,14 +103,24 @@ class SqlOutboxTransaction:
         ]
         return sorted(messages, key=lambda m: (m.not_before, m.id))
 
-    def mark_sent(self, message: OutboxMessage, message_id: str, at: datetime) -> None:
+    def mark_sent(self, sent: list[tuple[OutboxMessage, str, datetime]]) -> None:
         # From uncertain too: a dispatcher that was merely slow still knows its message left.
+        if not sent:
+            return
         self.conn.execute(
             update(o)
-            .where(o.c.id == message.id, o.c.status.in_(("sending", "uncertain")))
-            .values(status="sent", message_id=message_id, sent_at=at, error=None)
+            # (no IN list here: executemany cannot expand one)
+            .where(
+                o.c.id == bindparam("b_id"),
+                or_(o.c.status == "sending", o.c.status == "uncertain"),
+            )
+            .values(status="sent", message_id=bindparam("b_mid"), sent_at=bindparam("b_at"))
+            .values(error=None),
+            [{"b_id": m.id, "b_mid": mid, "b_at": at} for m, mid, at in sent],
         )
-        self._stamp_target(message.target_id, ct.c.sms_sent_at, at)
+        self._stamp_targets(
+            [(m.target_id, at) for m, _, at in sent if m.target_id is not None], ct.c.sms_sent_at
+        )
 
     def mark_failed(self, message: OutboxMessage, error: str, at: datetime) -> None:
         self.conn.execute(
@@ -146,29 +156,57 @@ class SqlOutboxTransaction:
         )
 
     def apply_receipts(self, receipts: list[Receipt]) -> list[Receipt]:
+        if not receipts:
+            return []
+        found: dict[str, Any] = {}
+        wanted = sorted({r.message_id for r in receipts})
+        for start in range(0, len(wanted), 500):
+            rows = self.conn.execute(
+                select(o.c.id, o.c.message_id, o.c.target_id, o.c.status, o.c.sent_at)
+                .where(o.c.message_id.in_(wanted[start : start + 500]))
+                .order_by(o.c.sent_at)
+            ).all()
+            for each in rows:
+                found[each.message_id] = each  # the latest sent wins if an SMSC reused an id
         unmatched: list[Receipt] = []
+        updates: list[dict[str, Any]] = []
+        delivered: list[tuple[int, datetime]] = []
+        failed: list[tuple[int, datetime]] = []
+        status: dict[int, str] = {}
         for receipt in receipts:
-            row = self.conn.execute(
-                select(o.c.id, o.c.target_id, o.c.status)
-                .where(o.c.message_id == receipt.message_id)
-                .order_by(o.c.sent_at.desc())
-                .limit(1)
-            ).first()
+            row = found.get(receipt.message_id)
             if row is None:
                 unmatched.append(receipt)
                 continue
-            values: dict[str, Any] = {
-                "receipt_at": receipt.at,
-                "receipt_status": receipt.state.value,
-            }
             outcome = receipt.state.outcome
-            if outcome is not None and row.status == "sent":
-                values["status"] = outcome
-            self.conn.execute(update(o).where(o.c.id == row.id).values(**values))
-            if outcome == "delivered":
-                self._stamp_target(row.target_id, ct.c.sms_delivered_at, receipt.at)
-            elif outcome == "failed":
-                self._stamp_target(row.target_id, ct.c.sms_failed_at, receipt.at)
+            current = status.get(row.id, row.status)
+            if outcome is not None and current == "sent":
+                status[row.id] = outcome
+            updates.append(
+                {
+                    "b_id": row.id,
+                    "b_status": status.get(row.id, current),
+                    "b_receipt_at": receipt.at,
+                    "b_receipt_status": receipt.state.value,
+                }
+            )
+            if row.target_id is not None and outcome == "delivered":
+                delivered.append((row.target_id, receipt.at))
+            elif row.target_id is not None and outcome == "failed":
+                failed.append((row.target_id, receipt.at))
+        if updates:
+            self.conn.execute(
+                update(o)
+                .where(o.c.id == bindparam("b_id"))
+                .values(
+                    status=bindparam("b_status"),
+                    receipt_at=bindparam("b_receipt_at"),
+                    receipt_status=bindparam("b_receipt_status"),
+                ),
+                updates,
+            )
+        self._stamp_targets(delivered, ct.c.sms_delivered_at)
+        self._stamp_targets(failed, ct.c.sms_failed_at)
         return unmatched
 
     def counts(self) -> dict[str, int]:
@@ -206,8 +244,15 @@ class SqlOutboxTransaction:
         )
 
     def _stamp_target(self, target_id: int | None, column: Any, at: datetime) -> None:
-        """The campaign funnel keeps the first time each step happened."""
         if target_id is not None:
+            self._stamp_targets([(target_id, at)], column)
+
+    def _stamp_targets(self, stamps: list[tuple[int, datetime]], column: Any) -> None:
+        """The campaign funnel keeps the first time each step happened."""
+        if stamps:
             self.conn.execute(
-                update(ct).where(ct.c.id == target_id, column.is_(None)).values({column: at})
+                update(ct)
+                .where(ct.c.id == bindparam("b_target"), column.is_(None))
+                .values({column: bindparam("b_at")}),
+                [{"b_target": target, "b_at": at} for target, at in stamps],
             )

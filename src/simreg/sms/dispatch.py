@@ -10,6 +10,7 @@ ADR 7). Delivery receipts move sent messages to delivered or failed.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -34,6 +35,7 @@ log = logging.getLogger(__name__)
 
 Personalise = Callable[[OutboxMessage], str]
 
+MAX_UNMATCHED = 50_000
 ABANDONED = "left in sending by a dispatcher that stopped; may have been sent"
 
 
@@ -66,6 +68,11 @@ class DispatchTiming:
     retry_after: timedelta = timedelta(minutes=1)
     receipt_patience: float = 600.0  # seconds an unmatched receipt waits for its message
     recover_every: float = 60.0
+    # Sent outcomes are committed together, every so many messages or seconds: one commit
+    # per message would bound throughput by the database's commit latency. A crash before
+    # the commit leaves at most this many sent messages uncertain, never resent.
+    record_every: int = 20
+    record_seconds: float = 1.0
 
 
 class SmsDispatcher:
@@ -96,6 +103,8 @@ class SmsDispatcher:
         # Receipts can overtake the commit that records their message id (another
         # dispatcher's message, or a very fast SMSC); they wait here a while.
         self._unmatched: list[tuple[float, Receipt]] = []
+        self._sent: list[tuple[OutboxMessage, str, datetime]] = []
+        self._sent_since = 0.0
 
     # -- recovery -------------------------------------------------------------------------------
 
@@ -109,7 +118,9 @@ class SmsDispatcher:
                 tx.record_recovery(ids, now)
         if ids:
             log.warning(
-                "%d SMS left in sending are now uncertain (never resent): %s", len(ids), ids
+                "%d SMS left in sending are now uncertain (never resent), first ids %s",
+                len(ids),
+                ids[:20],
             )
         return ids
 
@@ -133,9 +144,31 @@ class SmsDispatcher:
                 self._release(messages[index:], self.clock.now(), None)
                 report.deferred += len(messages) - index
                 break
-            if not self._send(message, messages[index + 1 :], report):
+            rest = messages[index + 1 :]
+            try:
+                go_on = self._send(message, rest, report)
+            except Exception:
+                # Recording failed (the database went away, say): what was sent is recorded
+                # and what was not submitted goes back to the queue, if the database lets us,
+                # rather than all of it turning uncertain later.
+                with contextlib.suppress(Exception):
+                    self._record_sent()
+                with contextlib.suppress(Exception):
+                    self._release(rest, self.clock.now(), None)
+                raise
+            if not go_on:
                 break
+        self._record_sent()
         report.receipts += self.collect_receipts()
+        if report.claimed:
+            log.info(
+                "SMS: sent %d, failed %d, uncertain %d, back in queue %d; %d receipts",
+                report.sent,
+                report.failed,
+                report.uncertain,
+                report.deferred,
+                report.receipts,
+            )
         return report
 
     def _send(
@@ -175,10 +208,23 @@ class SmsDispatcher:
             self._finish_uncertain(message, "gateway error during submission")
             self._release(rest, self.clock.now(), None)
             raise
-        with self.uow.begin() as tx:
-            tx.mark_sent(message, message_id, self.clock.now())
+        if not self._sent:
+            self._sent_since = self._monotonic()
+        self._sent.append((message, message_id, self.clock.now()))
         report.sent += 1
+        if (
+            len(self._sent) >= self.timing.record_every
+            or self._monotonic() - self._sent_since >= self.timing.record_seconds
+        ):
+            self._record_sent()
         return True
+
+    def _record_sent(self) -> None:
+        if not self._sent:
+            return
+        with self.uow.begin() as tx:
+            tx.mark_sent(self._sent)
+        self._sent = []
 
     def _finish_failed(self, message: OutboxMessage, error: str) -> None:
         with self.uow.begin() as tx:
@@ -208,7 +254,9 @@ class SmsDispatcher:
             unmatched = tx.apply_receipts([r for _, r in waiting])
         left = {id(r) for r in unmatched}
         oldest = arrived - self.timing.receipt_patience
-        self._unmatched = [(t, r) for t, r in waiting if id(r) in left and t >= oldest]
+        kept = [(t, r) for t, r in waiting if id(r) in left and t >= oldest]
+        # Receipts for messages this system never sent must not pile up without end.
+        self._unmatched = kept[-MAX_UNMATCHED:]
         return len(waiting) - len(unmatched)
 
     # -- the loop -------------------------------------------------------------------------------
