@@ -26,6 +26,7 @@ class LegacySeed:
     campaign_id: int
     targets: int
     over_limit_cases: int
+    sms_to: str  # where the campaign's SMS go: the demo's file, or the SMSC
 
 
 def seed_legacy_base(
@@ -63,4 +64,9 @@ def seed_legacy_base(
         ),
     )
     started = simreg.campaigns.start(manager, campaign_id)
-    return LegacySeed(report.totals.read, campaign_id, started.targets, found)
+    sms_to = (
+        str(settings.sms_file)
+        if settings.sms_gateway == "file"
+        else f"the SMSC at {settings.smpp_host}:{settings.smpp_port}"
+    )
+    return LegacySeed(report.totals.read, campaign_id, started.targets, found, sms_to)

@@ -42,7 +42,7 @@ def print_access(console: Console, access: DemoAccess, base_url: str, data_dir: 
             f"over the limit (RN-14, see /base/over-limit as risk); campaign "
             f"{legacy.campaign_id} asks {legacy.targets:,} unverified lines to re-register "
             f"(/campaigns as manager, /calls as agent). The SMS with each personal link go to "
-            f"{data_dir / 'sms' / 'sent.jsonl'}.",
+            f"{legacy.sms_to}.",
             highlight=False,
             soft_wrap=True,
         )
