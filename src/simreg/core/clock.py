@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from typing import Protocol
+from zoneinfo import ZoneInfo
 
 
 class Clock(Protocol):
@@ -29,3 +30,10 @@ class FixedClock:
 
     def today(self) -> date:
         return self.at.date()
+
+
+def utc_offset_hours(timezone: str, at: datetime) -> int:
+    """Whole hours the operator's timezone is ahead of UTC at ``at`` (for grouping by local
+    hour or day in SQL; mainland China has no daylight saving)."""
+    offset = at.astimezone(ZoneInfo(timezone)).utcoffset()
+    return int(offset.total_seconds() // 3600) if offset else 0

@@ -14,7 +14,7 @@ from simreg.core.audit import AuditEvent
 from simreg.core.errors import NotFound
 from simreg.db import tables as t
 from simreg.db.audit_store import record_audit
-from simreg.db.repositories import aware, upsert_insert
+from simreg.db.repositories import aware, claim_document_slot, upsert_insert
 from simreg.legacy.over_limit import EXEMPT_DOCUMENT_TYPES, READERS, CaseLine
 from simreg.legacy.over_limit_services import OpenCase
 from simreg.lines.domain import LineState
@@ -125,27 +125,17 @@ class SqlOverLimitTransaction:
         per_id_limit: int,
         at: datetime,
     ) -> int | None:
-        # The same conditional upsert as a counter registration (claim_line_slot): the
-        # receiver's count rises only while under the limit, atomically on both databases.
-        statement = (
-            upsert_insert(self.conn)(t.customers)
-            .values(
-                doc_type=doc_type,
-                doc_index=doc_index,
-                doc_number_enc=doc_number_enc,
-                doc_masked=doc_masked,
-                held_lines=1,
-                created_at=at,
-            )
-            .on_conflict_do_update(
-                index_elements=["doc_index"],
-                set_={"held_lines": t.customers.c.held_lines + 1},
-                where=t.customers.c.held_lines < per_id_limit,
-            )
-            .returning(t.customers.c.id)
+        # The same conditional upsert as a counter registration: the receiver's count rises
+        # only while under the limit, atomically on both databases.
+        return claim_document_slot(
+            self.conn,
+            doc_type=doc_type,
+            doc_index=doc_index,
+            doc_number_enc=doc_number_enc,
+            doc_masked=doc_masked,
+            at=at,
+            per_id_limit=per_id_limit,
         )
-        claimed = self.conn.execute(statement).scalar_one_or_none()
-        return int(claimed) if claimed is not None else None
 
     def held_lines(self, doc_index: str) -> int:
         held = self.conn.execute(

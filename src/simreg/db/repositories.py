@@ -46,6 +46,38 @@ def upsert_insert(conn: Connection) -> Any:
     return postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
 
 
+def claim_document_slot(
+    conn: Connection,
+    *,
+    doc_type: str,
+    doc_index: str,
+    doc_number_enc: bytes,
+    doc_masked: str,
+    at: datetime,
+    per_id_limit: int | None,
+) -> int | None:
+    """RN-05 in one atomic statement: create the document's customer row holding one line,
+    or add one to its count only while it is under the limit. PostgreSQL locks the
+    conflicting row and evaluates the condition on its latest committed version, so
+    concurrent claims queue and the sixth one finds no row to update; SQLite serialises
+    writers (BEGIN IMMEDIATE). The customer id, or None at the limit."""
+    statement = upsert_insert(conn)(t.customers).values(
+        doc_type=doc_type,
+        doc_index=doc_index,
+        doc_number_enc=doc_number_enc,
+        doc_masked=doc_masked,
+        held_lines=1,
+        created_at=at,
+    )
+    upsert = statement.on_conflict_do_update(
+        index_elements=["doc_index"],
+        set_={"held_lines": t.customers.c.held_lines + 1},
+        where=(t.customers.c.held_lines < per_id_limit) if per_id_limit is not None else None,
+    ).returning(t.customers.c.id)
+    claimed = conn.execute(upsert).scalar_one_or_none()
+    return int(claimed) if claimed is not None else None
+
+
 class SqlRegistrationTransaction:
     def __init__(self, connection: Connection) -> None:
         self.conn = connection
@@ -182,27 +214,15 @@ class SqlRegistrationTransaction:
         at: datetime,
         per_id_limit: int | None,
     ) -> int | None:
-        """RN-05 in one atomic statement: create the document's customer row holding one line,
-        or add one to its count only while it is under the limit. PostgreSQL locks the
-        conflicting row and evaluates the condition on its latest committed version, so
-        concurrent claims queue and the sixth one finds no row to update; SQLite serialises
-        writers (BEGIN IMMEDIATE)."""
-        insert = upsert_insert(self.conn)
-        statement = insert(t.customers).values(
+        return claim_document_slot(
+            self.conn,
             doc_type=doc_type,
             doc_index=doc_index,
             doc_number_enc=doc_number_enc,
             doc_masked=doc_masked,
-            held_lines=1,
-            created_at=at,
+            at=at,
+            per_id_limit=per_id_limit,
         )
-        upsert = statement.on_conflict_do_update(
-            index_elements=["doc_index"],
-            set_={"held_lines": t.customers.c.held_lines + 1},
-            where=(t.customers.c.held_lines < per_id_limit) if per_id_limit is not None else None,
-        ).returning(t.customers.c.id)
-        claimed = self.conn.execute(upsert).scalar_one_or_none()
-        return int(claimed) if claimed is not None else None
 
     def release_line_slot(self, customer_id: int) -> None:
         self.conn.execute(

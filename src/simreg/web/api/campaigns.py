@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, File, Form, UploadFile
 from pydantic import BaseModel, Field
 
 from simreg.campaigns.calls import CallOutcome
 from simreg.campaigns.domain import DEFAULT_TEMPLATE_ZH, CampaignPlan, parse_filters
+from simreg.core.clock import utc_offset_hours
 from simreg.db.campaign_queries import (
     call_history,
     call_worklist,
@@ -92,7 +92,7 @@ def campaigns(app: App, actor: CurrentActor) -> dict[str, Any]:
 
 @router.get("/campaigns/{campaign_id}", summary="A campaign and its funnel")
 def detail(app: App, actor: CurrentActor, campaign_id: int) -> dict[str, Any]:
-    offset = _offset_hours(app.settings.timezone)
+    offset = utc_offset_hours(app.settings.timezone, app.clock.now())
     with app.engine.connect() as conn:
         out = campaign_detail(conn, actor, campaign_id)
         out["by_org_unit"] = funnel_by_org_unit(conn, actor, campaign_id)
@@ -176,8 +176,3 @@ def reregister(
     }
     registration = app.campaigns.reregister(token, document_number, customer_name, photos)
     return {"registration_id": registration.id, "state": registration.state.value}
-
-
-def _offset_hours(timezone: str) -> int:
-    offset = datetime.now(ZoneInfo(timezone)).utcoffset()
-    return int(offset.total_seconds() // 3600) if offset else 0

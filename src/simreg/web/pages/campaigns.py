@@ -14,6 +14,7 @@ from simreg.campaigns.call_centre import AGENTS
 from simreg.campaigns.calls import CallOutcome
 from simreg.campaigns.domain import DEFAULT_TEMPLATE_ZH, CampaignPlan, parse_filters
 from simreg.campaigns.services import MANAGE, READ
+from simreg.core.clock import utc_offset_hours
 from simreg.core.errors import DomainError, InvalidInput
 from simreg.db.campaign_queries import (
     FUNNEL,
@@ -164,11 +165,6 @@ def _day(value: str) -> date | None:
         ) from exc
 
 
-def _offset_hours(timezone: str) -> int:
-    offset = datetime.now(ZoneInfo(timezone)).utcoffset()
-    return int(offset.total_seconds() // 3600) if offset else 0
-
-
 def _detail_page(
     request: Request, session: Session, campaign_id: int, status_code: int = 200, **extra: Any
 ) -> Response:
@@ -180,7 +176,7 @@ def _detail_page(
             conn,
             session.actor,
             campaign_id,
-            offset_hours=_offset_hours(s.simreg.settings.timezone),
+            offset_hours=utc_offset_hours(s.simreg.settings.timezone, s.simreg.clock.now()),
         )
         rate = real_name_rate(conn)
     peak = max([1, *(max(d[k] for k in d if k != "day") for d in daily)])
