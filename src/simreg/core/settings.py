@@ -45,6 +45,37 @@ class Settings(BaseSettings):
         default="http://127.0.0.1:8000", description="where subscribers' links point"
     )
 
+    # RN-10: the identity authority every online and group registration is checked against.
+    identity_authority_url: str = Field(
+        default="", description="base URL of the identity-authority service; empty: none"
+    )
+    identity_authority_timeout: float = Field(default=3.0, gt=0, le=60)
+    identity_authority_retries: int = Field(default=2, ge=0, le=10)
+    identity_authority_breaker_failures: int = Field(
+        default=5, ge=1, description="consecutive failures that open the circuit breaker"
+    )
+    identity_authority_breaker_seconds: float = Field(
+        default=30.0, gt=0, description="how long an open breaker refuses calls"
+    )
+    identity_check_cache_seconds: int = Field(
+        default=24 * 3600, ge=0, description="how long a definite answer is reused"
+    )
+    identity_retry_seconds: int = Field(
+        default=60, ge=1, description="first wait before an unavailable check is tried again"
+    )
+    # RN-12: whether actual users' group lines count toward their personal RN-05 limit.
+    group_lines_count_toward_limit: bool = True
+    # RN-11: online card sales (courier delivery). Closed by default: pick-up in a hall only.
+    online_card_sales: bool = False
+    online_reservation_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    online_collect_days: int = Field(
+        default=7, ge=1, le=90, description="days to collect an approved order"
+    )
+    # Public pages: requests per client address and per document in a window.
+    public_rate_per_address: int = Field(default=60, ge=1)
+    public_rate_per_document: int = Field(default=5, ge=1)
+    public_rate_window_seconds: int = Field(default=600, ge=1)
+
     def resolved_database_url(self) -> str:
         if self.database_url:
             return self.database_url

@@ -200,6 +200,9 @@ lines = Table(
     Column("holder_name_enc", LargeBinary, nullable=True),
     Column("holder_name_masked", String(200), nullable=True),
     Column("imported_at", Ts, nullable=True),
+    # A line allocated to a group customer (RN-12): held for the enterprise, opened only once
+    # its actual user is verified and reviewed.
+    Column("enterprise_id", Id, ForeignKey("enterprises.id"), nullable=True, index=True),
     CheckConstraint("kind IN ('voice', 'data')", name="kind"),
     CheckConstraint(
         "state IN ('available', 'reserved', 'pending_review', 'active', "
@@ -247,7 +250,7 @@ registrations = Table(
         name="rn06_approved_before_open",
     ),
     CheckConstraint("state <> 'active' OR activated_at IS NOT NULL", name="active_has_time"),
-    CheckConstraint("source IN ('counter', 'self_service')", name="source"),
+    CheckConstraint("source IN ('counter', 'self_service', 'enterprise', 'online')", name="source"),
     CheckConstraint(
         "source <> 'counter' "
         "OR (clerk_id IS NOT NULL AND outlet_id IS NOT NULL AND channel_id IS NOT NULL)",
@@ -510,4 +513,177 @@ sms_outbox = Table(
         name="status",
     ),
     Index("ix_sms_outbox_status_not_before", "status", "not_before"),
+)
+
+
+identity_checks = Table(
+    "identity_checks",
+    metadata,
+    # One answer of the identity authority ("is this document number held by this name?").
+    # Only blind indexes are kept: the check can be proven and reused without the identity.
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("doc_index", String(64), nullable=False),
+    Column("name_index", String(64), nullable=False),
+    Column("purpose", String(32), nullable=False),  # online_order, actual_user, enterprise_agent
+    Column("result", String(16), nullable=False),
+    Column("reference", String(64), nullable=True),  # the authority's reference for the answer
+    Column("checked_at", Ts, nullable=False),
+    Column("elapsed_ms", Integer, nullable=True),
+    Column("from_cache", Boolean, nullable=False, server_default=text("false")),
+    CheckConstraint("result IN ('match', 'mismatch', 'not_found', 'unavailable')", name="result"),
+    Index("ix_identity_checks_doc_name_at", "doc_index", "name_index", "checked_at"),
+)
+
+enterprises = Table(
+    "enterprises",
+    metadata,
+    # A group customer (RN-12): identified by its unified social credit code (GB 32100), with
+    # a handling agent verified as an individual and an agreement carrying the real-name duty.
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("name", String(200), nullable=False),
+    Column("credit_code", String(18), nullable=False, unique=True),
+    Column("org_unit_id", Id, ForeignKey("org_units.id"), nullable=True, index=True),
+    Column("account_manager_id", Id, ForeignKey("staff.id"), nullable=True, index=True),
+    Column("agent_doc_type", String(40), nullable=False),
+    Column("agent_doc_index", String(64), nullable=False, index=True),
+    Column("agent_doc_number_enc", LargeBinary, nullable=False),
+    Column("agent_doc_masked", String(40), nullable=False),
+    Column("agent_name_enc", LargeBinary, nullable=False),
+    Column("agent_name_masked", String(200), nullable=False),
+    Column("agent_check_id", Id, ForeignKey("identity_checks.id"), nullable=True),
+    Column("agreement_no", String(64), nullable=True, unique=True),
+    Column("agreement_signed_on", Date, nullable=True),
+    Column("agreement_valid_until", Date, nullable=True),
+    Column("status", String(16), nullable=False),
+    Column("created_by", Id, ForeignKey("staff.id"), nullable=False),
+    Column("created_at", Ts, nullable=False),
+    Column("updated_at", Ts, nullable=False),
+    CheckConstraint("status IN ('draft', 'active', 'suspended', 'terminated')", name="status"),
+    CheckConstraint(
+        "status <> 'active' OR (agreement_no IS NOT NULL AND agreement_signed_on IS NOT NULL)",
+        name="active_has_agreement",
+    ),
+)
+
+actual_user_bindings = Table(
+    "actual_user_bindings",
+    metadata,
+    # RN-12: one group line, one actual user. A change of user is a new binding and a new
+    # review; the old one stays in force until the new one is approved.
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("enterprise_id", Id, ForeignKey("enterprises.id"), nullable=False, index=True),
+    Column("line_id", Id, ForeignKey("lines.id"), nullable=False, index=True),
+    Column("customer_id", Id, ForeignKey("customers.id"), nullable=False, index=True),
+    Column("name_enc", LargeBinary, nullable=False),
+    Column("name_masked", String(200), nullable=False),
+    Column("status", String(24), nullable=False),
+    # Set to line_id while the binding is in force (active) or on its way (verifying, in
+    # review): unique nullable columns give one of each per line on every database.
+    Column("active_line_id", Id, nullable=True, unique=True),
+    Column("pending_line_id", Id, nullable=True, unique=True),
+    # Whether this binding took one of the user's personal RN-05 slots (a setting).
+    Column("counts_toward_limit", Boolean, nullable=False),
+    Column("identity_check_id", Id, ForeignKey("identity_checks.id"), nullable=True),
+    Column("next_check_at", Ts, nullable=True),
+    Column("check_attempts", Integer, nullable=False, server_default=text("0")),
+    Column("registration_id", String(32), ForeignKey("registrations.id"), nullable=True),
+    Column("refusal_code", String(32), nullable=True),
+    Column("created_by", Id, ForeignKey("staff.id"), nullable=False),
+    Column("created_at", Ts, nullable=False),
+    Column("decided_at", Ts, nullable=True),
+    Column("ended_at", Ts, nullable=True),
+    CheckConstraint(
+        "status IN ('verifying', 'pending_review', 'active', 'refused', 'rejected', 'ended')",
+        name="status",
+    ),
+    CheckConstraint("(status = 'active') = (active_line_id IS NOT NULL)", name="active_marker"),
+    CheckConstraint(
+        "(status IN ('verifying', 'pending_review')) = (pending_line_id IS NOT NULL)",
+        name="pending_marker",
+    ),
+    Index("ix_actual_user_bindings_registration", "registration_id", unique=True),
+    Index("ix_actual_user_bindings_status_next_check", "status", "next_check_at"),
+)
+
+online_orders = Table(
+    "online_orders",
+    metadata,
+    # RN-10/RN-11: a number chosen in the online shop, reserved for a while, then the ID scan,
+    # the identity-authority check, central review, and the ID checked again at hand-over.
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("order_no", String(16), nullable=False, unique=True),
+    # Keyed hash of the secret the customer's browser holds; the order number alone opens
+    # nothing.
+    Column("access_index", String(64), nullable=False, unique=True),
+    Column("line_id", Id, ForeignKey("lines.id"), nullable=False, index=True),
+    # line_id while the order is open: one open order per number.
+    Column("open_line_id", Id, nullable=True, unique=True),
+    Column("status", String(24), nullable=False),
+    Column("reserved_until", Ts, nullable=False),
+    Column("fulfilment", String(16), nullable=True),
+    Column("pickup_outlet_id", Id, ForeignKey("outlets.id"), nullable=True, index=True),
+    Column("delivery_address_enc", LargeBinary, nullable=True),
+    Column("delivery_address_masked", String(200), nullable=True),
+    Column("contact_enc", LargeBinary, nullable=True),
+    Column("contact_masked", String(20), nullable=True),
+    Column("customer_id", Id, ForeignKey("customers.id"), nullable=True, index=True),
+    Column("doc_index", String(64), nullable=True, index=True),
+    Column("name_enc", LargeBinary, nullable=True),
+    Column("name_masked", String(200), nullable=True),
+    Column("identity_check_id", Id, ForeignKey("identity_checks.id"), nullable=True),
+    Column("next_check_at", Ts, nullable=True),
+    Column("check_attempts", Integer, nullable=False, server_default=text("0")),
+    Column("registration_id", String(32), ForeignKey("registrations.id"), nullable=True),
+    Column("refusal_code", String(32), nullable=True),
+    Column("created_at", Ts, nullable=False),
+    Column("submitted_at", Ts, nullable=True),
+    Column("approved_at", Ts, nullable=True),
+    Column("collect_by", Ts, nullable=True),  # uncollected after this, the order lapses
+    Column("completed_at", Ts, nullable=True),
+    Column("completed_by", Id, ForeignKey("staff.id"), nullable=True),
+    Column("closed_at", Ts, nullable=True),
+    CheckConstraint(
+        "status IN ('reserved', 'verification_pending', 'in_review', 'ready', 'completed', "
+        "'refused', 'expired', 'cancelled')",
+        name="status",
+    ),
+    CheckConstraint(
+        "fulfilment IS NULL OR fulfilment IN ('pickup', 'delivery')", name="fulfilment"
+    ),
+    CheckConstraint(
+        "(status IN ('reserved', 'verification_pending', 'in_review', 'ready')) "
+        "= (open_line_id IS NOT NULL)",
+        name="open_marker",
+    ),
+    Index("ix_online_orders_registration", "registration_id", unique=True),
+    Index("ix_online_orders_status_next_check", "status", "next_check_at"),
+    Index("ix_online_orders_status_reserved_until", "status", "reserved_until"),
+)
+
+order_handovers = Table(
+    "order_handovers",
+    metadata,
+    # Every attempt to hand a card over (pick-up at a hall, or the courier at the door): the
+    # ID presented is compared with the one submitted online (RN-10); a mismatch is kept.
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("order_id", Id, ForeignKey("online_orders.id"), nullable=False, index=True),
+    Column("at", Ts, nullable=False),
+    Column("staff_id", Id, ForeignKey("staff.id"), nullable=False),
+    Column("outlet_id", Id, ForeignKey("outlets.id"), nullable=True),
+    Column("method", String(16), nullable=False),
+    Column("inspection_method", String(16), nullable=False),
+    Column("outcome", String(16), nullable=False),
+    Column("notes", Text, nullable=True),
+    CheckConstraint("method IN ('pickup', 'delivery')", name="method"),
+    CheckConstraint("outcome IN ('match', 'mismatch')", name="outcome"),
+)
+
+request_throttle = Table(
+    "request_throttle",
+    metadata,
+    # Hits per bucket (a keyed hash of a client address or a document) per fixed window, for
+    # the public pages; one conditional upsert per request, shared by every server process.
+    Column("bucket", String(96), primary_key=True),
+    Column("window_start", Ts, primary_key=True),
+    Column("hits", Integer, nullable=False),
 )
