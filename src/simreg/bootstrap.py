@@ -26,7 +26,7 @@ from simreg.db.channel_store import SqlChannelTransaction
 from simreg.db.engine import make_engine
 from simreg.db.migrate import upgrade
 from simreg.db.over_limit_store import SqlOverLimitTransaction
-from simreg.db.repositories import SqlRegistrationTransaction
+from simreg.db.repositories import DecisionFollower, SqlRegistrationTransaction
 from simreg.db.seller_store import SellerReports
 from simreg.db.sms_outbox_store import SqlOutboxTransaction
 from simreg.db.staff_store import SqlStaffTransaction
@@ -128,8 +128,10 @@ def bootstrap(
         max_pixels=settings.photo_max_pixels,
         min_side=settings.photo_min_side,
     )
+    # Group and online registrations move their binding or order with each review decision.
+    followers: dict[str, DecisionFollower] = {}
     registrations = RegistrationService(
-        uow=SqlUnitOfWork(engine, SqlRegistrationTransaction),
+        uow=SqlUnitOfWork(engine, partial(SqlRegistrationTransaction, followers=followers)),
         vault=vault,
         photo_store=photo_store,
         check_photo=check_photo,

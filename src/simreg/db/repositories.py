@@ -7,6 +7,7 @@ they are atomic on PostgreSQL under READ COMMITTED and on SQLite under BEGIN IMM
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -78,9 +79,26 @@ def claim_document_slot(
     return int(claimed) if claimed is not None else None
 
 
+# What moves with a group or online registration's decision, per source: the binding or the
+# order, the line and the RN-05 slot. Each feature's store provides its own; bootstrap wires them.
+DecisionFollower = Callable[[Connection, Registration, datetime], None]
+
+
 class SqlRegistrationTransaction:
-    def __init__(self, connection: Connection) -> None:
+    def __init__(
+        self, connection: Connection, followers: Mapping[str, DecisionFollower] | None = None
+    ) -> None:
         self.conn = connection
+        self.followers = followers or {}
+
+    def follow_decision(self, registration: Registration, at: datetime) -> None:
+        follower = self.followers.get(registration.source.value)
+        if follower is None:
+            # A decision that cannot move its binding or order must not commit half-done.
+            raise RuntimeError(
+                f"no decision follower for {registration.source.value} registrations"
+            )
+        follower(self.conn, registration, at)
 
     # -- channels ---------------------------------------------------------------------------
 

@@ -44,6 +44,14 @@ class RegistrationState(StrEnum):
 class RegistrationSource(StrEnum):
     COUNTER = "counter"  # a clerk at an outlet
     SELF_SERVICE = "self_service"  # a subscriber re-registering a legacy line by link (RN-13)
+    ENTERPRISE = "enterprise"  # the actual user of a group customer's line (RN-12)
+    ONLINE = "online"  # an order in the online shop (RN-10); the line opens at hand-over
+
+    @property
+    def followed_elsewhere(self) -> bool:
+        """Sources whose line, slot and own record (binding, order) move with each decision
+        in a store of their own (``RegistrationTransaction.follow_decision``)."""
+        return self in (RegistrationSource.ENTERPRISE, RegistrationSource.ONLINE)
 
 
 class RejectionReason(StrEnum):

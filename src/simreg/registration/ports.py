@@ -105,6 +105,11 @@ class RegistrationTransaction(Protocol):
 
     def record(self, event: AuditEvent) -> None: ...
 
+    def follow_decision(self, registration: Registration, at: datetime) -> None:
+        """Move what hangs on a group or online registration to its new state: the binding or
+        the order, the line, and the document's RN-05 slot (see ``RegistrationSource``)."""
+        ...
+
     def claim_holder(self, registration_id: str, now: datetime) -> int | None: ...
 
     def claim(

@@ -42,6 +42,7 @@ from simreg.policy.rules import (
 )
 from simreg.registration.domain import (
     Registration,
+    RegistrationSource,
     RegistrationState,
     RejectionReason,
     looks_like_registration_id,
@@ -338,6 +339,10 @@ class RegistrationService:
             _save(tx, approved, current)
             tx.record(_event("registration.approved", actor, approved, now))
             tx.release_claim(registration_id)
+            if approved.source is RegistrationSource.ONLINE:
+                # RN-10: an online order waits for the ID to be checked again at hand-over.
+                tx.follow_decision(approved, now)
+                return approved
             if not open_line:
                 return approved
             active = approved.activate(approval, now)
@@ -360,11 +365,14 @@ class RegistrationService:
             tx.release_claim(registration_id)
             # The number returns to the pool (a legacy line stays in service, unverified) and
             # the document frees its slot (RN-05).
-            if current.is_reregistration:
+            if current.source.followed_elsewhere:
+                tx.follow_decision(rejected, now)
+            elif current.is_reregistration:
                 tx.mark_unverified(current.line_id, now)
+                tx.release_line_slot(current.customer_id)
             else:
                 tx.set_line_state(current.line_id, LineState.AVAILABLE, now)
-            tx.release_line_slot(current.customer_id)
+                tx.release_line_slot(current.customer_id)
             tx.record(
                 _event(
                     "registration.rejected",
@@ -384,6 +392,8 @@ class RegistrationService:
         try:
             with self.uow.begin() as tx:
                 current = _load(tx, registration_id)
+                if current.source is RegistrationSource.ONLINE:
+                    raise _opens_at_handover()
                 active = current.activate(current.approval(), now)
                 _save(tx, active, current)
                 _open_service(tx, active, now)
@@ -409,26 +419,46 @@ class RegistrationService:
             # An opened number is retired, not resold at once; an unopened one goes back. A
             # legacy line keeps its service and loses the identity it was given.
             was_open = current.state is RegistrationState.ACTIVE
-            if current.is_reregistration:
+            if current.source.followed_elsewhere:
+                tx.follow_decision(cancelled, now)
+            elif current.is_reregistration:
                 tx.mark_unverified(current.line_id, now)
+                tx.release_line_slot(current.customer_id)
             else:
                 tx.set_line_state(
                     current.line_id, LineState.CANCELLED if was_open else LineState.AVAILABLE, now
                 )
-            tx.release_line_slot(current.customer_id)
+                tx.release_line_slot(current.customer_id)
             tx.record(_event("registration.cancelled", actor, cancelled, now, reason=reason))
             return cancelled
 
 
 def _open_service(tx: RegistrationTransaction, registration: Registration, now: datetime) -> None:
     """A new line opens; a re-registered legacy line becomes verified, and a campaign
-    suspension on it is lifted in the same transaction (RN-13)."""
+    suspension on it is lifted in the same transaction (RN-13). A group line opens for its
+    actual user, or passes to a new one, with the binding (RN-12)."""
+    if registration.source.followed_elsewhere:
+        tx.follow_decision(registration, now)
+        return
     if not registration.is_reregistration:
         tx.set_line_state(registration.line_id, LineState.ACTIVE, now)
         return
     tx.mark_verified(registration.line_id, now)
     if registration.campaign_target_id is not None:
         tx.record_reregistration(registration.campaign_target_id, registration.line_id, now)
+
+
+def _opens_at_handover() -> RuleViolated:
+    return RuleViolated(
+        [
+            Violation(
+                "RN-10",
+                "An online order opens only when the card is handed over and the ID presented "
+                "matches the one submitted online.",
+                "网上订单须在交付时核对证件与线上提交一致后方可开通。",
+            )
+        ]
+    )
 
 
 def _inspection_method(raw: str | None) -> InspectionMethod | None:
