@@ -34,7 +34,62 @@ def review_item(conn: Connection, actor: Actor, registration_id: str) -> dict[st
     item["_doc_number_enc"] = row.doc_number_enc
     item["device_serial"] = row.device_serial
     item["history"] = document_history(conn, row.customer_id, registration_id)
+    item["origin"] = registration_origin(conn, registration_id)
     return item
+
+
+def registration_origin(conn: Connection, registration_id: str) -> dict[str, Any] | None:
+    """Where a group or online registration came from, and the identity authority's answer
+    that let it into review (RN-10, RN-12); None for counter and self-service ones."""
+    checks = t.identity_checks
+    binding = conn.execute(
+        select(
+            t.enterprises.c.name.label("enterprise"),
+            t.enterprises.c.credit_code,
+            checks.c.result,
+            checks.c.reference,
+            checks.c.checked_at,
+        )
+        .select_from(t.actual_user_bindings)
+        .join(t.enterprises, t.enterprises.c.id == t.actual_user_bindings.c.enterprise_id)
+        .outerjoin(checks, checks.c.id == t.actual_user_bindings.c.identity_check_id)
+        .where(t.actual_user_bindings.c.registration_id == registration_id)
+    ).first()
+    if binding is not None:
+        return {
+            "kind": "enterprise",
+            "enterprise": binding.enterprise,
+            "credit_code": binding.credit_code,
+            "check": _check(binding),
+        }
+    order = conn.execute(
+        select(
+            t.online_orders.c.order_no,
+            t.online_orders.c.fulfilment,
+            t.outlets.c.name.label("pickup_outlet"),
+            checks.c.result,
+            checks.c.reference,
+            checks.c.checked_at,
+        )
+        .outerjoin(t.outlets, t.outlets.c.id == t.online_orders.c.pickup_outlet_id)
+        .outerjoin(checks, checks.c.id == t.online_orders.c.identity_check_id)
+        .where(t.online_orders.c.registration_id == registration_id)
+    ).first()
+    if order is not None:
+        return {
+            "kind": "online",
+            "order_no": order.order_no,
+            "fulfilment": order.fulfilment,
+            "pickup_outlet": order.pickup_outlet,
+            "check": _check(order),
+        }
+    return None
+
+
+def _check(row: Any) -> dict[str, Any] | None:
+    if row.result is None:
+        return None
+    return {"result": row.result, "reference": row.reference, "at": _iso(row.checked_at)}
 
 
 def document_history(conn: Connection, customer_id: int, excluding: str) -> list[dict[str, Any]]:

@@ -67,9 +67,19 @@ def _facts(request: Request, session: Session, item: dict[str, Any]) -> dict[str
     return facts
 
 
+_AUTHORITY_LABELS = {
+    "match": "Identity authority: the number belongs to this name (reference %(reference)s)",
+    "mismatch": "Identity authority: the name does not match the number (reference %(reference)s)",
+    "not_found": "Identity authority: no such document number (reference %(reference)s)",
+    "unavailable": "Identity authority: not answered yet",
+}
+
+
 def _checks(item: dict[str, Any], facts: dict[str, Any], limit: int) -> list[dict[str, Any]]:
-    # A self-service re-registration came in online, through the subscriber's link (RN-13).
-    kind = item["channel"]["kind"] or ChannelKind.ONLINE.value
+    # A self-service re-registration or an online order came in online (RN-13, RN-10); a
+    # group customer's actual user is handled by the operator's own account managers (RN-12).
+    fallback = ChannelKind.OWN if item["source"] == "enterprise" else ChannelKind.ONLINE
+    kind = item["channel"]["kind"] or fallback.value
     channel = Channel(0, item["channel"]["code"] or "", "", ChannelKind(kind), ChannelStatus.ACTIVE)
     held_others = item["customer"]["lines_held"] - (1 if item["state"] == "pending_review" else 0)
     lines_held = item["customer"]["lines_held"]
@@ -90,6 +100,17 @@ def _checks(item: dict[str, Any], facts: dict[str, Any], limit: int) -> list[dic
         ("RN-02", "Original inspected (%(method)s)", {"method": item["inspection_method"]}, True),
         ("RN-03", "Document photographed", {}, {p["kind"] for p in item["photos"]} >= {"front"}),
     ]
+    origin = item.get("origin")
+    if origin is not None:
+        check = origin["check"] or {"result": "unavailable", "reference": None}
+        found.append(
+            (
+                "RN-10",
+                _AUTHORITY_LABELS.get(check["result"], _AUTHORITY_LABELS["unavailable"]),
+                {"reference": check["reference"] or "-"},
+                check["result"] == "match",
+            )
+        )
     return [{"code": c, "label": label, "args": args, "ok": ok} for c, label, args, ok in found]
 
 
