@@ -16,6 +16,7 @@ class Role(StrEnum):
     CALL_CENTRE = "call_centre"
     RISK_ANALYST = "risk_analyst"
     AUDITOR = "auditor"  # read-only
+    ACCOUNT_MANAGER = "account_manager"  # 集团客户经理: group customers and their actual users
 
 
 @dataclass(frozen=True)

@@ -82,4 +82,5 @@ HOME = {
     Role.CHANNEL_MANAGER: "/channels",
     Role.RISK_ANALYST: "/audit",
     Role.CALL_CENTRE: "/calls",
+    Role.ACCOUNT_MANAGER: "/enterprises",
 }
