@@ -637,6 +637,10 @@ online_orders = Table(
     Column("refusal_code", String(32), nullable=True),
     Column("created_at", Ts, nullable=False),
     Column("submitted_at", Ts, nullable=True),
+    # The submitted document number, encrypted, while the identity authority has not yet
+    # answered: the RN-05 slot (and with it a customers row) is claimed only after a match,
+    # so no document the authority does not know ever becomes a customer.
+    Column("doc_number_enc", LargeBinary, nullable=True),
     Column("approved_at", Ts, nullable=True),
     Column("collect_by", Ts, nullable=True),  # uncollected after this, the order lapses
     Column("completed_at", Ts, nullable=True),
@@ -686,4 +690,21 @@ request_throttle = Table(
     Column("bucket", String(96), primary_key=True),
     Column("window_start", Ts, primary_key=True),
     Column("hits", Integer, nullable=False),
+)
+
+online_order_photos = Table(
+    "online_order_photos",
+    metadata,
+    # The ID scan and portrait uploaded with an online order (RN-03, RN-10). They are kept
+    # here while the identity authority is asked; a match copies them to the registration.
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("order_id", Id, ForeignKey("online_orders.id"), nullable=False, index=True),
+    Column("kind", String(16), nullable=False),
+    Column("store_key", String(32), nullable=False, unique=True),
+    Column("content_type", String(32), nullable=False),
+    Column("width", Integer, nullable=False),
+    Column("height", Integer, nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("phash", String(16), nullable=True),
 )
