@@ -108,3 +108,16 @@ class ConfigurationError(DomainError):
     code = "CONFIGURATION"
     default_message = "simreg is not configured correctly."
     default_message_zh = "系统配置不正确。"
+
+
+class TooManyRequests(DomainError):
+    """A public page or API asked too often (per client address or per document); the
+    client may try again after ``details['retry_after']`` seconds."""
+
+    code = "TOO-MANY-REQUESTS"
+    default_message = "Too many requests; wait a little and try again."
+    default_message_zh = "请求过于频繁，请稍后再试。"
+
+    @property
+    def retry_after(self) -> int:
+        return int(self.details.get("retry_after", 60))

@@ -19,6 +19,7 @@ from simreg.core.errors import (
     InvalidInput,
     NotFound,
     RuleViolated,
+    TooManyRequests,
     Unauthenticated,
 )
 
@@ -32,6 +33,7 @@ _STATUS: list[tuple[type[DomainError], int]] = [
     (RuleViolated, 422),
     (InvalidInput, 422),
     (ConfigurationError, 503),
+    (TooManyRequests, 429),
 ]
 
 
@@ -64,6 +66,8 @@ def install(app: FastAPI, page_errors: PageErrors | None = None) -> None:
         if page_errors is not None and not is_api(request):
             return page_errors(request, exc, status_for(exc))
         headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, Unauthenticated) else None
+        if isinstance(exc, TooManyRequests):
+            headers = {"Retry-After": str(exc.retry_after)}
         return JSONResponse(
             body(exc.code, exc.message, exc.message_zh, exc.details),
             status_code=status_for(exc),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
 
-from simreg.core.errors import DomainError, Unauthenticated
+from simreg.core.errors import DomainError, TooManyRequests, Unauthenticated
 from simreg.web.pages.rendering import negotiate_language
 from simreg.web.pages.session import LoginRequired, PasswordChangeRequired
 from simreg.web.pages.shared import site
@@ -22,6 +22,9 @@ def render_page_error(request: Request, error: DomainError, status_code: int) ->
     if isinstance(error, PasswordChangeRequired):
         return RedirectResponse("/account/password", status_code=303)
     s = site(request)
-    return s.pages.render(
+    page = s.pages.render(
         request, "error.html", negotiate_language(request), status_code=status_code, error=error
     )
+    if isinstance(error, TooManyRequests):
+        page.headers["Retry-After"] = str(error.retry_after)
+    return page
