@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from functools import partial
 
 from sqlalchemy import Engine
 
+from simreg.adapters.identity_authority_http import HttpIdentityAuthority
 from simreg.adapters.passwords import Argon2Passwords
 from simreg.adapters.photos import EncryptedPhotoStore, verify_photo
 from simreg.adapters.sms_file import FileSmsGateway
@@ -24,6 +26,7 @@ from simreg.core.settings import Settings
 from simreg.db.campaign_store import SqlCampaignTransaction
 from simreg.db.channel_store import SqlChannelTransaction
 from simreg.db.engine import make_engine
+from simreg.db.identity_check_store import SqlIdentityCheckStore
 from simreg.db.migrate import upgrade
 from simreg.db.over_limit_store import SqlOverLimitTransaction
 from simreg.db.repositories import DecisionFollower, SqlRegistrationTransaction
@@ -31,6 +34,8 @@ from simreg.db.seller_store import SellerReports
 from simreg.db.sms_outbox_store import SqlOutboxTransaction
 from simreg.db.staff_store import SqlStaffTransaction
 from simreg.db.unit_of_work import SqlUnitOfWork
+from simreg.identity.authority import IdentityAuthority, IdentityVerifier
+from simreg.identity.verification import CachedIdentityVerifier, UnconfiguredAuthority
 from simreg.legacy.over_limit_services import OverLimitService
 from simreg.registration.self_service import SelfServiceReregistration
 from simreg.registration.services import RegistrationService
@@ -57,11 +62,19 @@ class Simreg:
     campaigns: CampaignService
     calls: CallCentreService
     over_limit: OverLimitService
+    identity: IdentityVerifier  # RN-10: the identity authority, cached and recorded
     sms: SmsDispatcher | None = None  # the outbox dispatcher (sends only where started)
+    # Registrations waiting on an unavailable identity authority: each retrier checks its own
+    # waiting items again and returns how many it retried (`simreg identity retry-pending`,
+    # and a thread beside `simreg serve`).
+    pending_check_retriers: list[Callable[[], int]] = field(default_factory=list)
 
     def close(self) -> None:
         if self.sms is not None:
             self.sms.gateway.close()
+        close_identity = getattr(self.identity, "close", None)
+        if callable(close_identity):
+            close_identity()
         self.engine.dispose()
 
 
@@ -109,6 +122,25 @@ def sms_dispatcher(
     )
 
 
+def identity_verifier(
+    settings: Settings, engine: Engine, vault: IdentityVault, clock: Clock
+) -> CachedIdentityVerifier:
+    """The authority over HTTP where a URL is configured; otherwise every check is
+    unavailable (and nothing that needs one is ever activated)."""
+    authority: IdentityAuthority = (
+        HttpIdentityAuthority.from_settings(settings)
+        if settings.identity_authority_url
+        else UnconfiguredAuthority()
+    )
+    return CachedIdentityVerifier(
+        authority,
+        SqlIdentityCheckStore(engine),
+        vault,
+        clock,
+        cache_seconds=settings.identity_check_cache_seconds,
+    )
+
+
 def bootstrap(
     settings: Settings,
     *,
@@ -122,6 +154,7 @@ def bootstrap(
         upgrade(engine)
     clock = clock or SystemClock()
     photo_store = EncryptedPhotoStore(settings.photo_dir, vault.files)
+    identity = identity_verifier(settings, engine, vault, clock)
     check_photo = partial(
         verify_photo,
         max_bytes=settings.photo_max_bytes,
@@ -186,4 +219,5 @@ def bootstrap(
             clock=clock,
             per_id_limit=settings.per_id_limit,
         ),
+        identity=identity,
     )

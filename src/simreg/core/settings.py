@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     identity_authority_url: str = Field(
         default="", description="base URL of the identity-authority service; empty: none"
     )
+    identity_authority_token: str = Field(
+        default="", description="bearer token sent to the identity authority; empty: none"
+    )
     identity_authority_timeout: float = Field(default=3.0, gt=0, le=60)
     identity_authority_retries: int = Field(default=2, ge=0, le=10)
     identity_authority_breaker_failures: int = Field(
