@@ -18,6 +18,8 @@ from simreg.cli.base_commands import base_app
 from simreg.cli.campaign_clock import start_campaign_clock
 from simreg.cli.campaign_commands import campaigns_app
 from simreg.cli.demo_data_command import demo_data
+from simreg.cli.identity_commands import identity_app, identity_authority_app
+from simreg.cli.identity_retry_clock import start_check_retrier
 from simreg.cli.over_limit_commands import over_limit_find
 from simreg.cli.sms_commands import sms_app, start_dispatching
 from simreg.core.actors import Role
@@ -42,6 +44,8 @@ app.add_typer(campaigns_app, name="campaigns")
 base_app.command("over-limit-find")(over_limit_find)
 app.add_typer(base_app, name="base")
 app.add_typer(sms_app, name="sms")
+app.add_typer(identity_authority_app, name="identity-authority")
+app.add_typer(identity_app, name="identity")
 app.command("demo-data")(demo_data)
 console = Console()
 err = Console(stderr=True)
@@ -139,10 +143,12 @@ def _serve(simreg: Simreg, host: str, port: int, *, dispatch_sms: bool = False) 
     stop_sms = start_dispatching(simreg) if dispatch_sms else None
     # The same switch runs the campaign clock: one background process per deployment.
     stop_clock = start_campaign_clock(simreg) if dispatch_sms else None
+    # Registrations waiting on an unavailable identity authority are checked again.
+    stop_retrier = start_check_retrier(simreg)
     try:
         uvicorn.run(create_app(simreg), host=host, port=port, log_level="info")
     finally:
-        for stop in (stop_sms, stop_clock):
+        for stop in (stop_sms, stop_clock, stop_retrier):
             if stop is not None:
                 stop()
         simreg.close()
@@ -186,26 +192,44 @@ def run_demo(
     dispatch_sms: bool = True,
     legacy_lines: int = 3000,
 ) -> None:
+    from simreg.demo.identity_authority import start_demo_authority
     from simreg.demo.seed import seed_demo
     from simreg.demo.show import print_access
 
     if data_dir.exists():
         shutil.rmtree(data_dir)  # a demo always starts from the same, known state
     demo_defaults: dict[str, object] = {}
+    authority = None
+    if "SIMREG_IDENTITY_AUTHORITY_URL" not in os.environ:
+        # RN-10 checks go over real HTTP to the simulator, next to the demo's port if free.
+        try:
+            authority = start_demo_authority(host, port + 1)
+        except OSError:
+            authority = start_demo_authority(host)
+        demo_defaults["identity_authority_url"] = authority.url
     if "SIMREG_PUBLIC_BASE_URL" not in os.environ:
         demo_defaults["public_base_url"] = f"http://{host}:{port}"  # links in the demo's SMS
     if "SIMREG_SMS_QUIET_HOURS" not in os.environ:
         demo_defaults["sms_quiet_hours"] = ""  # a demo sends at any hour
-    settings = _settings(database_url, data_dir, demo=True, **demo_defaults)
-    simreg = bootstrap(settings)
-    access = seed_demo(
-        simreg, customers=customers, progress=sys.stderr.isatty(), legacy_lines=legacy_lines
-    )
-    print_access(console, access, f"http://{host}:{port}", data_dir)
-    if serve_http:
-        _serve(simreg, host, port, dispatch_sms=dispatch_sms)
-    else:
-        simreg.close()
+    try:
+        settings = _settings(database_url, data_dir, demo=True, **demo_defaults)
+        simreg = bootstrap(settings)
+        access = seed_demo(
+            simreg, customers=customers, progress=sys.stderr.isatty(), legacy_lines=legacy_lines
+        )
+        print_access(console, access, f"http://{host}:{port}", data_dir)
+        console.print(
+            f"Identity authority: {settings.identity_authority_url or 'none'}"
+            + (" (simulator; PUT /admin/behaviour makes it slow or failing)" if authority else ""),
+            highlight=False,
+        )
+        if serve_http:
+            _serve(simreg, host, port, dispatch_sms=dispatch_sms)
+        else:
+            simreg.close()
+    finally:
+        if authority is not None:
+            authority.stop()
 
 
 @db_app.command("upgrade")
