@@ -166,9 +166,11 @@ def create_authority_app(authority: SimulatedAuthority) -> FastAPI:
     ) -> VerifyResponse | JSONResponse:
         authorise(authorization)
         behaviour = authority.behaviour
+        # Counted on arrival: a caller that gives up while it waits was still a request.
+        failing = authority.count_request(behaviour.failure_rate)
         if behaviour.latency_ms:
             await _wait(request, behaviour.latency_ms / 1000)
-        if authority.count_request(behaviour.failure_rate):
+        if failing:
             if behaviour.failure_mode == "hang":
                 await _wait(request, behaviour.hang_seconds)
             return JSONResponse({"detail": "service unavailable"}, status_code=503)
