@@ -23,9 +23,12 @@ from simreg.core.clock import Clock, SystemClock
 from simreg.core.crypto import IdentityVault, decode_master_key, generate_master_key
 from simreg.core.errors import ConfigurationError
 from simreg.core.settings import Settings
+from simreg.customers.bindings import BindingSettings
+from simreg.customers.services import EnterpriseService
 from simreg.db.campaign_store import SqlCampaignTransaction
 from simreg.db.channel_store import SqlChannelTransaction
 from simreg.db.engine import make_engine
+from simreg.db.enterprise_store import SqlEnterpriseTransaction, follow_binding_decision
 from simreg.db.identity_check_store import SqlIdentityCheckStore
 from simreg.db.migrate import upgrade
 from simreg.db.over_limit_store import SqlOverLimitTransaction
@@ -63,6 +66,7 @@ class Simreg:
     calls: CallCentreService
     over_limit: OverLimitService
     identity: IdentityVerifier  # RN-10: the identity authority, cached and recorded
+    enterprises: EnterpriseService  # RN-12: group customers and their actual users
     sms: SmsDispatcher | None = None  # the outbox dispatcher (sends only where started)
     # Registrations waiting on an unavailable identity authority: each retrier checks its own
     # waiting items again and returns how many it retried (`simreg identity retry-pending`,
@@ -162,7 +166,7 @@ def bootstrap(
         min_side=settings.photo_min_side,
     )
     # Group and online registrations move their binding or order with each review decision.
-    followers: dict[str, DecisionFollower] = {}
+    followers: dict[str, DecisionFollower] = {"enterprise": follow_binding_decision}
     registrations = RegistrationService(
         uow=SqlUnitOfWork(engine, partial(SqlRegistrationTransaction, followers=followers)),
         vault=vault,
@@ -200,6 +204,18 @@ def bootstrap(
             per_id_limit=settings.per_id_limit,
         ),
     )
+    enterprises = EnterpriseService(
+        uow=SqlUnitOfWork(engine, SqlEnterpriseTransaction),
+        vault=vault,
+        clock=clock,
+        verifier=identity,
+        binding=BindingSettings(
+            per_id_limit=settings.per_id_limit,
+            enforce_per_id_limit=settings.enforce_per_id_limit,
+            count_toward_limit=settings.group_lines_count_toward_limit,
+            retry_seconds=settings.identity_retry_seconds,
+        ),
+    )
     return Simreg(
         settings=settings,
         engine=engine,
@@ -220,4 +236,6 @@ def bootstrap(
             per_id_limit=settings.per_id_limit,
         ),
         identity=identity,
+        enterprises=enterprises,
+        pending_check_retriers=[enterprises.retry_pending],
     )

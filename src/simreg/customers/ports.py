@@ -1,0 +1,188 @@
+"""What group customers need from storage (implemented in ``db/enterprise_store.py``)."""
+
+from __future__ import annotations
+
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from simreg.core.audit import AuditEvent
+from simreg.core.errors import NotFound
+from simreg.customers.domain import Agreement, BindingStatus, Enterprise, EnterpriseStatus
+from simreg.lines.domain import LineState
+from simreg.registration.domain import Registration
+
+
+@dataclass(frozen=True)
+class NewEnterpriseRow:
+    name: str
+    credit_code: str
+    org_unit_id: int | None
+    account_manager_id: int | None
+    agent_doc_type: str
+    agent_doc_index: str
+    agent_doc_number_enc: bytes
+    agent_doc_masked: str
+    agent_name_enc: bytes
+    agent_name_masked: str
+    agent_check_id: int | None
+    created_by: int
+    at: datetime
+
+
+@dataclass(frozen=True)
+class AgentIdentity:
+    doc_type: str
+    doc_number_enc: bytes
+    name_enc: bytes
+
+
+@dataclass(frozen=True)
+class GroupLine:
+    id: int
+    msisdn: str
+    state: LineState
+    enterprise_id: int | None
+
+
+@dataclass(frozen=True)
+class NewBindingRow:
+    enterprise_id: int
+    line_id: int
+    customer_id: int
+    name_enc: bytes
+    name_masked: str
+    counts_toward_limit: bool
+    created_by: int
+    at: datetime
+    next_check_at: datetime
+
+
+@dataclass(frozen=True)
+class BindingRecord:
+    id: int
+    enterprise_id: int
+    line_id: int
+    msisdn: str
+    customer_id: int
+    doc_index: str
+    doc_number_enc: bytes
+    name_enc: bytes
+    name_masked: str
+    status: BindingStatus
+    counts_toward_limit: bool
+    check_attempts: int
+
+
+class EnterpriseTransaction(Protocol):
+    # -- enterprises ------------------------------------------------------------------------
+
+    def org_unit_id(self, code: str) -> int | None: ...
+
+    def credit_code_taken(self, credit_code: str) -> bool: ...
+
+    def agreement_taken(self, number: str, enterprise_id: int) -> bool: ...
+
+    def add_enterprise(self, row: NewEnterpriseRow) -> int: ...
+
+    def enterprise(self, enterprise_id: int) -> Enterprise | None: ...
+
+    def agent_identity(self, enterprise_id: int) -> AgentIdentity | None: ...
+
+    def set_agent_check(self, enterprise_id: int, check_id: int, at: datetime) -> None: ...
+
+    def record_agreement(self, enterprise_id: int, agreement: Agreement, at: datetime) -> None: ...
+
+    def set_status(
+        self, enterprise_id: int, expected: EnterpriseStatus, status: EnterpriseStatus, at: datetime
+    ) -> bool:
+        """Compare-and-set: False when someone else moved the enterprise first."""
+        ...
+
+    # -- lines ------------------------------------------------------------------------------
+
+    def allocate_from_pool(self, enterprise_id: int, count: int, at: datetime) -> list[str]:
+        """Take up to ``count`` available numbers for the enterprise in one statement."""
+        ...
+
+    def allocate_numbers(self, enterprise_id: int, msisdns: list[str], at: datetime) -> list[str]:
+        """Take exactly these numbers where they are available; the ones taken."""
+        ...
+
+    def group_line(self, msisdn: str) -> GroupLine | None: ...
+
+    # -- actual users -----------------------------------------------------------------------
+
+    def claim_slot(
+        self,
+        *,
+        doc_type: str,
+        doc_index: str,
+        doc_number_enc: bytes,
+        doc_masked: str,
+        at: datetime,
+        per_id_limit: int | None,
+    ) -> int | None:
+        """RN-05: the customer id with one more line held, or None at the limit."""
+        ...
+
+    def held_lines(self, doc_index: str) -> int: ...
+
+    def keep_customer(
+        self, *, doc_type: str, doc_index: str, doc_number_enc: bytes, doc_masked: str, at: datetime
+    ) -> int:
+        """The document's customer row, created if new, without counting a line."""
+        ...
+
+    def add_binding(self, row: NewBindingRow) -> int | None:
+        """A verifying binding; None when the line already has one on its way."""
+        ...
+
+    def binding(self, binding_id: int) -> BindingRecord | None: ...
+
+    def send_to_review(
+        self,
+        binding: BindingRecord,
+        registration: Registration,
+        *,
+        name_enc: bytes,
+        check_id: int,
+        at: datetime,
+    ) -> bool:
+        """Write the registration into the review queue and move the binding along with it;
+        False when the binding is no longer verifying."""
+        ...
+
+    def wait_for_authority(
+        self, binding_id: int, check_id: int, next_check_at: datetime
+    ) -> bool: ...
+
+    def refuse(self, binding: BindingRecord, code: str, check_id: int, at: datetime) -> bool:
+        """End a verifying binding on the authority's answer, releasing its RN-05 slot."""
+        ...
+
+    def withdraw(self, binding: BindingRecord, at: datetime) -> bool:
+        """End a binding still waiting for the authority, releasing its RN-05 slot."""
+        ...
+
+    def due_for_check(self, now: datetime, limit: int) -> list[int]: ...
+
+    # -- audit ------------------------------------------------------------------------------
+
+    def record(self, event: AuditEvent) -> int:
+        """Write the audit row; its id (an import's reject report is read back from it)."""
+        ...
+
+
+class EnterpriseUnitOfWork(Protocol):
+    def begin(self) -> AbstractContextManager[EnterpriseTransaction]: ...
+
+
+def load_enterprise(tx: EnterpriseTransaction, enterprise_id: int) -> Enterprise:
+    found = tx.enterprise(enterprise_id)
+    if found is None:
+        raise NotFound(
+            "No such group customer.", code="ENTERPRISE-NOT-FOUND", message_zh="集团客户不存在。"
+        )
+    return found
