@@ -22,6 +22,7 @@ from simreg.channels.services import ChannelService, EvidenceStore
 from simreg.core.clock import Clock, SystemClock
 from simreg.core.crypto import IdentityVault, decode_master_key, generate_master_key
 from simreg.core.errors import ConfigurationError
+from simreg.core.photos import CheckedPhoto
 from simreg.core.settings import Settings
 from simreg.customers.bindings import BindingSettings
 from simreg.customers.services import EnterpriseService
@@ -31,15 +32,23 @@ from simreg.db.engine import make_engine
 from simreg.db.enterprise_store import SqlEnterpriseTransaction, follow_binding_decision
 from simreg.db.identity_check_store import SqlIdentityCheckStore
 from simreg.db.migrate import upgrade
+from simreg.db.online_numbers import SqlNumberPool
+from simreg.db.online_store import SqlShopTransaction, follow_order_decision
 from simreg.db.over_limit_store import SqlOverLimitTransaction
 from simreg.db.repositories import DecisionFollower, SqlRegistrationTransaction
 from simreg.db.seller_store import SellerReports
 from simreg.db.sms_outbox_store import SqlOutboxTransaction
 from simreg.db.staff_store import SqlStaffTransaction
+from simreg.db.throttle_store import SqlThrottleStore
 from simreg.db.unit_of_work import SqlUnitOfWork
 from simreg.identity.authority import IdentityAuthority, IdentityVerifier
 from simreg.identity.verification import CachedIdentityVerifier, UnconfiguredAuthority
 from simreg.legacy.over_limit_services import OverLimitService
+from simreg.online.checks import IdentityChecks
+from simreg.online.handover import HandoverDesk
+from simreg.online.numbers import NumberSearch
+from simreg.online.services import OnlineShop, ShopRules
+from simreg.online.throttle import PublicThrottle, ThrottleLimits
 from simreg.registration.self_service import SelfServiceReregistration
 from simreg.registration.services import RegistrationService
 from simreg.sms.dispatch import SmsDispatcher
@@ -67,6 +76,9 @@ class Simreg:
     over_limit: OverLimitService
     identity: IdentityVerifier  # RN-10: the identity authority, cached and recorded
     enterprises: EnterpriseService  # RN-12: group customers and their actual users
+    shop: OnlineShop  # RN-10, RN-11: the online shop, its number search and hand-overs
+    numbers: NumberSearch
+    handovers: HandoverDesk
     sms: SmsDispatcher | None = None  # the outbox dispatcher (sends only where started)
     # Registrations waiting on an unavailable identity authority: each retrier checks its own
     # waiting items again and returns how many it retried (`simreg identity retry-pending`,
@@ -145,6 +157,51 @@ def identity_verifier(
     )
 
 
+def online_shop(
+    settings: Settings,
+    engine: Engine,
+    vault: IdentityVault,
+    photo_store: EncryptedPhotoStore,
+    clock: Clock,
+    identity: IdentityVerifier,
+    check_photo: Callable[[bytes], CheckedPhoto],
+) -> tuple[OnlineShop, NumberSearch, HandoverDesk]:
+    uow = SqlUnitOfWork(engine, SqlShopTransaction)
+    shop = OnlineShop(
+        uow=uow,
+        vault=vault,
+        photo_store=photo_store,
+        check_photo=check_photo,
+        clock=clock,
+        checks=IdentityChecks(
+            uow=uow,
+            verifier=identity,
+            vault=vault,
+            clock=clock,
+            per_id_limit=settings.per_id_limit,
+            retry_seconds=settings.identity_retry_seconds,
+        ),
+        throttle=PublicThrottle(
+            store=SqlThrottleStore(engine),
+            keys=vault.tokens,
+            clock=clock,
+            limits=ThrottleLimits(
+                settings.public_rate_per_address,
+                settings.public_rate_per_document,
+                settings.public_rate_window_seconds,
+            ),
+        ),
+        rules=ShopRules(
+            per_id_limit=settings.per_id_limit,
+            reservation_minutes=settings.online_reservation_minutes,
+            collect_days=settings.online_collect_days,
+            card_sales=settings.online_card_sales,
+        ),
+    )
+    handovers = HandoverDesk(uow=uow, vault=vault, clock=clock)
+    return shop, NumberSearch(SqlNumberPool(engine)), handovers
+
+
 def bootstrap(
     settings: Settings,
     *,
@@ -166,7 +223,10 @@ def bootstrap(
         min_side=settings.photo_min_side,
     )
     # Group and online registrations move their binding or order with each review decision.
-    followers: dict[str, DecisionFollower] = {"enterprise": follow_binding_decision}
+    followers: dict[str, DecisionFollower] = {
+        "enterprise": follow_binding_decision,
+        "online": partial(follow_order_decision, collect_days=settings.online_collect_days),
+    }
     registrations = RegistrationService(
         uow=SqlUnitOfWork(engine, partial(SqlRegistrationTransaction, followers=followers)),
         vault=vault,
@@ -216,6 +276,9 @@ def bootstrap(
             retry_seconds=settings.identity_retry_seconds,
         ),
     )
+    shop, numbers, handovers = online_shop(
+        settings, engine, vault, photo_store, clock, identity, check_photo
+    )
     return Simreg(
         settings=settings,
         engine=engine,
@@ -237,5 +300,8 @@ def bootstrap(
         ),
         identity=identity,
         enterprises=enterprises,
-        pending_check_retriers=[enterprises.retry_pending],
+        shop=shop,
+        numbers=numbers,
+        handovers=handovers,
+        pending_check_retriers=[enterprises.retry_pending, shop.retry_pending],
     )
