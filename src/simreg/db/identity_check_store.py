@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Engine, insert, select
+from sqlalchemy import Boolean, Engine, String, insert, literal, select
 
 from simreg.db import tables as t
-from simreg.identity.authority import CheckResult
-from simreg.identity.verification import CachedAnswer, CheckToRecord
+from simreg.db.tables import Ts
+from simreg.identity.authority import CheckPurpose, CheckResult, RecordedCheck
+from simreg.identity.verification import CheckToRecord
 
 _DEFINITE = [r.value for r in CheckResult if r.is_definite]
 
@@ -20,12 +21,20 @@ class SqlIdentityCheckStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
-    def latest_answer(
-        self, doc_index: str, name_index: str, since: datetime
-    ) -> CachedAnswer | None:
+    def reuse_answer(
+        self, doc_index: str, name_index: str, since: datetime, purpose: CheckPurpose, at: datetime
+    ) -> RecordedCheck | None:
         c = t.identity_checks.c
-        query = (
-            select(c.result, c.reference)
+        source = (
+            select(
+                c.doc_index,
+                c.name_index,
+                literal(purpose.value, String()),
+                c.result,
+                c.reference,
+                literal(at, Ts),
+                literal(True, Boolean()),
+            )
             .where(
                 c.doc_index == doc_index,
                 c.name_index == name_index,
@@ -37,11 +46,20 @@ class SqlIdentityCheckStore:
             .order_by(c.checked_at.desc(), c.id.desc())
             .limit(1)
         )
-        with self.engine.connect() as conn:
-            row = conn.execute(query).first()
+        # One statement, one transaction: the lookup and the record of the reuse together.
+        columns = ["doc_index", "name_index", "purpose", "result", "reference", "checked_at"]
+        statement = (
+            insert(t.identity_checks)
+            .from_select([*columns, "from_cache"], source)
+            .returning(c.id, c.result, c.reference)
+        )
+        with self.engine.begin() as conn:
+            row = conn.execute(statement).first()
         if row is None:
             return None
-        return CachedAnswer(result=CheckResult(row.result), reference=row.reference)
+        return RecordedCheck(
+            id=int(row.id), result=CheckResult(row.result), reference=row.reference, from_cache=True
+        )
 
     def record(self, check: CheckToRecord) -> int:
         with self.engine.begin() as conn:

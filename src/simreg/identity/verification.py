@@ -56,19 +56,14 @@ class CheckToRecord:
     from_cache: bool
 
 
-@dataclass(frozen=True)
-class CachedAnswer:
-    result: CheckResult
-    reference: str | None
-
-
 class IdentityCheckStore(Protocol):
     """Where checks are kept; each call is one short transaction of its own."""
 
-    def latest_answer(
-        self, doc_index: str, name_index: str, since: datetime
-    ) -> CachedAnswer | None:
-        """The newest definite answer the authority itself gave at or after ``since``."""
+    def reuse_answer(
+        self, doc_index: str, name_index: str, since: datetime, purpose: CheckPurpose, at: datetime
+    ) -> RecordedCheck | None:
+        """Record a reuse (``from_cache``) of the newest definite answer the authority itself
+        gave for this document and name at or after ``since``; None when there is none."""
         ...
 
     def record(self, check: CheckToRecord) -> int: ...
@@ -123,9 +118,11 @@ class CachedIdentityVerifier:
         keys = check_keys(self.vault, document_number, name, today=self.clock.today())
         now = self.clock.now()
         if self.cache_for > timedelta(0):
-            cached = self.store.latest_answer(keys.doc_index, keys.name_index, now - self.cache_for)
-            if cached is not None:
-                return self._record(keys, purpose, cached.result, cached.reference, now, None, True)
+            reused = self.store.reuse_answer(
+                keys.doc_index, keys.name_index, now - self.cache_for, purpose, now
+            )
+            if reused is not None:
+                return reused
         started = time.monotonic()
         answer = self.authority.verify(keys.document.number, keys.name)
         elapsed = answer.elapsed_ms
@@ -136,7 +133,7 @@ class CachedIdentityVerifier:
             log.warning("identity authority unavailable for a %s check: %s", purpose, answer.reason)
         # The clock is read again: the answer is as of when it arrived, after any retries.
         return self._record(
-            keys, purpose, answer.result, answer.reference, self.clock.now(), elapsed, False
+            keys, purpose, answer.result, answer.reference, self.clock.now(), elapsed
         )
 
     def close(self) -> None:
@@ -152,7 +149,6 @@ class CachedIdentityVerifier:
         reference: str | None,
         at: datetime,
         elapsed_ms: int | None,
-        from_cache: bool,
     ) -> RecordedCheck:
         check_id = self.store.record(
             CheckToRecord(
@@ -163,7 +159,7 @@ class CachedIdentityVerifier:
                 reference=reference[:64] if reference else None,
                 checked_at=at,
                 elapsed_ms=elapsed_ms,
-                from_cache=from_cache,
+                from_cache=False,
             )
         )
-        return RecordedCheck(id=check_id, result=result, reference=reference, from_cache=from_cache)
+        return RecordedCheck(id=check_id, result=result, reference=reference, from_cache=False)
