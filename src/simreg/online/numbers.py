@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import threading
 import time
+import unicodedata
 from dataclasses import dataclass
 
 import phonenumbers
@@ -70,7 +71,8 @@ class NumberPage:
 
 
 def parse_query(pattern: str, mode: str, region: str, kind: str, after: str) -> NumberQuery:
-    digits = "".join(ch for ch in pattern if not ch.isspace())
+    # People type full-width digits and spaces between groups (NFKC folds the former).
+    digits = "".join(ch for ch in unicodedata.normalize("NFKC", pattern) if not ch.isspace())
     if digits and (not digits.isascii() or not digits.isdigit() or len(digits) > 11):
         raise InvalidInput(
             "Search with up to 11 digits.",
