@@ -30,6 +30,7 @@ NAV = [
     ),
     ("/base", "Real-name base", READERS),
     ("/calls", "Call tasks", (Role.CALL_CENTRE, Role.ADMIN)),
+    ("/enterprises", "Group customers", (Role.ACCOUNT_MANAGER, Role.ADMIN, Role.AUDITOR)),
     ("/admin/staff", "Staff", (Role.ADMIN,)),
     ("/app/device", "This device", (Role.CLERK,)),
 ]
