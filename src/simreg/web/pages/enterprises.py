@@ -257,6 +257,13 @@ def upload_roster(
     return _detail_page(request, session, enterprise_id, report=report)
 
 
+@router.get("/enterprises/{enterprise_id}/roster")
+def roster_page(request: Request, session: PageSession, enterprise_id: int) -> Response:
+    # Where the upload's answer stands in the address bar (the language switch comes back here).
+    allow(session, *READERS)
+    return RedirectResponse(f"/enterprises/{enterprise_id}", status_code=303)
+
+
 @router.get("/enterprises/{enterprise_id}/roster/{import_id}/rejects.csv")
 def download_rejects(
     request: Request, session: PageSession, enterprise_id: int, import_id: int
