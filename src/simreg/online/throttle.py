@@ -7,6 +7,7 @@ says nothing about who asked. Each request is one conditional upsert (``Throttle
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -50,7 +51,7 @@ class PublicThrottle:
             raise TooManyRequests(
                 "Too many requests from here; wait a little and try again.",
                 message_zh="操作过于频繁，请稍后再试。",
-                retry_after=max(1, int(retry.total_seconds()) + 1),
+                retry_after=max(1, math.ceil(retry.total_seconds())),
                 limit=kind,
             )
 

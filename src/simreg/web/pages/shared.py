@@ -32,6 +32,7 @@ NAV = [
     ("/calls", "Call tasks", (Role.CALL_CENTRE, Role.ADMIN)),
     ("/enterprises", "Group customers", (Role.ACCOUNT_MANAGER, Role.ADMIN, Role.AUDITOR)),
     ("/admin/staff", "Staff", (Role.ADMIN,)),
+    ("/pickup", "Online orders", (Role.CLERK,)),
     ("/app/device", "This device", (Role.CLERK,)),
 ]
 
