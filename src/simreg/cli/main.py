@@ -21,6 +21,7 @@ from simreg.cli.demo_data_command import demo_data
 from simreg.cli.identity_commands import identity_app, identity_authority_app
 from simreg.cli.identity_retry_clock import start_check_retrier
 from simreg.cli.over_limit_commands import over_limit_find
+from simreg.cli.shop_commands import shop_app, start_shop_clock
 from simreg.cli.sms_commands import sms_app, start_dispatching
 from simreg.core.actors import Role
 from simreg.core.crypto import generate_master_key
@@ -46,6 +47,7 @@ app.add_typer(base_app, name="base")
 app.add_typer(sms_app, name="sms")
 app.add_typer(identity_authority_app, name="identity-authority")
 app.add_typer(identity_app, name="identity")
+app.add_typer(shop_app, name="shop")
 app.command("demo-data")(demo_data)
 console = Console()
 err = Console(stderr=True)
@@ -145,10 +147,12 @@ def _serve(simreg: Simreg, host: str, port: int, *, dispatch_sms: bool = False) 
     stop_clock = start_campaign_clock(simreg) if dispatch_sms else None
     # Registrations waiting on an unavailable identity authority are checked again.
     stop_retrier = start_check_retrier(simreg)
+    # Online reservations and uncollected orders expire; their numbers return to the pool.
+    stop_shop = start_shop_clock(simreg)
     try:
         uvicorn.run(create_app(simreg), host=host, port=port, log_level="info")
     finally:
-        for stop in (stop_sms, stop_clock, stop_retrier):
+        for stop in (stop_sms, stop_clock, stop_retrier, stop_shop):
             if stop is not None:
                 stop()
         simreg.close()
