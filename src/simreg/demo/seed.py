@@ -15,6 +15,7 @@ from simreg.core.actors import Actor, Role
 from simreg.core.errors import DomainError
 from simreg.db import directory
 from simreg.db import tables as t
+from simreg.demo.enterprise_seed import EnterpriseDemo, seed_enterprise
 from simreg.demo.legacy_seed import LegacySeed, seed_legacy_base
 from simreg.demo.synthetic import person_name, pool_numbers, resident_id, specimen_photo
 from simreg.registration.services import (
@@ -55,6 +56,7 @@ class DemoAccess:
     full_resident_id: str = ""  # a document already holding the limit, for trying RN-05
     counts: dict[str, int] = field(default_factory=dict)
     legacy: LegacySeed | None = None
+    enterprise: EnterpriseDemo | None = None  # RN-12: the group customer and its roster CSV
 
 
 STAFF = [
@@ -68,6 +70,7 @@ STAFF = [
     ("manager", "渠道经理 周管 (Channel manager)", Role.CHANNEL_MANAGER, None),
     ("agent", "外呼坐席 孙呼 (Call centre)", Role.CALL_CENTRE, None),
     ("risk", "安全分析 钱控 (Risk analyst)", Role.RISK_ANALYST, None),
+    ("account.manager", "集团客户经理 吴企 (Account manager)", Role.ACCOUNT_MANAGER, None),
 ]
 
 
@@ -205,6 +208,7 @@ def seed_demo(
             risk=Actor(staff_ids["risk"], "risk", Role.RISK_ANALYST),
             lines=legacy_lines,
         )
+    access.enterprise = seed_enterprise(simreg)
     return access
 
 
