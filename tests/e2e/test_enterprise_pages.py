@@ -1,0 +1,101 @@
+"""The group-customer pages over HTTP: an account manager registers an enterprise and binds a
+user by form; auditors read but change nothing; other roles see nothing."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from simreg.core.settings import Settings
+from simreg.simulators.identity_authority import AuthorityServer
+from tests.e2e.test_page_permissions import log_in
+from tests.support import enterprise as support
+from tests.support.enterprise import account_manager, resident
+from tests.support.world import World
+
+
+@pytest.fixture(scope="module")
+def authority() -> Iterator[AuthorityServer]:
+    yield from support.authority()
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path, authority: AuthorityServer) -> Settings:
+    return support.authority_settings(database_url, tmp_path, authority)
+
+
+def test_an_account_manager_works_a_group_customer_through_the_pages(
+    client: TestClient, world: World, authority: AuthorityServer
+) -> None:
+    manager, _ = account_manager(world)
+    agent, user = resident(authority, 300), resident(authority, 301)
+    csrf = log_in(client, manager.username)
+    home = client.get("/")
+    assert home.url.path == "/enterprises" and 'href="/enterprises"' in home.text
+
+    refused = client.post(
+        "/enterprises",
+        data={
+            "csrf_token": csrf,
+            "name": "星河物流有限公司",
+            "credit_code": "91110000600037341A",
+            "agent_name": agent[1],
+            "agent_doc_number": agent[0],
+        },
+    )
+    assert refused.status_code == 422 and "USCC-CHECKSUM" in refused.text
+    assert agent[0] not in refused.text  # the agent's number is not echoed back
+    created = client.post(
+        "/enterprises",
+        data={
+            "csrf_token": csrf,
+            "name": "星河物流有限公司",
+            "credit_code": support.CREDIT_CODE,
+            "agent_name": agent[1],
+            "agent_doc_number": agent[0],
+            "agreement_no": "JT-1",
+            "signed_on": date.today().isoformat(),
+        },
+        follow_redirects=False,
+    )
+    assert created.status_code == 303
+    page_url = created.headers["location"].split("?")[0]
+    enterprise_id = int(re.sub(r"\D", "", page_url))
+    for step in (
+        {"action": "activate"},
+        {"count": "3"},
+    ):
+        target = "action" if "action" in step else "lines"
+        moved = client.post(
+            f"{page_url}/{target}", data={"csrf_token": csrf} | step, follow_redirects=False
+        )
+        assert moved.status_code == 303, moved.text
+    page = client.get(page_url)
+    numbers = re.findall(r'<tr data-msisdn="(\d{11})">', page.text)
+    assert len(numbers) == 3
+    bound = client.post(
+        f"{page_url}/bindings",
+        data={"csrf_token": csrf, "msisdn": numbers[0], "doc_number": user[0], "name": user[1]},
+    )
+    assert bound.status_code == 200
+    waiting = bound.text.split('id="waiting-list"')[1].split("</table>")[0]
+    assert f'data-msisdn="{numbers[0]}"' in waiting and (
+        "审核中" in waiting or "In review" in waiting
+    )
+    assert user[0] not in bound.text and user[1] not in bound.text
+
+    client.post("/logout", data={"csrf_token": csrf})
+    csrf = log_in(client, "auditor")
+    assert client.get(page_url).status_code == 200
+    blocked = client.post(f"{page_url}/action", data={"csrf_token": csrf, "action": "suspend"})
+    assert blocked.status_code == 403
+    assert 'id="lifecycle"' not in client.get(page_url).text
+    client.post("/logout", data={"csrf_token": csrf})
+    log_in(client, "clerk_hall")
+    assert client.get("/enterprises").status_code == 403
+    assert client.get(f"/enterprises/{enterprise_id}").status_code == 403
