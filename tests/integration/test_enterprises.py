@@ -467,3 +467,33 @@ def test_of_two_bindings_for_one_line_at_once_exactly_one_goes_on(
     assert sorted(results) == ["BINDING-PENDING"] * 3 + ["pending_review"]
     assert _bindings(simreg, group.lines[4]) == ["pending_review"]
     assert sum(_held(simreg, p[0]) for p in people) == 1
+
+
+def test_a_suspended_customer_opens_no_line_and_ends_only_without_users(
+    world: World, group: Group, authority: AuthorityServer
+) -> None:
+    simreg = world.simreg
+    reviewer = world.actors["reviewer"]
+    msisdn = group.lines[0]
+    _bind(simreg, group, msisdn, resident(authority, 70))
+    registration_id = _registration_of(simreg, msisdn, "pending_review")
+    simreg.enterprises.suspend(group.manager, group.id, "overdue")
+    with pytest.raises(Conflict) as closed:
+        simreg.registrations.approve(reviewer, registration_id, open_line=True)
+    assert closed.value.code == "ENTERPRISE-NOT-ACTIVE"
+    assert _line(simreg, msisdn)["state"] == "reserved"
+    with pytest.raises(Conflict) as in_use:
+        simreg.enterprises.terminate(group.manager, group.id, "contract ended")
+    assert in_use.value.code == "ENTERPRISE-LINES-IN-USE"
+    simreg.enterprises.reinstate(group.manager, group.id)
+    simreg.registrations.approve(reviewer, registration_id, open_line=True)
+    assert _line(simreg, msisdn)["state"] == "active"
+
+    simreg.registrations.cancel(reviewer, registration_id, "left the company")
+    # The line closes with its user gone, held for the enterprise; the slot comes back.
+    assert _line(simreg, msisdn)["state"] == "reserved"
+    assert _held(simreg, resident(authority, 70)[0]) == 0
+    ended = simreg.enterprises.terminate(group.manager, group.id, "contract ended")
+    assert ended.status is EnterpriseStatus.TERMINATED
+    line = _line(simreg, group.lines[1])
+    assert line["state"] == "available" and line["enterprise_id"] is None

@@ -112,6 +112,14 @@ class EnterpriseTransaction(Protocol):
 
     def group_line(self, msisdn: str) -> GroupLine | None: ...
 
+    def lines_in_use(self, enterprise_id: int) -> int:
+        """Lines with an actual user in force or on the way."""
+        ...
+
+    def release_unused_lines(self, enterprise_id: int, at: datetime) -> int:
+        """Return the enterprise's lines nobody uses to the pool; how many."""
+        ...
+
     # -- actual users -----------------------------------------------------------------------
 
     def claim_slot(

@@ -20,6 +20,7 @@ from simreg.customers.domain import (
     CHECKABLE_DOCUMENTS,
     Agreement,
     Enterprise,
+    EnterpriseStatus,
     check_agreement,
     enterprise_event,
     move,
@@ -217,6 +218,21 @@ class EnterpriseService(ActualUserActions):
         with self.uow.begin() as tx:
             current = load_enterprise(tx, enterprise_id)
             target = move(current, action, self.clock.today())
+            released = 0
+            if target is EnterpriseStatus.TERMINATED:
+                in_use = tx.lines_in_use(enterprise_id)
+                if in_use:
+                    raise Conflict(
+                        f"{in_use} lines still have an actual user in force or on the way; "
+                        "their users take them over at a hall, or the registrations are "
+                        "cancelled, before the agreement ends.",
+                        code="ENTERPRISE-LINES-IN-USE",
+                        message_zh=f"仍有{in_use}个号码绑定或正在绑定实际使用人；"
+                        "请先办理过户或撤销登记，再终止协议。",
+                        lines=in_use,
+                    )
+                # Lines nobody uses go back to the pool with the agreement.
+                released = tx.release_unused_lines(enterprise_id, now)
             if not tx.set_status(enterprise_id, current.status, target, now):
                 raise Conflict(
                     "Someone else changed this group customer first; reload it.",
@@ -232,6 +248,7 @@ class EnterpriseService(ActualUserActions):
                     from_status=current.status.value,
                     to_status=target.value,
                     reason=reason.strip() or None,
+                    lines_released=released or None,
                 )
             )
             return load_enterprise(tx, enterprise_id)

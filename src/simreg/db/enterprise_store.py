@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import Connection, func, insert, select, update
 
 from simreg.core.audit import AuditEvent
+from simreg.core.errors import Conflict
 from simreg.customers.domain import (
     AUTHORITY_CHECK,
     Agreement,
@@ -182,9 +183,7 @@ class SqlEnterpriseTransaction:
             # rows and coming back short. The pick is a CTE so it runs exactly once: as a
             # subquery of the UPDATE it may be run again and skip past the rows it just locked.
             chosen = pick.with_for_update(skip_locked=True).cte("chosen")
-            statement = statement.add_cte(chosen).where(
-                t.lines.c.id.in_(select(chosen.c.id)), free
-            )
+            statement = statement.add_cte(chosen).where(t.lines.c.id.in_(select(chosen.c.id)), free)
         else:
             statement = statement.where(t.lines.c.id.in_(pick.scalar_subquery()), free)
         taken = self.conn.execute(statement.returning(t.lines.c.msisdn)).scalars()
@@ -212,6 +211,43 @@ class SqlEnterpriseTransaction:
         if row is None:
             return None
         return GroupLine(row.id, row.msisdn, LineState(row.state), row.enterprise_id)
+
+    def lines_in_use(self, enterprise_id: int) -> int:
+        return int(
+            self.conn.execute(
+                select(func.count())
+                .select_from(_b)
+                .where(
+                    _b.c.enterprise_id == enterprise_id,
+                    _b.c.status.in_(
+                        [
+                            BindingStatus.VERIFYING.value,
+                            BindingStatus.PENDING_REVIEW.value,
+                            BindingStatus.ACTIVE.value,
+                        ]
+                    ),
+                )
+            ).scalar_one()
+        )
+
+    def release_unused_lines(self, enterprise_id: int, at: datetime) -> int:
+        released = self.conn.execute(
+            update(t.lines)
+            .where(
+                t.lines.c.enterprise_id == enterprise_id,
+                t.lines.c.state == LineState.RESERVED.value,
+                t.lines.c.reserved_until.is_(None),
+                t.lines.c.customer_id.is_(None),
+            )
+            .values(
+                enterprise_id=None,
+                state=LineState.AVAILABLE.value,
+                real_name_state=None,
+                updated_at=at,
+            )
+            .returning(t.lines.c.id)
+        ).all()
+        return len(released)
 
     # -- actual users -----------------------------------------------------------------------
 
@@ -467,6 +503,18 @@ def follow_binding_decision(conn: Connection, registration: Registration, at: da
 
 
 def _open_for(conn: Connection, binding: Any, registration: Registration, at: datetime) -> None:
+    status = conn.execute(
+        select(_e.c.status).join(_b, _b.c.enterprise_id == _e.c.id).where(_b.c.id == binding.id)
+    ).scalar_one()
+    if status != EnterpriseStatus.ACTIVE.value:
+        # The reviewer's transaction rolls back: the user stays in review until the
+        # enterprise is reinstated (or the registration is rejected or cancelled).
+        raise Conflict(
+            "The group customer is not active; its lines do not open now.",
+            code="ENTERPRISE-NOT-ACTIVE",
+            message_zh="该集团客户未处于生效状态，号码暂不能开通。",
+            status=status,
+        )
     previous = conn.execute(
         select(
             _b.c.id, _b.c.status, _b.c.counts_toward_limit, _b.c.customer_id, _b.c.registration_id
