@@ -11,7 +11,7 @@ from stdnum import luhn
 from simreg.bootstrap import Simreg
 from simreg.core.settings import Settings
 from simreg.db import directory
-from simreg.demo.synthetic import PoolNumber
+from simreg.db.directory import PoolNumber
 from simreg.lines.domain import LineKind
 from simreg.online.numbers import parse_query, segment_region
 from tests.support.shop import ShopWorld, shop_world

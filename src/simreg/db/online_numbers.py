@@ -8,7 +8,7 @@ from sqlalchemy import Engine, or_, select, text
 from simreg.db import tables as t
 from simreg.db.online_store import pickup_halls
 from simreg.lines.domain import LineState
-from simreg.online.ports import PickupHall, PoolNumber
+from simreg.online.ports import FreeNumber, PickupHall
 
 # A loose index scan: from each segment found, one index seek to the first free number above
 # it. As many seeks as there are segments, not one row per number in the pool.
@@ -45,7 +45,7 @@ class SqlNumberPool:
         kind: str | None,
         after: str | None,
         limit: int,
-    ) -> list[PoolNumber]:
+    ) -> list[FreeNumber]:
         lines = t.lines
         query = select(lines.c.msisdn, lines.c.kind).where(
             lines.c.state == LineState.AVAILABLE.value, lines.c.enterprise_id.is_(None)
@@ -65,7 +65,7 @@ class SqlNumberPool:
             query = query.where(lines.c.msisdn > after)
         with self.engine.connect() as conn:
             rows = conn.execute(query.order_by(lines.c.msisdn).limit(limit))
-            return [PoolNumber(r.msisdn, r.kind) for r in rows]
+            return [FreeNumber(r.msisdn, r.kind) for r in rows]
 
     def pickup_halls(self) -> list[PickupHall]:
         with self.engine.connect() as conn:

@@ -14,7 +14,7 @@ from simreg.bootstrap import Simreg
 from simreg.channels.domain import ChannelKind
 from simreg.core.actors import Role
 from simreg.db import directory
-from simreg.demo.synthetic import PoolNumber
+from simreg.db.directory import PoolNumber
 from simreg.lines.domain import LineKind
 from simreg.online.numbers import segment_region
 

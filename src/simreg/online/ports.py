@@ -186,7 +186,7 @@ class ThrottleStore(Protocol):
 
 
 @dataclass(frozen=True)
-class PoolNumber:
+class FreeNumber:
     msisdn: str
     kind: str
 
@@ -205,6 +205,6 @@ class NumberPool(Protocol):
         kind: str | None,
         after: str | None,
         limit: int,
-    ) -> list[PoolNumber]: ...
+    ) -> list[FreeNumber]: ...
 
     def pickup_halls(self) -> list[PickupHall]: ...
