@@ -151,3 +151,17 @@ def test_delivery_when_card_sales_are_open_is_confirmed_by_the_courier(
             ).all()
         assert [tuple(m) for m in methods] == [("delivery", "mismatch"), ("delivery", "match")]
         assert shop.line(order.msisdn)["state"] == "active"
+
+
+def test_cancelling_a_handed_over_registration_retires_the_line(shop: ShopWorld) -> None:
+    person = shop.person()
+    order = shop.simreg.shop.order(ready_order(shop, person))
+    done = shop.simreg.handovers.hand_over(
+        shop.world.actors["clerk_hall"], presented(order.order_no, person)
+    )
+    assert done.registration_id is not None
+    shop.simreg.registrations.cancel(
+        shop.world.actors["admin"], done.registration_id, reason="customer reported it lost"
+    )
+    assert shop.line(order.msisdn)["state"] == "cancelled"
+    assert shop.held_lines(person) == 0
