@@ -1,5 +1,6 @@
 """The group-customer pages over HTTP: an account manager registers an enterprise and binds a
-user by form; auditors read but change nothing; other roles see nothing."""
+user by form, a reviewer opens the line from the review console, auditors read but change
+nothing, other roles see nothing."""
 
 from __future__ import annotations
 
@@ -10,8 +11,10 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from simreg.core.settings import Settings
+from simreg.db import tables as t
 from simreg.simulators.identity_authority import AuthorityServer
 from tests.e2e.test_page_permissions import log_in
 from tests.support import enterprise as support
@@ -90,7 +93,25 @@ def test_an_account_manager_works_a_group_customer_through_the_pages(
     assert user[0] not in bound.text and user[1] not in bound.text
 
     client.post("/logout", data={"csrf_token": csrf})
+
+    # The reviewer sees where it came from and the authority's answer, and opens the line.
+    csrf = log_in(client, "reviewer")
+    with world.simreg.engine.connect() as conn:
+        registration_id = conn.execute(
+            select(t.actual_user_bindings.c.registration_id).where(
+                t.actual_user_bindings.c.status == "pending_review"
+            )
+        ).scalar_one()
+    item = client.get(f"/review/{registration_id}")
+    assert item.status_code == 200 and 'id="origin"' in item.text and "星河物流" in item.text
+    opened = client.post(f"/review/{registration_id}/approve", data={"csrf_token": csrf})
+    assert opened.status_code == 200, opened.text
+    after = client.get(f"{page_url}?lines=active")
+    assert after.status_code == 403  # reviewers do not read group customers' pages
+    client.post("/logout", data={"csrf_token": csrf})
     csrf = log_in(client, "auditor")
+    active = client.get(f"{page_url}?lines=active").text.split('id="line-list"')[1]
+    assert f'data-msisdn="{numbers[0]}"' in active
     assert client.get(page_url).status_code == 200
     blocked = client.post(f"{page_url}/action", data={"csrf_token": csrf, "action": "suspend"})
     assert blocked.status_code == 403
