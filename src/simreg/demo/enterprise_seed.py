@@ -141,14 +141,17 @@ def _has_org_unit(simreg: Simreg, code: str) -> bool:
 
 
 def _top_of_pool(simreg: Simreg, count: int) -> list[str]:
-    """The highest free numbers: the demo's printed examples come from the bottom."""
+    """The highest free numbers of the demo's counter pool (``synthetic.pool_numbers``, 138…):
+    the demo's printed examples come from its bottom, the shop keeps numbers of its own."""
     with simreg.engine.connect() as conn:
         return [
             str(m)
             for m in conn.execute(
                 select(t.lines.c.msisdn)
                 .where(
-                    t.lines.c.state == LineState.AVAILABLE.value, t.lines.c.enterprise_id.is_(None)
+                    t.lines.c.state == LineState.AVAILABLE.value,
+                    t.lines.c.enterprise_id.is_(None),
+                    t.lines.c.msisdn.like("138%"),
                 )
                 .order_by(t.lines.c.msisdn.desc())
                 .limit(count)
