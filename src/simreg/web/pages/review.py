@@ -101,6 +101,18 @@ def _checks(item: dict[str, Any], facts: dict[str, Any], limit: int) -> list[dic
         ("RN-03", "Document photographed", {}, {p["kind"] for p in item["photos"]} >= {"front"}),
     ]
     origin = item.get("origin")
+    if origin is not None and origin["kind"] == "enterprise":
+        # No clerk saw an original and nothing was photographed: the group customer's agreement
+        # names the user, and the identity authority vouches for the number and name (RN-12).
+        found = [f for f in found if f[0] not in ("RN-02", "RN-03")]
+        found.append(
+            (
+                "RN-12",
+                "Actual user of %(enterprise)s, under its real-name agreement",
+                {"enterprise": origin["enterprise"]},
+                True,
+            )
+        )
     if origin is not None:
         check = origin["check"] or {"result": "unavailable", "reference": None}
         found.append(
