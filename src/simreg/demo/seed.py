@@ -16,13 +16,16 @@ from simreg.core.errors import DomainError
 from simreg.db import directory
 from simreg.db import tables as t
 from simreg.demo.enterprise_seed import EnterpriseDemo, seed_enterprise
+from simreg.demo.identity_authority import AUTHORITY_POPULATION, known_person
 from simreg.demo.legacy_seed import LegacySeed, seed_legacy_base
+from simreg.demo.shop_seed import ShopSeed, seed_shop
 from simreg.demo.synthetic import person_name, pool_numbers, resident_id, specimen_photo
 from simreg.registration.services import (
     RegistrationService,
     RejectRegistration,
     SubmitRegistration,
 )
+from simreg.simulators.identity_authority import Person
 
 
 class SteppingClock:
@@ -57,6 +60,8 @@ class DemoAccess:
     counts: dict[str, int] = field(default_factory=dict)
     legacy: LegacySeed | None = None
     enterprise: EnterpriseDemo | None = None  # RN-12: the group customer and its roster CSV
+    shop: ShopSeed | None = None  # RN-10/RN-11: the online shop's numbers and courier
+    shop_customer: Person | None = None
 
 
 STAFF = [
@@ -209,6 +214,9 @@ def seed_demo(
             lines=legacy_lines,
         )
     access.enterprise = seed_enterprise(simreg)
+    access.shop = seed_shop(simreg, password_hash=password_hash)
+    # Someone the identity authority knows and nobody has registered yet, for an online order.
+    access.shop_customer = known_person(AUTHORITY_POPULATION - 1)
     return access
 
 

@@ -15,6 +15,7 @@ def print_access(console: Console, access: DemoAccess, base_url: str, data_dir: 
     front, back = data_dir / "specimen-front.jpg", data_dir / "specimen-back.jpg"
     front.write_bytes(specimen_photo("FRONT"))
     back.write_bytes(specimen_photo("BACK"))
+    (data_dir / "specimen-portrait.jpg").write_bytes(specimen_photo("PORTRAIT"))
     table = Table(title=f"simreg demo accounts (password for pages: {access.password})")
     table.add_column("user")
     table.add_column("API bearer token")
@@ -43,6 +44,32 @@ def print_access(console: Console, access: DemoAccess, base_url: str, data_dir: 
             f"{legacy.campaign_id} asks {legacy.targets:,} unverified lines to re-register "
             f"(/campaigns as manager, /calls as agent). The SMS with each personal link go to "
             f"{legacy.sms_to}.",
+            highlight=False,
+            soft_wrap=True,
+        )
+    if access.enterprise is not None and access.enterprise.enterprise_id is not None:
+        group = access.enterprise
+        console.print(
+            f"group customer (RN-12): /enterprises/{group.enterprise_id} as "
+            f"{group.account_manager}, {len(group.lines)} lines, {len(group.active)} with an "
+            f"active actual user; upload {group.roster} ({group.roster_rows} rows) to bind the "
+            f"rest: the verified ones go to review, the others to the reject report.",
+            highlight=False,
+            soft_wrap=True,
+        )
+    if access.shop is not None:
+        shop = access.shop
+        someone = access.shop_customer
+        console.print(
+            f"online shop (RN-10, RN-11): {base_url}/shop, {shop.numbers:,} free numbers in "
+            + ", ".join(shop.regions)
+            + (
+                f"; order one as {someone.name}, resident ID {someone.document_number} "
+                "(known to the identity authority), with the specimen-*.jpg photos; after "
+                "review, clerk.hall hands the card over at /pickup."
+                if someone is not None
+                else "."
+            ),
             highlight=False,
             soft_wrap=True,
         )
