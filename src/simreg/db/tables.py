@@ -384,7 +384,11 @@ base_imports = Table(
     Column("rows_rejected", BigInteger, nullable=False, server_default=text("0")),
     Column("identity_invalid", BigInteger, nullable=False, server_default=text("0")),
     Column("actor_staff_id", Id, ForeignKey("staff.id"), nullable=True),
+    # Bulk-load mode (ADR 0011): 'dropped' while this run has lines' non-unique indexes and
+    # foreign keys off, 'restored' once they are back; NULL for a run that kept them.
+    Column("bulk_load", String(16), nullable=True),
     CheckConstraint("status IN ('running', 'done', 'failed')", name="status"),
+    CheckConstraint("bulk_load IN ('dropped', 'restored')", name="bulk_load"),
 )
 
 over_limit_cases = Table(
