@@ -79,6 +79,16 @@ def import_base(
     workers: Annotated[
         int, typer.Option("--workers", min=1, max=64, help="processes checking rows")
     ] = 1,
+    bulk: Annotated[
+        bool | None,
+        typer.Option(
+            "--bulk/--no-bulk",
+            help="take lines' non-unique indexes and foreign keys off during the load and "
+            "rebuild them at the end (ADR 0011); default: when the file has 100,000 rows or "
+            "more and at least as many as the lines already there",
+            show_default=False,
+        ),
+    ] = None,
     database_url: DatabaseUrl = None,
     data_dir: DataDir = None,
 ) -> None:
@@ -112,6 +122,7 @@ def import_base(
                     chunk_size=chunk_size,
                     workers=workers,
                     progress=moved,
+                    bulk=bulk,
                 )
         finally:
             simreg.close()
@@ -139,5 +150,7 @@ def _summary(report: ImportReport) -> None:
     console.print(table)
     rate = totals.read / report.seconds if report.seconds else 0.0
     console.print(f"{report.seconds:.1f} s, {rate:,.0f} rows/s", highlight=False)
+    if report.bulk:
+        console.print("bulk-load mode: lines' indexes and foreign keys rebuilt after the load")
     if totals.rejected:
         console.print(f"rejected rows, with line and reason: {report.rejects}", highlight=False)

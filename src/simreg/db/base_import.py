@@ -24,6 +24,7 @@ from sqlalchemy import Connection, bindparam, func, insert, select, text, update
 from sqlalchemy.sql.elements import TextClause
 
 from simreg.core.audit import AuditEvent
+from simreg.db import bulk_load
 from simreg.db import tables as t
 from simreg.db.audit_store import record_audit
 from simreg.db.repositories import aware
@@ -207,6 +208,36 @@ class SqlBaseImportTransaction:
             .returning(t.base_imports.c.id)
         ).scalar_one()
         return ImportRun(int(run_id), stamp)
+
+    def lines_present(self, at_most: int) -> int:
+        # Bounded: counting ten million lines to learn "more than the file" would be a scan.
+        bounded = select(t.lines.c.id).limit(at_most).subquery()
+        return int(self.conn.execute(select(func.count()).select_from(bounded)).scalar_one())
+
+    def bulk_pending(self) -> bool:
+        dropped = select(t.base_imports.c.id).where(t.base_imports.c.bulk_load == bulk_load.DROPPED)
+        return self.conn.execute(dropped.limit(1)).first() is not None
+
+    def drop_for_bulk(self, run_id: int) -> None:
+        if self.postgresql:
+            # The drop needs lines to itself for a moment; rather fail the run than queue
+            # behind a long reader while every other user of lines queues behind the drop.
+            self.conn.exec_driver_sql("SET LOCAL lock_timeout = '30s'")
+        bulk_load.drop_secondary(self.conn)
+        self.conn.execute(
+            update(t.base_imports)
+            .where(t.base_imports.c.id == run_id)
+            .values(bulk_load=bulk_load.DROPPED)
+        )
+
+    def restore_after_bulk(self) -> list[str]:
+        made = bulk_load.restore_secondary(self.conn)
+        self.conn.execute(
+            update(t.base_imports)
+            .where(t.base_imports.c.bulk_load == bulk_load.DROPPED)
+            .values(bulk_load=bulk_load.RESTORED)
+        )
+        return made
 
     def load_chunk(self, stamp: datetime, staged: Sequence[StagedLine]) -> ChunkOutcome:
         if not staged:

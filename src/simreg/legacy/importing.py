@@ -11,6 +11,7 @@ number; none is dropped silently.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -24,6 +25,7 @@ from simreg.core.actors import Actor, Role
 from simreg.core.audit import AuditEvent
 from simreg.core.clock import Clock
 from simreg.core.errors import DomainError
+from simreg.legacy.bulk import bulk_wanted
 from simreg.legacy.rows import ChunkKeys
 from simreg.legacy.staging import (
     ChunkStaging,
@@ -94,6 +96,8 @@ class ImportReport:
     totals: ImportTotals
     rejects: Path
     seconds: float
+    # Loaded in bulk-load mode (ADR 0011): lines' secondary indexes and keys rebuilt at the end.
+    bulk: bool = False
 
 
 class BaseImportTransaction(Protocol):
@@ -104,6 +108,24 @@ class BaseImportTransaction(Protocol):
     ) -> ImportRun:
         """Record the run as running. Its stamp (every line's imported_at) is later than any
         earlier run's, so the lines this run inserted can be told apart."""
+        ...
+
+    def lines_present(self, at_most: int) -> int:
+        """How many lines the database holds, counted up to ``at_most``."""
+        ...
+
+    def bulk_pending(self) -> bool:
+        """Whether an earlier bulk run left lines' secondary indexes and keys off (killed
+        before it rebuilt them)."""
+        ...
+
+    def drop_for_bulk(self, run_id: int) -> None:
+        """Takes lines' secondary indexes and keys off and records it on the run."""
+        ...
+
+    def restore_after_bulk(self) -> list[str]:
+        """Rebuilds whatever of them is missing, marks every run that dropped them as
+        restored, and returns what it rebuilt."""
         ...
 
     def load_chunk(self, stamp: datetime, staged: Sequence[StagedLine]) -> ChunkOutcome: ...
@@ -162,9 +184,11 @@ class BaseImportService:
         chunk_size: int = DEFAULT_CHUNK_SIZE,
         workers: int = 1,
         progress: Progress | None = None,
+        bulk: bool | None = None,
     ) -> ImportReport:
         """Import ``source``. ``actor`` is None for the operator's command line, which has
-        the database credentials anyway; any other caller must be an administrator."""
+        the database credentials anyway; any other caller must be an administrator.
+        ``bulk``: force bulk-load mode on or off; None decides by the sizes (legacy.bulk)."""
         if actor is not None:
             actor.require(Role.ADMIN)
         began = time.monotonic()
@@ -177,9 +201,20 @@ class BaseImportService:
                 at=self.clock.now(),
                 actor_staff_id=actor_id,
             )
+            present = tx.lines_present(at_most=source.total_rows + 1)
+            pending = tx.bulk_pending()
         run_id, stamp = started.id, started.stamp
+        in_bulk = bulk_wanted(bulk, file_rows=source.total_rows, lines_present=present)
         totals = ImportTotals()
         try:
+            if pending and not in_bulk:
+                # A bulk run was killed before it rebuilt them: this run loads with them.
+                self._restore()
+            if in_bulk:
+                # Committed before the first chunk, so a kill from here on leaves the record
+                # that tells the next run to rebuild.
+                with self.uow.begin() as tx:
+                    tx.drop_for_bulk(run_id)
             staging = self._staging(workers, channel_ids)
             reject_file = RejectFile(rejects)
             try:
@@ -190,11 +225,29 @@ class BaseImportService:
             finally:
                 reject_file.close()
                 staging.close()
+            if in_bulk:
+                self._restore()
         except BaseException as failure:
-            self._finish(run_id, source, totals, actor_id, failure)
+            if in_bulk:
+                self._restore_after(failure)
+            self._finish(run_id, source, totals, actor_id, failure, in_bulk)
             raise
-        self._finish(run_id, source, totals, actor_id, None)
-        return ImportReport(run_id, source.name, totals, rejects, time.monotonic() - began)
+        self._finish(run_id, source, totals, actor_id, None, in_bulk)
+        seconds = time.monotonic() - began
+        return ImportReport(run_id, source.name, totals, rejects, seconds, bulk=in_bulk)
+
+    def _restore(self) -> None:
+        with self.uow.begin() as tx:
+            tx.restore_after_bulk()
+
+    def _restore_after(self, failure: BaseException) -> None:
+        """A failed or interrupted bulk run still puts the indexes and keys back, so the
+        database is not left without them until someone runs the import again. Only a run
+        killed outright (or interrupted again while rebuilding) leaves them to the next run,
+        which finds the run's record still 'dropped'."""
+        # The original failure is the one to report.
+        with contextlib.suppress(Exception):
+            self._restore()
 
     def _staging(self, workers: int, channel_ids: dict[str, int]) -> ChunkStaging:
         today = self.clock.today()
@@ -247,9 +300,11 @@ class BaseImportService:
         totals: ImportTotals,
         actor_id: int | None,
         failure: BaseException | None,
+        in_bulk: bool,
     ) -> None:
         at = self.clock.now()
         details = {
+            "bulk_load": in_bulk,
             "base_import_id": run_id,
             "file_name": source.name,
             "file_sha256": source.sha256,
