@@ -9,6 +9,7 @@ from functools import partial
 
 from sqlalchemy import Engine
 
+from simreg.adapters.analytics import DuckDbAnalytics
 from simreg.adapters.identity_authority_http import HttpIdentityAuthority
 from simreg.adapters.passwords import Argon2Passwords
 from simreg.adapters.photos import EncryptedPhotoStore, verify_photo
@@ -35,6 +36,7 @@ from simreg.db.migrate import upgrade
 from simreg.db.online_numbers import SqlNumberPool
 from simreg.db.online_store import SqlShopTransaction, follow_order_decision
 from simreg.db.over_limit_store import SqlOverLimitTransaction
+from simreg.db.report_queries import SqlReportTransaction
 from simreg.db.repositories import DecisionFollower, SqlRegistrationTransaction
 from simreg.db.seller_store import SellerReports
 from simreg.db.sms_outbox_store import SqlOutboxTransaction
@@ -51,6 +53,7 @@ from simreg.online.services import OnlineShop, ShopRules
 from simreg.online.throttle import PublicThrottle, ThrottleLimits
 from simreg.registration.self_service import SelfServiceReregistration
 from simreg.registration.services import RegistrationService
+from simreg.reporting.services import ReportService, ReportSettings
 from simreg.sms.dispatch import SmsDispatcher
 from simreg.sms.pacing import RateLimiter, SendWindow
 from simreg.sms.ports import SmsGateway
@@ -79,6 +82,7 @@ class Simreg:
     shop: OnlineShop  # RN-10, RN-11: the online shop, its number search and hand-overs
     numbers: NumberSearch
     handovers: HandoverDesk
+    reports: ReportService  # figures as of any day, the daily census (ADR 12)
     sms: SmsDispatcher | None = None  # the outbox dispatcher (sends only where started)
     # Registrations waiting on an unavailable identity authority: each retrier checks its own
     # waiting items again and returns how many it retried (`simreg identity retry-pending`,
@@ -303,5 +307,11 @@ def bootstrap(
         shop=shop,
         numbers=numbers,
         handovers=handovers,
+        reports=ReportService(
+            uow=SqlUnitOfWork(engine, SqlReportTransaction),
+            analytics=DuckDbAnalytics(settings.resolved_database_url()),
+            clock=clock,
+            settings=ReportSettings(settings.timezone, settings.report_cutoff),
+        ),
         pending_check_retriers=[enterprises.retry_pending, shop.retry_pending],
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 from pydantic import Field
@@ -78,6 +79,12 @@ class Settings(BaseSettings):
     public_rate_per_address: int = Field(default=60, ge=1)
     public_rate_per_document: int = Field(default=5, ge=1)
     public_rate_window_seconds: int = Field(default=600, ge=1)
+    # Reporting (ADR 12): the new-customer cut-off, and how often the census beside
+    # `simreg serve` refreshes today's counts (the last one of a day stands for that day).
+    report_cutoff: date = Field(
+        default=date(2013, 9, 1), description="lines opened since this day are new customers"
+    )
+    report_census_minutes: int = Field(default=60, ge=1, le=24 * 60)
 
     def resolved_database_url(self) -> str:
         if self.database_url:

@@ -712,3 +712,35 @@ online_order_photos = Table(
     Column("sha256", String(64), nullable=False),
     Column("phash", String(16), nullable=True),
 )
+
+report_censuses = Table(
+    "report_censuses",
+    metadata,
+    # One daily snapshot of the lines in service (ADR 12): line-state figures as of a past day
+    # are read from here, so next year's report of last month gives the same numbers.
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("day", Date, nullable=False, unique=True),  # the operator's calendar day
+    Column("cutoff", Date, nullable=False),  # the new-customer cut-off the census used
+    Column("taken_at", Ts, nullable=False),
+    Column("elapsed_ms", Integer, nullable=False),
+    Column("lines_in_service", BigInteger, nullable=False),
+    Column("taken_by", Id, ForeignKey("staff.id"), nullable=True),  # NULL: the daily clock
+)
+
+report_census_counts = Table(
+    "report_census_counts",
+    metadata,
+    # Counts of one (org unit, channel, line kind, opened since the cut-off) group; the org
+    # unit is the channel's when the census was taken.
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("census_id", Id, ForeignKey("report_censuses.id"), nullable=False, index=True),
+    Column("org_unit_id", Id, ForeignKey("org_units.id"), nullable=True),
+    Column("channel_id", Id, ForeignKey("channels.id"), nullable=True),
+    Column("kind", String(8), nullable=False),
+    Column("since_cutoff", Boolean, nullable=False),
+    Column("in_service", BigInteger, nullable=False),
+    Column("verified", BigInteger, nullable=False),
+    Column("legacy_unverified", BigInteger, nullable=False),
+    Column("reverification_pending", BigInteger, nullable=False),
+    Column("suspended", BigInteger, nullable=False),
+)

@@ -1,0 +1,249 @@
+"""The analytics engine: whole-table scans read from the database as Arrow tables over ADBC
+(SQLite file or PostgreSQL, one read-only snapshot per question) and counted by DuckDB.
+
+Only the columns a figure needs travel, already narrowed in SQL (the real-name class and the
+"opened since the cut-off" test become small integers there), so millions of lines move as a
+few compact columns and DuckDB groups them on every core. Nothing is kept between questions:
+the database stays the one source of truth.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+from sqlalchemy.engine import make_url
+
+from simreg.core.errors import ConfigurationError
+from simreg.lines.domain import LineState, RealNameState
+from simreg.reporting.domain import CensusGroup, Grain, LineCounts, WaitingTimes
+from simreg.reporting.ports import RegistrationGroup, ReviewerWait
+
+IN_SERVICE = (
+    LineState.ACTIVE.value,
+    LineState.SUSPENDED_ONE_WAY.value,
+    LineState.SUSPENDED_TWO_WAY.value,
+)
+# Real-name class as a small integer: 1 verified, 2 legacy, 3 re-verification pending.
+_CLASS = (
+    f"CASE l.real_name_state WHEN '{RealNameState.VERIFIED.value}' THEN 1 "
+    f"WHEN '{RealNameState.LEGACY_UNVERIFIED.value}' THEN 2 "
+    f"WHEN '{RealNameState.REVERIFICATION_PENDING.value}' THEN 3 ELSE 0 END"
+)
+
+
+class DuckDbAnalytics:
+    def __init__(self, database_url: str, *, threads: int | None = None) -> None:
+        url = make_url(database_url.replace("postgres://", "postgresql://", 1))
+        self.dialect = url.get_backend_name()
+        self.threads = threads
+        self.source = ""
+        if self.dialect == "sqlite" and url.database and url.database != ":memory:":
+            self.source = url.database
+        elif self.dialect == "postgresql":
+            self.source = url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+    # -- reading ------------------------------------------------------------------------------
+
+    def read(self, *queries: str) -> list[pa.Table]:
+        """Run the queries in one read-only snapshot and return their results as Arrow."""
+        if not self.source:
+            raise ConfigurationError(
+                "Reports read the database through ADBC: an SQLite file or PostgreSQL (an "
+                "in-memory SQLite database cannot be shared with the analytics engine).",
+                code="REPORT-DATABASE",
+                message_zh="统计需读取 SQLite 数据库文件或 PostgreSQL，不支持内存数据库。",
+            )
+        if self.dialect == "sqlite":
+            import adbc_driver_sqlite.dbapi as sqlite_adbc
+
+            connection: Any = sqlite_adbc.connect(self.source)
+        else:
+            import adbc_driver_postgresql.dbapi as pg_adbc  # type: ignore[import-untyped]
+
+            connection = pg_adbc.connect(self.source)
+        try:
+            cursor = connection.cursor()
+            try:
+                if self.dialect == "postgresql":
+                    # Every query of one question sees the same committed state.
+                    cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                tables = []
+                for query in queries:
+                    cursor.execute(query)
+                    tables.append(cursor.fetch_arrow_table())
+                return tables
+            finally:
+                cursor.close()
+                connection.rollback()
+        finally:
+            connection.close()
+
+    def literal(self, at: datetime) -> str:
+        """A UTC instant as SQL text, in the form each database stores timestamps (formatted
+        from a datetime, so nothing typed by a user reaches the statement)."""
+        utc = at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+        if self.dialect == "sqlite":
+            return f"'{utc}'"
+        return f"TIMESTAMPTZ '{utc}+00:00'"
+
+    def seconds_between(self, start: str, end: str) -> str:
+        if self.dialect == "sqlite":
+            return f"((julianday({end}) - julianday({start})) * 86400.0)"
+        return f"CAST(EXTRACT(EPOCH FROM ({end} - {start})) AS DOUBLE PRECISION)"
+
+    def epoch(self, column: str) -> str:
+        if self.dialect == "sqlite":
+            return f"CAST(strftime('%s', {column}) AS INTEGER)"
+        return f"CAST(EXTRACT(EPOCH FROM {column}) AS BIGINT)"
+
+    def engine(self) -> duckdb.DuckDBPyConnection:
+        con = duckdb.connect()
+        if self.threads:
+            con.execute(f"SET threads = {int(self.threads)}")
+        return con
+
+    # -- the census ---------------------------------------------------------------------------
+
+    def census_query(self, cutoff_at: datetime) -> str:
+        """Lines in service, one narrow row each. Lines sold at the counter carry no channel
+        of their own: they take the channel of the registration that opened them (the same
+        rule as the /base figures)."""
+        states = ", ".join(f"'{s}'" for s in IN_SERVICE)
+        return (
+            "SELECT COALESCE(l.channel_id, (SELECT MAX(r.channel_id) FROM registrations r "
+            "WHERE r.line_id = l.id AND r.state = 'active')) AS channel_id, "
+            "CASE WHEN l.kind = 'data' THEN 1 ELSE 0 END AS data_card, "
+            f"CASE WHEN l.opened_at >= {self.literal(cutoff_at)} THEN 1 ELSE 0 END "
+            "AS since_cutoff, "
+            f"CASE WHEN l.state = 'active' THEN 0 ELSE 1 END AS suspended, {_CLASS} AS class "
+            f"FROM lines l WHERE l.state IN ({states})"
+        )
+
+    def census_groups(self, *, cutoff_at: datetime) -> list[CensusGroup]:
+        lines, channels = self.read(
+            self.census_query(cutoff_at), "SELECT id, org_unit_id FROM channels"
+        )
+        con = self.engine()
+        try:
+            con.register("l", lines)
+            con.register("ch", channels)
+            rows = con.execute(
+                """
+                SELECT ch.org_unit_id, g.* FROM (
+                    SELECT channel_id, data_card, since_cutoff,
+                           count(*) AS in_service,
+                           count(*) FILTER (WHERE class = 1) AS verified,
+                           count(*) FILTER (WHERE class = 2) AS legacy_unverified,
+                           count(*) FILTER (WHERE class = 3) AS reverification_pending,
+                           sum(suspended) AS suspended
+                    FROM l GROUP BY channel_id, data_card, since_cutoff
+                ) g LEFT JOIN ch ON ch.id = g.channel_id
+                """
+            ).fetchall()
+        finally:
+            con.close()
+        return [
+            CensusGroup(
+                org_unit_id=_int(unit),
+                channel_id=_int(channel),
+                kind="data" if data_card else "voice",
+                since_cutoff=bool(since),
+                counts=LineCounts(int(n), int(ver), int(leg), int(pend), int(susp or 0)),
+            )
+            for unit, channel, data_card, since, n, ver, leg, pend, susp in rows
+        ]
+
+    # -- review waiting times -----------------------------------------------------------------
+
+    def waiting_times(
+        self, since: datetime, until: datetime
+    ) -> tuple[WaitingTimes, list[ReviewerWait]]:
+        waited = self.seconds_between("submitted_at", "decided_at")
+        (decided,) = self.read(
+            f"SELECT reviewer_id, CASE WHEN approved_at IS NULL THEN 0 ELSE 1 END AS approved, "
+            f"{waited} AS waited FROM registrations WHERE reviewer_id IS NOT NULL "
+            f"AND decided_at >= {self.literal(since)} AND decided_at < {self.literal(until)}"
+        )
+        con = self.engine()
+        try:
+            con.register("d", decided)
+            # Median: the middle value (mean of the two middle ones); 95th percentile: the
+            # nearest rank, a waiting time that 95% of decisions did not exceed.
+            measures = (
+                "count(*), sum(approved), round(quantile_cont(waited, 0.5), 3), "
+                "round(quantile_disc(waited, 0.95), 3), round(max(waited), 3)"
+            )
+            overall = con.execute(f"SELECT {measures} FROM d").fetchone()
+            per = con.execute(
+                f"SELECT reviewer_id, {measures} FROM d GROUP BY reviewer_id ORDER BY reviewer_id"
+            ).fetchall()
+        finally:
+            con.close()
+        assert overall is not None
+        return _waits(overall), [ReviewerWait(int(r[0]), _waits(r[1:])) for r in per]
+
+    # -- registrations by period --------------------------------------------------------------
+
+    def registration_buckets(
+        self, since: datetime, until: datetime, grain: Grain, offset_hours: int
+    ) -> list[RegistrationGroup]:
+        (found,) = self.read(
+            "SELECT r.channel_id, r.outlet_id, CASE WHEN l.kind = 'data' THEN 1 ELSE 0 END "
+            "AS data_card, CASE WHEN r.device_id IS NULL THEN 0 ELSE 1 END AS app, "
+            f"{self.epoch('r.submitted_at')} AS at_s FROM registrations r "
+            "JOIN channels c ON c.id = r.channel_id JOIN lines l ON l.id = r.line_id "
+            f"WHERE c.kind = 'social' AND r.submitted_at >= {self.literal(since)} "
+            f"AND r.submitted_at < {self.literal(until)}"
+        )
+        shift = int(offset_hours) * 3600
+        con = self.engine()
+        try:
+            con.register("f", found)
+            rows = con.execute(
+                f"""
+                SELECT CAST(date_trunc('{grain.value}', DATE '1970-01-01'
+                           + CAST(floor((at_s + {shift}) / 86400) AS INTEGER)) AS DATE) AS bucket,
+                       channel_id, outlet_id, data_card, count(*), sum(app)
+                FROM f GROUP BY ALL
+                """
+            ).fetchall()
+        finally:
+            con.close()
+        return [
+            RegistrationGroup(
+                channel_id=int(channel),
+                outlet_id=_int(outlet),
+                kind="data" if data_card else "voice",
+                total=int(total),
+                through_app=int(app or 0),
+                bucket=_day(bucket),
+            )
+            for bucket, channel, outlet, data_card, total, app in rows
+        ]
+
+
+def _int(value: object) -> int | None:
+    return int(value) if value is not None else None  # type: ignore[call-overload]
+
+
+def _day(value: object) -> date | None:
+    if isinstance(value, datetime):
+        return value.date()
+    return value if isinstance(value, date) else None
+
+
+def _waits(row: Any) -> WaitingTimes:
+    decided, approved, median, p95, longest = row
+    decided = int(decided or 0)
+    approved = int(approved or 0)
+    return WaitingTimes(
+        decided=decided,
+        approved=approved,
+        rejected=decided - approved,
+        median_seconds=float(median) if median is not None else None,
+        p95_seconds=float(p95) if p95 is not None else None,
+        max_seconds=float(longest) if longest is not None else None,
+    )

@@ -1,0 +1,168 @@
+"""What reporting needs from storage (small grouped reads, the stored census) and from the
+analytics engine (the heavy scans: every line in service, every review decision)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Protocol
+
+from simreg.core.audit import AuditEvent
+from simreg.reporting.domain import (
+    COMPLIANCE_COUNTS,
+    CampaignFunnel,
+    Census,
+    CensusGroup,
+    Grain,
+    OverLimitDocument,
+    WaitingTimes,
+)
+
+
+@dataclass(frozen=True)
+class OrgUnitRef:
+    id: int
+    code: str
+    name: str
+    level: str
+    parent_id: int | None
+
+
+@dataclass(frozen=True)
+class ChannelRef:
+    id: int
+    code: str
+    name: str
+    kind: str
+    org_unit_id: int | None
+
+
+@dataclass(frozen=True)
+class OutletRef:
+    id: int
+    code: str
+    name: str
+    channel_id: int
+
+
+@dataclass(frozen=True)
+class Directory:
+    """Org units, channels and outlets: few rows, read whole to label and roll up figures."""
+
+    units: Sequence[OrgUnitRef]
+    channels: Sequence[ChannelRef]
+    outlets: Sequence[OutletRef]
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """A social channel active at the report's moment, and whether one of its outlets had an
+    enrolled, unrevoked real-name app device then (RN-09)."""
+
+    channel_id: int
+    deployed: bool
+
+
+@dataclass(frozen=True)
+class RegistrationGroup:
+    """Social-channel registrations submitted in a window, grouped; ``through_app`` came
+    through an enrolled device. ``bucket`` is the first day of the series period, if any."""
+
+    channel_id: int
+    outlet_id: int | None
+    kind: str
+    total: int
+    through_app: int
+    bucket: date | None = None
+
+
+@dataclass(frozen=True)
+class ChannelCompliance:
+    channel_id: int
+    counts: dict[str, int]
+
+    def __post_init__(self) -> None:
+        for name in COMPLIANCE_COUNTS:
+            self.counts.setdefault(name, 0)
+
+
+@dataclass(frozen=True)
+class ReviewerWait:
+    reviewer_id: int
+    times: WaitingTimes
+
+
+class ReportTransaction(Protocol):
+    def census_on(self, day: date) -> Census | None: ...
+
+    def census_before(self, day: date) -> Census | None:
+        """The latest census taken for a day before ``day``."""
+        ...
+
+    def censuses_between(self, start: date, end: date) -> list[Census]: ...
+
+    def census_groups(self, census_ids: Sequence[int]) -> dict[int, list[CensusGroup]]: ...
+
+    def store_census(
+        self,
+        *,
+        day: date,
+        cutoff: date,
+        taken_at: datetime,
+        elapsed_ms: int,
+        taken_by: int | None,
+        groups: Sequence[CensusGroup],
+    ) -> Census:
+        """Write the census of ``day``, replacing one already stored for that same day."""
+        ...
+
+    def directory(self) -> Directory: ...
+
+    def app_deployment(self, at: datetime) -> list[Deployment]: ...
+
+    def app_registrations(self, since: datetime, until: datetime) -> list[RegistrationGroup]: ...
+
+    def over_limit_counts(self, at: datetime) -> tuple[int, int]:
+        """RN-14 cases found by ``at`` and, of those, resolved by ``at``."""
+        ...
+
+    def over_limit_open(self, at: datetime, limit: int) -> list[OverLimitDocument]: ...
+
+    def funnels(self, at: datetime) -> list[CampaignFunnel]: ...
+
+    def compliance(self, since: datetime, until: datetime) -> list[ChannelCompliance]: ...
+
+    def reviewer_names(self, ids: Sequence[int]) -> dict[int, str]: ...
+
+    def review_backlog(self, since: datetime, until: datetime) -> tuple[int, int]:
+        """Registrations submitted in the window, and how many waited undecided at its end."""
+        ...
+
+    def record(self, event: AuditEvent) -> None: ...
+
+
+class ReportUnitOfWork(Protocol):
+    def begin(self) -> AbstractContextManager[ReportTransaction]: ...
+
+
+class Analytics(Protocol):
+    """Scans of whole tables, set-based, outside any write transaction."""
+
+    def census_groups(self, *, cutoff_at: datetime) -> list[CensusGroup]:
+        """Every line in service counted by (org unit, channel, kind, opened since the
+        cut-off) and real-name class."""
+        ...
+
+    def waiting_times(
+        self, since: datetime, until: datetime
+    ) -> tuple[WaitingTimes, list[ReviewerWait]]:
+        """Registrations decided in the window: waiting times overall and per reviewer."""
+        ...
+
+    def registration_buckets(
+        self, since: datetime, until: datetime, grain: Grain, offset_hours: int
+    ) -> list[RegistrationGroup]:
+        """Social-channel registrations per operator day, ISO week or month of submission."""
+        ...

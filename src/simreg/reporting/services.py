@@ -1,0 +1,277 @@
+"""Reporting use cases: take the daily census, and read every figure as of a day or over a
+period. Reads check the actor's role; taking a census writes its audit row in the same
+transaction as the census.
+
+Days are the operator's calendar days (``timezone``): "as of 2026-03-31" means up to the end
+of that day there, and a period covers its first day's start to its last day's end.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as clock_time
+from zoneinfo import ZoneInfo
+
+from simreg.core.actors import Actor
+from simreg.core.audit import AuditEvent
+from simreg.core.clock import Clock, utc_offset_hours
+from simreg.core.errors import InvalidInput
+from simreg.reporting.breakdown import Breakdown
+from simreg.reporting.compliance import compliance_rows
+from simreg.reporting.domain import (
+    CENSUS_TAKERS,
+    FUNNEL_STEPS,
+    MAX_SERIES_POINTS,
+    READERS,
+    CampaignFunnel,
+    Census,
+    ComplianceReport,
+    ComplianceRow,
+    Dimension,
+    Figure,
+    FigureTable,
+    FunnelReport,
+    Grain,
+    OverLimitReport,
+    Period,
+    ReviewerTimes,
+    ReviewTimes,
+    Series,
+)
+from simreg.reporting.ports import Analytics, ReportUnitOfWork
+from simreg.reporting.rollup import Rollup
+from simreg.reporting.series import SeriesBuilder
+
+
+@dataclass(frozen=True)
+class ReportSettings:
+    timezone: str
+    cutoff: date  # lines opened since this day count in the new-customer rate
+    over_limit_list: int = 10_000  # documents listed in an over-limit report, at most
+
+
+class ReportService:
+    def __init__(
+        self,
+        *,
+        uow: ReportUnitOfWork,
+        analytics: Analytics,
+        clock: Clock,
+        settings: ReportSettings,
+    ) -> None:
+        self.uow = uow
+        self.analytics = analytics
+        self.clock = clock
+        self.settings = settings
+        self.zone = ZoneInfo(settings.timezone)
+
+    # -- the census -----------------------------------------------------------------------
+
+    def today(self) -> date:
+        return self.clock.now().astimezone(self.zone).date()
+
+    def day_start(self, day: date) -> datetime:
+        """The UTC instant the operator's calendar day begins."""
+        return datetime.combine(day, clock_time(), self.zone).astimezone(UTC)
+
+    def day_end(self, day: date) -> datetime:
+        return self.day_start(day + timedelta(days=1))
+
+    def take_census(self, actor: Actor | None, *, day: date | None = None) -> Census:
+        """Count every line in service now and store it as today's census, replacing one
+        taken earlier today. ``actor`` None is the system (the daily clock, the operator's
+        command line). A census records lines as they are now, so it is refused for any day
+        but today: past days are never rewritten."""
+        if actor is not None:
+            actor.require(*CENSUS_TAKERS)
+        today = self.today()
+        if day is not None and day != today:
+            raise InvalidInput(
+                f"A census counts the lines as they are now; it can only be taken for today "
+                f"({today.isoformat()}).",
+                code="REPORT-CENSUS-DAY",
+                message_zh="普查记录的是当前号码状态，只能为今天生成。",
+                today=today.isoformat(),
+            )
+        started = time.perf_counter()
+        groups = self.analytics.census_groups(cutoff_at=self.day_start(self.settings.cutoff))
+        elapsed_ms = round((time.perf_counter() - started) * 1000)
+        now = self.clock.now()
+        with self.uow.begin() as tx:
+            census = tx.store_census(
+                day=today,
+                cutoff=self.settings.cutoff,
+                taken_at=now,
+                elapsed_ms=elapsed_ms,
+                taken_by=actor.staff_id if actor else None,
+                groups=groups,
+            )
+            tx.record(
+                AuditEvent(
+                    action="report.census",
+                    outcome="ok",
+                    at=now,
+                    actor_staff_id=actor.staff_id if actor else None,
+                    details={
+                        "day": today.isoformat(),
+                        "lines_in_service": census.lines_in_service,
+                        "groups": len(groups),
+                        "elapsed_ms": elapsed_ms,
+                    },
+                )
+            )
+        return census
+
+    def census(self, actor: Actor, day: date) -> Census | None:
+        actor.require(*READERS)
+        with self.uow.begin() as tx:
+            return tx.census_on(day)
+
+    # -- figures as of a day --------------------------------------------------------------
+
+    def figures(
+        self,
+        actor: Actor,
+        *,
+        as_of: date | None = None,
+        dimension: Dimension = Dimension.OVERALL,
+        parent: str | None = None,
+        refresh: bool = False,
+    ) -> FigureTable:
+        """Every figure of ``TABLE_FIGURES`` as of the end of ``as_of`` (default today), per
+        row of ``dimension`` under ``parent``. Today without a census (or with ``refresh``)
+        takes one first; a past day reads the census of that day, never recomputes it."""
+        actor.require(*READERS)
+        today = self.today()
+        as_of = as_of or today
+        self._not_future(as_of, today)
+        if as_of == today and refresh:
+            self.take_census(actor)
+        with self.uow.begin() as tx:
+            census = tx.census_on(as_of)
+        if census is None and as_of == today:
+            census = self.take_census(actor)
+        end = self.day_end(as_of)
+        with self.uow.begin() as tx:
+            directory = tx.directory()
+            breakdown = Breakdown(directory, dimension, parent)
+            rollup = Rollup(breakdown, with_census=census is not None)
+            nearest = None
+            if census is not None:
+                rollup.add_census(tx.census_groups([census.id]).get(census.id, []))
+            else:
+                earlier = tx.census_before(as_of)
+                nearest = earlier.day if earlier else None
+            channels = {c.id: c for c in directory.channels}
+            rollup.add_deployment(tx.app_deployment(end), channels)
+            since = self.day_start(self.settings.cutoff)
+            rollup.add_registrations(tx.app_registrations(since, end), channels)
+        return FigureTable(
+            as_of=as_of,
+            dimension=dimension,
+            parent=parent,
+            cutoff=self.settings.cutoff,
+            census=census,
+            nearest_census=nearest,
+            total=rollup.total_row(parent or "all"),
+            rows=rollup.table_rows(),
+        )
+
+    def series(
+        self,
+        actor: Actor,
+        figure: Figure,
+        grain: Grain,
+        start: date,
+        end: date,
+        *,
+        dimension: Dimension = Dimension.OVERALL,
+        parent: str | None = None,
+    ) -> Series:
+        """One line per row of ``dimension`` (one line overall), one point per day, ISO week or
+        month from ``start`` to ``end``. Census figures take each period's last census;
+        deployment and the over-limit share are as of each period's last day; the app share
+        counts the registrations submitted within each period."""
+        actor.require(*READERS)
+        period = Period(start, end)
+        self._not_future(end, self.today())
+        buckets = period.buckets(grain)
+        if len(buckets) > MAX_SERIES_POINTS:
+            raise InvalidInput(
+                f"A series has at most {MAX_SERIES_POINTS} points; choose a coarser grain.",
+                code="REPORT-SERIES-LONG",
+                message_zh="序列点数过多，请选择更粗的粒度。",
+            )
+        builder = SeriesBuilder(self, figure, grain, period, buckets)
+        with self.uow.begin() as tx:
+            breakdown = Breakdown(tx.directory(), dimension, parent)
+            lines = builder.build(tx, breakdown)
+        return Series(figure, grain, period, dimension, lines)
+
+    # -- event figures --------------------------------------------------------------------
+
+    def review_times(self, actor: Actor, period: Period) -> ReviewTimes:
+        """Decisions made in the period and how long each registration waited for its
+        decision: median and 95th percentile, overall and per reviewer."""
+        actor.require(*READERS)
+        since, until = self.day_start(period.start), self.day_end(period.end)
+        overall, per_reviewer = self.analytics.waiting_times(since, until)
+        with self.uow.begin() as tx:
+            names = tx.reviewer_names([r.reviewer_id for r in per_reviewer])
+            submitted, waiting = tx.review_backlog(since, until)
+        reviewers = sorted(
+            (
+                ReviewerTimes(names.get(r.reviewer_id, f"#{r.reviewer_id}"), r.times)
+                for r in per_reviewer
+            ),
+            key=lambda r: r.reviewer,
+        )
+        return ReviewTimes(period, overall, tuple(reviewers), submitted, waiting)
+
+    def over_limit(self, actor: Actor, as_of: date | None = None) -> OverLimitReport:
+        """RN-14 as of the end of a day: cases found and resolved by then, and the documents
+        whose case was open then (masked numbers only)."""
+        actor.require(*READERS)
+        as_of = as_of or self.today()
+        self._not_future(as_of, self.today())
+        at = self.day_end(as_of)
+        with self.uow.begin() as tx:
+            found, resolved = tx.over_limit_counts(at)
+            documents = tx.over_limit_open(at, self.settings.over_limit_list)
+        return OverLimitReport(as_of, found, resolved, tuple(documents))
+
+    def campaign_funnel(self, actor: Actor, as_of: date | None = None) -> FunnelReport:
+        """RN-13: each campaign's targets and the steps they had reached by the end of a day."""
+        actor.require(*READERS)
+        as_of = as_of or self.today()
+        self._not_future(as_of, self.today())
+        with self.uow.begin() as tx:
+            campaigns = tx.funnels(self.day_end(as_of))
+        total = {step: sum(c.steps.get(step, 0) for c in campaigns) for step in FUNNEL_STEPS}
+        return FunnelReport(as_of, CampaignFunnel(None, "all", total), tuple(campaigns))
+
+    def compliance(self, actor: Actor, period: Period) -> ComplianceReport:
+        """RN-08/RN-15: inspections done, violations recorded and penalties given in a period,
+        per channel."""
+        actor.require(*READERS)
+        with self.uow.begin() as tx:
+            per_channel = tx.compliance(self.day_start(period.start), self.day_end(period.end))
+            directory = tx.directory()
+        rows: list[ComplianceRow]
+        total, rows = compliance_rows(per_channel, directory)
+        return ComplianceReport(period, total, tuple(rows))
+
+    def offset_hours(self) -> int:
+        return utc_offset_hours(self.settings.timezone, self.clock.now())
+
+    @staticmethod
+    def _not_future(day: date, today: date) -> None:
+        if day > today:
+            raise InvalidInput(
+                "Figures exist up to today, not for days to come.",
+                code="REPORT-FUTURE",
+                message_zh="不能查询未来日期的指标。",
+                today=today.isoformat(),
+            )
