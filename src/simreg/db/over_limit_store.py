@@ -61,10 +61,14 @@ class SqlOverLimitTransaction:
         return len(self.conn.execute(statement).all())
 
     def case(self, case_id: int) -> OpenCase | None:
+        """The case, locked for this transaction (PostgreSQL; SQLite serialises writers): a
+        second resolver waits here and then finds it resolved, rather than reading the lines
+        the first one is changing."""
         row = self.conn.execute(
             select(cases.c.id, cases.c.customer_id, cases.c.status, t.customers.c.doc_index)
             .join(t.customers, t.customers.c.id == cases.c.customer_id)
             .where(cases.c.id == case_id)
+            .with_for_update(of=cases)
         ).one_or_none()
         if row is None:
             return None
