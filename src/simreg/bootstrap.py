@@ -95,6 +95,9 @@ class Simreg:
         close_identity = getattr(self.identity, "close", None)
         if callable(close_identity):
             close_identity()
+        close_analytics = getattr(self.reports.analytics, "close", None)
+        if callable(close_analytics):
+            close_analytics()  # the SQLite reader's worker processes
         self.engine.dispose()
 
 

@@ -5,12 +5,23 @@ Only the columns a figure needs travel, already narrowed in SQL (the real-name c
 "opened since the cut-off" test become small integers there), so millions of lines move as a
 few compact columns and DuckDB groups them on every core. Nothing is kept between questions:
 the database stays the one source of truth.
+
+SQLite is read in a worker process. The ADBC driver links its own copy of SQLite; two copies
+in one process that open the same file do not see each other's POSIX locks (closing one
+copy's descriptor drops the other's locks, the corruption the SQLite documentation warns of)
+and the ADBC copy was measured reading a stale snapshot beside an open sqlite3 connection.
+A process of its own is what SQLite's locking is built for. PostgreSQL is read in-process.
 """
 
 from __future__ import annotations
 
+import multiprocessing
+import threading
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import duckdb
 import pyarrow as pa
@@ -34,36 +45,35 @@ _CLASS = (
 )
 
 
-class DuckDbAnalytics:
-    def __init__(self, database_url: str, *, threads: int | None = None) -> None:
-        url = make_url(database_url.replace("postgres://", "postgresql://", 1))
-        self.dialect = url.get_backend_name()
-        self.threads = threads
-        self.source = ""
-        if self.dialect == "sqlite" and url.database and url.database != ":memory:":
-            self.source = url.database
-        elif self.dialect == "postgresql":
-            self.source = url.set(drivername="postgresql").render_as_string(hide_password=False)
+@dataclass(frozen=True)
+class Source:
+    """Where and how to read: plain values, so a worker process can be handed one."""
 
-    # -- reading ------------------------------------------------------------------------------
+    dialect: str
+    location: str  # the SQLite file, or a libpq URI
+    threads: int | None = None
+
+    @classmethod
+    def from_url(cls, database_url: str, threads: int | None = None) -> Source:
+        url = make_url(database_url.replace("postgres://", "postgresql://", 1))
+        dialect = url.get_backend_name()
+        location = ""
+        if dialect == "sqlite" and url.database and url.database != ":memory:":
+            location = url.database
+        elif dialect == "postgresql":
+            location = url.set(drivername="postgresql").render_as_string(hide_password=False)
+        return cls(dialect, location, threads)
 
     def read(self, *queries: str) -> list[pa.Table]:
         """Run the queries in one read-only snapshot and return their results as Arrow."""
-        if not self.source:
-            raise ConfigurationError(
-                "Reports read the database through ADBC: an SQLite file or PostgreSQL (an "
-                "in-memory SQLite database cannot be shared with the analytics engine).",
-                code="REPORT-DATABASE",
-                message_zh="统计需读取 SQLite 数据库文件或 PostgreSQL，不支持内存数据库。",
-            )
         if self.dialect == "sqlite":
             import adbc_driver_sqlite.dbapi as sqlite_adbc
 
-            connection: Any = sqlite_adbc.connect(self.source)
+            connection: Any = sqlite_adbc.connect(self.location)
         else:
             import adbc_driver_postgresql.dbapi as pg_adbc  # type: ignore[import-untyped]
 
-            connection = pg_adbc.connect(self.source)
+            connection = pg_adbc.connect(self.location)
         try:
             cursor = connection.cursor()
             try:
@@ -105,124 +115,182 @@ class DuckDbAnalytics:
             con.execute(f"SET threads = {int(self.threads)}")
         return con
 
-    # -- the census ---------------------------------------------------------------------------
 
-    def census_query(self, cutoff_at: datetime) -> str:
-        """Lines in service, one narrow row each. Lines sold at the counter carry no channel
-        of their own: they take the channel of the registration that opened them (the same
-        rule as the /base figures)."""
-        states = ", ".join(f"'{s}'" for s in IN_SERVICE)
-        return (
-            "SELECT COALESCE(l.channel_id, (SELECT MAX(r.channel_id) FROM registrations r "
-            "WHERE r.line_id = l.id AND r.state = 'active')) AS channel_id, "
-            "CASE WHEN l.kind = 'data' THEN 1 ELSE 0 END AS data_card, "
-            f"CASE WHEN l.opened_at >= {self.literal(cutoff_at)} THEN 1 ELSE 0 END "
-            "AS since_cutoff, "
-            f"CASE WHEN l.state = 'active' THEN 0 ELSE 1 END AS suspended, {_CLASS} AS class "
-            f"FROM lines l WHERE l.state IN ({states})"
-        )
+T = TypeVar("T")
+
+
+class DuckDbAnalytics:
+    """The ``Analytics`` port: each question runs where it is safe to read (see above)."""
+
+    def __init__(self, database_url: str, *, threads: int | None = None) -> None:
+        self.source = Source.from_url(database_url, threads)
+        self._pool: ProcessPoolExecutor | None = None
+        self._lock = threading.Lock()
+
+    def _run(self, question: Callable[..., T], *args: Any) -> T:
+        if not self.source.location:
+            raise ConfigurationError(
+                "Reports read the database through ADBC: an SQLite file or PostgreSQL (an "
+                "in-memory SQLite database cannot be shared with the analytics engine).",
+                code="REPORT-DATABASE",
+                message_zh="统计需读取 SQLite 数据库文件或 PostgreSQL，不支持内存数据库。",
+            )
+        if self.source.dialect != "sqlite":
+            return question(self.source, *args)
+        with self._lock:
+            if self._pool is None:
+                # Spawned, not forked: the worker starts clean, without this process's
+                # open database connections or threads.
+                self._pool = ProcessPoolExecutor(
+                    max_workers=2, mp_context=multiprocessing.get_context("spawn")
+                )
+            pool = self._pool
+        return pool.submit(question, self.source, *args).result()
+
+    def close(self) -> None:
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown()
 
     def census_groups(self, *, cutoff_at: datetime) -> list[CensusGroup]:
-        lines, channels = self.read(
-            self.census_query(cutoff_at), "SELECT id, org_unit_id FROM channels"
-        )
-        con = self.engine()
-        try:
-            con.register("l", lines)
-            con.register("ch", channels)
-            rows = con.execute(
-                """
-                SELECT ch.org_unit_id, g.* FROM (
-                    SELECT channel_id, data_card, since_cutoff,
-                           count(*) AS in_service,
-                           count(*) FILTER (WHERE class = 1) AS verified,
-                           count(*) FILTER (WHERE class = 2) AS legacy_unverified,
-                           count(*) FILTER (WHERE class = 3) AS reverification_pending,
-                           sum(suspended) AS suspended
-                    FROM l GROUP BY channel_id, data_card, since_cutoff
-                ) g LEFT JOIN ch ON ch.id = g.channel_id
-                """
-            ).fetchall()
-        finally:
-            con.close()
-        return [
-            CensusGroup(
-                org_unit_id=_int(unit),
-                channel_id=_int(channel),
-                kind="data" if data_card else "voice",
-                since_cutoff=bool(since),
-                counts=LineCounts(int(n), int(ver), int(leg), int(pend), int(susp or 0)),
-            )
-            for unit, channel, data_card, since, n, ver, leg, pend, susp in rows
-        ]
-
-    # -- review waiting times -----------------------------------------------------------------
+        return self._run(census_groups, cutoff_at)
 
     def waiting_times(
         self, since: datetime, until: datetime
     ) -> tuple[WaitingTimes, list[ReviewerWait]]:
-        waited = self.seconds_between("submitted_at", "decided_at")
-        (decided,) = self.read(
-            f"SELECT reviewer_id, CASE WHEN approved_at IS NULL THEN 0 ELSE 1 END AS approved, "
-            f"{waited} AS waited FROM registrations WHERE reviewer_id IS NOT NULL "
-            f"AND decided_at >= {self.literal(since)} AND decided_at < {self.literal(until)}"
-        )
-        con = self.engine()
-        try:
-            con.register("d", decided)
-            # Median: the middle value (mean of the two middle ones); 95th percentile: the
-            # nearest rank, a waiting time that 95% of decisions did not exceed.
-            measures = (
-                "count(*), sum(approved), round(quantile_cont(waited, 0.5), 3), "
-                "round(quantile_disc(waited, 0.95), 3), round(max(waited), 3)"
-            )
-            overall = con.execute(f"SELECT {measures} FROM d").fetchone()
-            per = con.execute(
-                f"SELECT reviewer_id, {measures} FROM d GROUP BY reviewer_id ORDER BY reviewer_id"
-            ).fetchall()
-        finally:
-            con.close()
-        assert overall is not None
-        return _waits(overall), [ReviewerWait(int(r[0]), _waits(r[1:])) for r in per]
-
-    # -- registrations by period --------------------------------------------------------------
+        return self._run(waiting_times, since, until)
 
     def registration_buckets(
         self, since: datetime, until: datetime, grain: Grain, offset_hours: int
     ) -> list[RegistrationGroup]:
-        (found,) = self.read(
-            "SELECT r.channel_id, r.outlet_id, CASE WHEN l.kind = 'data' THEN 1 ELSE 0 END "
-            "AS data_card, CASE WHEN r.device_id IS NULL THEN 0 ELSE 1 END AS app, "
-            f"{self.epoch('r.submitted_at')} AS at_s FROM registrations r "
-            "JOIN channels c ON c.id = r.channel_id JOIN lines l ON l.id = r.line_id "
-            f"WHERE c.kind = 'social' AND r.submitted_at >= {self.literal(since)} "
-            f"AND r.submitted_at < {self.literal(until)}"
+        return self._run(registration_buckets, since, until, grain, offset_hours)
+
+
+# -- the census ---------------------------------------------------------------------------
+
+
+def census_query(source: Source, cutoff_at: datetime) -> str:
+    """Lines in service, one narrow row each. Lines sold at the counter carry no channel
+    of their own: they take the channel of the registration that opened them (the same
+    rule as the /base figures)."""
+    states = ", ".join(f"'{s}'" for s in IN_SERVICE)
+    return (
+        "SELECT COALESCE(l.channel_id, (SELECT MAX(r.channel_id) FROM registrations r "
+        "WHERE r.line_id = l.id AND r.state = 'active')) AS channel_id, "
+        "CASE WHEN l.kind = 'data' THEN 1 ELSE 0 END AS data_card, "
+        f"CASE WHEN l.opened_at >= {source.literal(cutoff_at)} THEN 1 ELSE 0 END "
+        "AS since_cutoff, "
+        f"CASE WHEN l.state = 'active' THEN 0 ELSE 1 END AS suspended, {_CLASS} AS class "
+        f"FROM lines l WHERE l.state IN ({states})"
+    )
+
+
+def census_groups(source: Source, cutoff_at: datetime) -> list[CensusGroup]:
+    lines, channels = source.read(
+        census_query(source, cutoff_at), "SELECT id, org_unit_id FROM channels"
+    )
+    con = source.engine()
+    try:
+        con.register("l", lines)
+        con.register("ch", channels)
+        rows = con.execute(
+            """
+            SELECT ch.org_unit_id, g.* FROM (
+                SELECT channel_id, data_card, since_cutoff,
+                       count(*) AS in_service,
+                       count(*) FILTER (WHERE class = 1) AS verified,
+                       count(*) FILTER (WHERE class = 2) AS legacy_unverified,
+                       count(*) FILTER (WHERE class = 3) AS reverification_pending,
+                       sum(suspended) AS suspended
+                FROM l GROUP BY channel_id, data_card, since_cutoff
+            ) g LEFT JOIN ch ON ch.id = g.channel_id
+            """
+        ).fetchall()
+    finally:
+        con.close()
+    return [
+        CensusGroup(
+            org_unit_id=_int(unit),
+            channel_id=_int(channel),
+            kind="data" if data_card else "voice",
+            since_cutoff=bool(since),
+            counts=LineCounts(int(n), int(ver), int(leg), int(pend), int(susp or 0)),
         )
-        shift = int(offset_hours) * 3600
-        con = self.engine()
-        try:
-            con.register("f", found)
-            rows = con.execute(
-                f"""
-                SELECT CAST(date_trunc('{grain.value}', DATE '1970-01-01'
-                           + CAST(floor((at_s + {shift}) / 86400) AS INTEGER)) AS DATE) AS bucket,
-                       channel_id, outlet_id, data_card, count(*), sum(app)
-                FROM f GROUP BY ALL
-                """
-            ).fetchall()
-        finally:
-            con.close()
-        return [
-            RegistrationGroup(
-                channel_id=int(channel),
-                outlet_id=_int(outlet),
-                kind="data" if data_card else "voice",
-                total=int(total),
-                through_app=int(app or 0),
-                bucket=_day(bucket),
-            )
-            for bucket, channel, outlet, data_card, total, app in rows
-        ]
+        for unit, channel, data_card, since, n, ver, leg, pend, susp in rows
+    ]
+
+
+# -- review waiting times -----------------------------------------------------------------
+
+
+def waiting_times(
+    source: Source, since: datetime, until: datetime
+) -> tuple[WaitingTimes, list[ReviewerWait]]:
+    waited = source.seconds_between("submitted_at", "decided_at")
+    (decided,) = source.read(
+        f"SELECT reviewer_id, CASE WHEN approved_at IS NULL THEN 0 ELSE 1 END AS approved, "
+        f"{waited} AS waited FROM registrations WHERE reviewer_id IS NOT NULL "
+        f"AND decided_at >= {source.literal(since)} AND decided_at < {source.literal(until)}"
+    )
+    con = source.engine()
+    try:
+        con.register("d", decided)
+        # Median: the middle value (mean of the two middle ones); 95th percentile: the
+        # nearest rank, a waiting time that 95% of decisions did not exceed.
+        measures = (
+            "count(*), sum(approved), round(quantile_cont(waited, 0.5), 3), "
+            "round(quantile_disc(waited, 0.95), 3), round(max(waited), 3)"
+        )
+        overall = con.execute(f"SELECT {measures} FROM d").fetchone()
+        per = con.execute(
+            f"SELECT reviewer_id, {measures} FROM d GROUP BY reviewer_id ORDER BY reviewer_id"
+        ).fetchall()
+    finally:
+        con.close()
+    assert overall is not None
+    return _waits(overall), [ReviewerWait(int(r[0]), _waits(r[1:])) for r in per]
+
+
+# -- registrations by period --------------------------------------------------------------
+
+
+def registration_buckets(
+    source: Source, since: datetime, until: datetime, grain: Grain, offset_hours: int
+) -> list[RegistrationGroup]:
+    (found,) = source.read(
+        "SELECT r.channel_id, r.outlet_id, CASE WHEN l.kind = 'data' THEN 1 ELSE 0 END "
+        "AS data_card, CASE WHEN r.device_id IS NULL THEN 0 ELSE 1 END AS app, "
+        f"{source.epoch('r.submitted_at')} AS at_s FROM registrations r "
+        "JOIN channels c ON c.id = r.channel_id JOIN lines l ON l.id = r.line_id "
+        f"WHERE c.kind = 'social' AND r.submitted_at >= {source.literal(since)} "
+        f"AND r.submitted_at < {source.literal(until)}"
+    )
+    shift = int(offset_hours) * 3600
+    con = source.engine()
+    try:
+        con.register("f", found)
+        rows = con.execute(
+            f"""
+            SELECT CAST(date_trunc('{grain.value}', DATE '1970-01-01'
+                       + CAST(floor((at_s + {shift}) / 86400) AS INTEGER)) AS DATE) AS bucket,
+                   channel_id, outlet_id, data_card, count(*), sum(app)
+            FROM f GROUP BY ALL
+            """
+        ).fetchall()
+    finally:
+        con.close()
+    return [
+        RegistrationGroup(
+            channel_id=int(channel),
+            outlet_id=_int(outlet),
+            kind="data" if data_card else "voice",
+            total=int(total),
+            through_app=int(app or 0),
+            bucket=_day(bucket),
+        )
+        for bucket, channel, outlet, data_card, total, app in rows
+    ]
 
 
 def _int(value: object) -> int | None:
