@@ -179,7 +179,7 @@ def prepare(url: str) -> Engine:
 
 
 def simreg_import(
-    url: str, path: Path, key: bytes, workers: int, chunk: int
+    url: str, path: Path, key: bytes, workers: int, chunk: int, bulk: bool
 ) -> tuple[Phase, ImportReport]:
     engine = prepare(url)
     service = BaseImportService(
@@ -191,11 +191,13 @@ def simreg_import(
         rejects=path.with_suffix(".rejects.csv"),
         chunk_size=chunk,
         workers=workers,
+        bulk=bulk,
     )
     seconds = time.perf_counter() - began
     check(engine, report)
     engine.dispose()
-    return Phase("simreg import", report.totals.read, seconds), report
+    name = "simreg import, bulk-load mode" if bulk else "simreg import, indexes kept"
+    return Phase(name, report.totals.read, seconds), report
 
 
 def check(engine: Engine, report: ImportReport) -> None:
@@ -281,11 +283,20 @@ def main() -> None:
     )
     parser.add_argument("--port", type=int, default=55444, help="for the PostgreSQL we start")
     parser.add_argument("--skip-postgres", action="store_true")
+    parser.add_argument("--skip-sqlite", action="store_true")
+    parser.add_argument(
+        "--bulk",
+        choices=("both", "on", "off"),
+        default="both",
+        help="bulk-load mode (ADR 0011): measure with it, without it, or both",
+    )
     args = parser.parse_args()
+    modes = {"both": [False, True], "on": [True], "off": [False]}[args.bulk]
 
     work = Path(tempfile.mkdtemp(prefix="simreg-bench-base-"))
     key = decode_master_key(generate_master_key())
     results: dict[str, Any] = {"rows": args.rows, "workers": args.workers}
+    phases: dict[str, tuple[list[Phase], Phase]] = {}
     postgres = None
     try:
         path = work / "base.csv"
@@ -296,7 +307,6 @@ def main() -> None:
             f"{time.perf_counter() - began:.1f} s: {results['file']}"
         )
         results["parts_us_per_row"] = parts(path, key)
-        phases: dict[str, tuple[Phase, Phase]] = {}
         if not args.skip_postgres:
             if args.database_url:
                 postgres = given_postgres(args.database_url)
@@ -305,22 +315,34 @@ def main() -> None:
                 postgres = start_postgres(args.port)
             raw = raw_copy(postgres.admin_url, path)
             console.print(f"PostgreSQL raw COPY: {raw.rate:,.0f} rows/s")
-            url = fresh_database(postgres.admin_url, "simreg_bench_import")
-            try:
-                ours, report = simreg_import(url, path, key, args.workers, args.chunk_size)
-            finally:
-                drop_database(postgres.admin_url, "simreg_bench_import")
-            console.print(f"PostgreSQL simreg import: {ours.rate:,.0f} rows/s")
-            phases["PostgreSQL"] = (ours, raw)
-        raw = raw_executemany(work, path)
-        console.print(f"SQLite raw executemany: {raw.rate:,.0f} rows/s")
-        ours, report = simreg_import(
-            f"sqlite:///{work / 'simreg.db'}", path, key, args.workers, args.chunk_size
-        )
-        console.print(f"SQLite simreg import: {ours.rate:,.0f} rows/s")
-        phases["SQLite"] = (ours, raw)
-        results["verified_share"] = report.totals.verified_share
-        results["identity_invalid"] = report.totals.identity_invalid
+            ours_pg: list[Phase] = []
+            for bulk in modes:
+                url = fresh_database(postgres.admin_url, "simreg_bench_import")
+                try:
+                    ours, report = simreg_import(
+                        url, path, key, args.workers, args.chunk_size, bulk
+                    )
+                finally:
+                    drop_database(postgres.admin_url, "simreg_bench_import")
+                console.print(f"PostgreSQL {ours.name}: {ours.rate:,.0f} rows/s")
+                ours_pg.append(ours)
+            phases["PostgreSQL"] = (ours_pg, raw)
+        if not args.skip_sqlite:
+            raw = raw_executemany(work, path)
+            console.print(f"SQLite raw executemany: {raw.rate:,.0f} rows/s")
+            ours_lite: list[Phase] = []
+            for bulk in modes:
+                db = work / "simreg.db"
+                for leftover in work.glob("simreg.db*"):
+                    leftover.unlink()
+                ours, report = simreg_import(
+                    f"sqlite:///{db}", path, key, args.workers, args.chunk_size, bulk
+                )
+                console.print(f"SQLite {ours.name}: {ours.rate:,.0f} rows/s")
+                ours_lite.append(ours)
+            phases["SQLite"] = (ours_lite, raw)
+            results["verified_share"] = report.totals.verified_share
+            results["identity_invalid"] = report.totals.identity_invalid
     finally:
         if postgres is not None:
             postgres.stop()
@@ -329,17 +351,20 @@ def main() -> None:
     table = Table(title=f"Legacy base import, {args.rows:,} rows, {args.workers} workers")
     for column in ("database", "path", "seconds", "rows/s", "simreg / raw"):
         table.add_column(column, justify="left" if column in ("database", "path") else "right")
-    for database, (ours, raw) in phases.items():
-        ratio = ours.rate / raw.rate if raw.rate else 0.0
+    for database, (ours_all, raw) in phases.items():
         results[database] = {
-            "simreg_rows_per_s": round(ours.rate),
             "raw_rows_per_s": round(raw.rate),
-            "ratio": round(ratio, 3),
-            "simreg_seconds": round(ours.seconds, 1),
             "raw_seconds": round(raw.seconds, 2),
         }
-        table.add_row(database, ours.name, f"{ours.seconds:.1f}", f"{ours.rate:,.0f}", "")
-        table.add_row("", raw.name, f"{raw.seconds:.1f}", f"{raw.rate:,.0f}", f"{ratio:.3f}")
+        table.add_row(database, raw.name, f"{raw.seconds:.1f}", f"{raw.rate:,.0f}", "")
+        for ours in ours_all:
+            ratio = ours.rate / raw.rate if raw.rate else 0.0
+            results[database][ours.name] = {
+                "rows_per_s": round(ours.rate),
+                "seconds": round(ours.seconds, 1),
+                "ratio": round(ratio, 3),
+            }
+            table.add_row("", ours.name, f"{ours.seconds:.1f}", f"{ours.rate:,.0f}", f"{ratio:.3f}")
     console.print(table)
     part = results["parts_us_per_row"]
     console.print(

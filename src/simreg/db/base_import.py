@@ -90,19 +90,21 @@ _REFUSE = _stamped(
 
 # PostgreSQL: the same, as one lateral probe of the three unique indexes a row. Written so
 # because with OR-ed EXISTS the planner may hash the whole lines table once a chunk, which is
-# right for an empty table and ruinous for ten million lines with stale statistics.
+# right for an empty table and ruinous for ten million lines with stale statistics. It also
+# returns the rows whose number is already there from before (the last column): they are
+# taken out of the stage too, as unchanged, so that the statements after it need not look
+# for them again (a hash of the whole lines table each chunk, the run growing quadratic).
 _REFUSE_POSTGRESQL = _stamped(
     "SELECT s.line_no, s.msisdn, "
     "bool_or(l.msisdn = s.msisdn AND l.imported_at IS NOT DISTINCT FROM :stamp), "
     "max(CASE WHEN l.iccid = s.iccid AND l.msisdn <> s.msisdn THEN "
     "CASE WHEN l.imported_at IS NOT DISTINCT FROM :stamp THEN 2 ELSE 1 END END), "
     "max(CASE WHEN l.imsi = s.imsi AND l.msisdn <> s.msisdn THEN "
-    "CASE WHEN l.imported_at IS NOT DISTINCT FROM :stamp THEN 2 ELSE 1 END END) "
+    "CASE WHEN l.imported_at IS NOT DISTINCT FROM :stamp THEN 2 ELSE 1 END END), "
+    "bool_or(l.msisdn = s.msisdn) "
     f"FROM {STAGE} s CROSS JOIN LATERAL (SELECT msisdn, iccid, imsi, imported_at FROM lines "
     "WHERE lines.msisdn = s.msisdn OR lines.iccid = s.iccid OR lines.imsi = s.imsi) l "
-    "GROUP BY s.line_no, s.msisdn "
-    "HAVING bool_or(l.msisdn <> s.msisdn "
-    "OR l.imported_at IS NOT DISTINCT FROM :stamp)"
+    "GROUP BY s.line_no, s.msisdn"
 )
 _DROP_REFUSED = f"DELETE FROM {STAGE} WHERE line_no = ANY(%s)"
 
@@ -116,6 +118,7 @@ _CUSTOMERS = _stamped(
     "ON CONFLICT (doc_index) DO NOTHING"
 )
 
+# PostgreSQL: the stage holds only new numbers by now (see _REFUSE_POSTGRESQL).
 _CUSTOMERS_POSTGRESQL = _stamped(
     "INSERT INTO customers (doc_type, doc_index, doc_number_enc, doc_masked, held_lines, "
     "created_at) "
@@ -123,7 +126,6 @@ _CUSTOMERS_POSTGRESQL = _stamped(
     f"s.doc_masked, 0, :stamp FROM {STAGE} s "
     "WHERE s.doc_index IS NOT NULL "
     "AND NOT EXISTS (SELECT 1 FROM customers c WHERE c.doc_index = s.doc_index) "
-    "AND NOT EXISTS (SELECT 1 FROM lines l WHERE l.msisdn = s.msisdn) "
     # Conflicts are dear (a speculative insertion each): only a concurrent writer meets one.
     "ON CONFLICT (doc_index) DO NOTHING"
 )
@@ -244,9 +246,11 @@ class SqlBaseImportTransaction:
             return ChunkOutcome(0, [])
         self._stage(staged)
         if self.postgresql:
-            found = self.conn.execute(_REFUSE_POSTGRESQL, {"stamp": stamp}).all()
-            if found:
-                self.conn.exec_driver_sql(_DROP_REFUSED, ([row[0] for row in found],))
+            probed = self.conn.execute(_REFUSE_POSTGRESQL, {"stamp": stamp}).all()
+            if probed:
+                self.conn.exec_driver_sql(_DROP_REFUSED, ([row[0] for row in probed],))
+            # What is left of them is the numbers there from before: unchanged, not refused.
+            found = [row for row in probed if row[2] or row[3] or row[4]]
         else:
             found = self.conn.execute(_REFUSE, {"stamp": stamp}).all()
         refused = [
