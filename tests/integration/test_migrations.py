@@ -2,24 +2,35 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
+import pytest
 from alembic import command
-from sqlalchemy import inspect
+from sqlalchemy import Engine, inspect
 
 from simreg.db.engine import make_engine
 from simreg.db.migrate import alembic_config, schema_drift, upgrade
 from simreg.db.tables import metadata
 
 
-def test_migrations_match_the_models(database_url: str) -> None:
-    engine = make_engine(database_url)
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    # Disposed even when an assertion fails: a pooled connection left to the garbage collector
+    # would fail some later test with a ResourceWarning.
+    made = make_engine(database_url)
+    try:
+        yield made
+    finally:
+        made.dispose()
+
+
+def test_migrations_match_the_models(engine: Engine) -> None:
     upgrade(engine)
     assert schema_drift(engine) == []
     assert set(metadata.tables) <= set(inspect(engine).get_table_names())
-    engine.dispose()
 
 
-def test_downgrade_to_empty_and_back(database_url: str) -> None:
-    engine = make_engine(database_url)
+def test_downgrade_to_empty_and_back(engine: Engine) -> None:
     upgrade(engine)
     with engine.begin() as connection:
         config = alembic_config(engine)
@@ -28,4 +39,3 @@ def test_downgrade_to_empty_and_back(database_url: str) -> None:
     assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
     upgrade(engine)
     assert schema_drift(engine) == []
-    engine.dispose()
