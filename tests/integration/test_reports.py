@@ -167,11 +167,11 @@ def test_review_waiting_times_median_and_95th_percentile(app: Simreg, base: Repo
     assert times.overall.median_seconds == pytest.approx(35 * 60)
     assert times.overall.p95_seconds == pytest.approx(60 * 60)
     per = {r.reviewer: r.times for r in times.per_reviewer}
-    assert per["rev1"].median_seconds == pytest.approx(20 * 60)
-    assert per["rev1"].p95_seconds == pytest.approx(60 * 60)
-    assert per["rev2"].median_seconds == pytest.approx(40 * 60)
-    assert per["rev2"].p95_seconds == pytest.approx(50 * 60)
-    assert per["rev2"].rejected == 1
+    assert per["r_rev1"].median_seconds == pytest.approx(20 * 60)
+    assert per["r_rev1"].p95_seconds == pytest.approx(60 * 60)
+    assert per["r_rev2"].median_seconds == pytest.approx(40 * 60)
+    assert per["r_rev2"].p95_seconds == pytest.approx(50 * 60)
+    assert per["r_rev2"].rejected == 1
     assert times.submitted == 7
     assert times.waiting_at_end == 1
 

@@ -174,7 +174,7 @@ def _staff(conn: Connection, base: ReportBase) -> None:
         staff_id = _add(
             conn,
             t.staff,
-            username=name,
+            username=f"r_{name}",  # apart from the shared world's staff
             display_name=name,
             role=role.value,
             outlet_id=outlet,
@@ -182,7 +182,7 @@ def _staff(conn: Connection, base: ReportBase) -> None:
             created_at=CREATED,
         )
         base.ids[name] = staff_id
-        base.actors[name] = Actor(staff_id, name, role, outlet)
+        base.actors[name] = Actor(staff_id, f"r_{name}", role, outlet)
 
 
 def _lines(conn: Connection, base: ReportBase) -> None:
@@ -191,9 +191,9 @@ def _lines(conn: Connection, base: ReportBase) -> None:
             _add(
                 conn,
                 t.lines,
-                msisdn=f"139{n:08d}",
-                iccid=f"898600{n:013d}",
-                imsi=f"46000{n:010d}",
+                msisdn=f"137{n:08d}",
+                iccid=f"898699{n:013d}",
+                imsi=f"46001{n:010d}",
                 kind=kind,
                 state=state,
                 real_name_state=real_name,

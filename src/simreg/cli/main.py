@@ -17,10 +17,12 @@ from simreg.cli import setup_commands
 from simreg.cli.base_commands import base_app
 from simreg.cli.campaign_clock import start_campaign_clock
 from simreg.cli.campaign_commands import campaigns_app
+from simreg.cli.census_clock import start_census_clock
 from simreg.cli.demo_data_command import demo_data
 from simreg.cli.identity_commands import identity_app, identity_authority_app
 from simreg.cli.identity_retry_clock import start_check_retrier
 from simreg.cli.over_limit_commands import over_limit_find
+from simreg.cli.report_commands import report_app
 from simreg.cli.shop_commands import shop_app, start_shop_clock
 from simreg.cli.sms_commands import sms_app, start_dispatching
 from simreg.core.actors import Role
@@ -48,6 +50,7 @@ app.add_typer(sms_app, name="sms")
 app.add_typer(identity_authority_app, name="identity-authority")
 app.add_typer(identity_app, name="identity")
 app.add_typer(shop_app, name="shop")
+app.add_typer(report_app, name="report")
 app.command("demo-data")(demo_data)
 console = Console()
 err = Console(stderr=True)
@@ -149,10 +152,12 @@ def _serve(simreg: Simreg, host: str, port: int, *, dispatch_sms: bool = False) 
     stop_retrier = start_check_retrier(simreg)
     # Online reservations and uncollected orders expire; their numbers return to the pool.
     stop_shop = start_shop_clock(simreg)
+    # Today's census is taken now and refreshed through the day (ADR 12).
+    stop_census = start_census_clock(simreg)
     try:
         uvicorn.run(create_app(simreg), host=host, port=port, log_level="info")
     finally:
-        for stop in (stop_sms, stop_clock, stop_retrier, stop_shop):
+        for stop in (stop_sms, stop_clock, stop_retrier, stop_shop, stop_census):
             if stop is not None:
                 stop()
         simreg.close()

@@ -13,6 +13,7 @@ from simreg.bootstrap import Simreg
 from simreg.web import errors
 from simreg.web.api import base, campaigns, channels, lines, registrations
 from simreg.web.api import enterprises as enterprise_api
+from simreg.web.api import reports as report_api
 from simreg.web.api import shop as shop_api
 from simreg.web.input_guard import ControlCharacterGuard
 from simreg.web.pages import admin, audit, auth, clerk, pickup, reregister, review
@@ -46,6 +47,7 @@ def create_app(simreg: Simreg) -> FastAPI:
     app.include_router(campaigns.router)
     app.include_router(campaigns.public)
     app.include_router(base.router)
+    app.include_router(report_api.router)
     app.include_router(enterprise_api.router)
     app.include_router(enterprise_pages.router)
     app.include_router(shop_api.public)

@@ -1,0 +1,316 @@
+"""`simreg report ...`: the compliance figures as a table or JSON, and the daily census for
+cron. Reads act as the auditor role unless `--as` names a staff member; a census taken from
+here is recorded as the system's."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from simreg.bootstrap import Simreg, bootstrap
+from simreg.core.actors import Actor, Role
+from simreg.core.errors import DomainError
+from simreg.core.settings import Settings
+from simreg.db.over_limit_store import active_staff
+from simreg.reporting.domain import (
+    FUNNEL_STEPS,
+    TABLE_FIGURES,
+    Dimension,
+    Figure,
+    FigureTable,
+    Grain,
+    Period,
+    Ratio,
+    WaitingTimes,
+)
+
+report_app = typer.Typer(help="Compliance figures, as of any day, and the daily census.")
+# Piped output (cron mail, files) is not cut to 80 columns.
+console = Console(width=None if Console().is_terminal else 160)
+err = Console(stderr=True)
+
+DatabaseUrl = Annotated[str | None, typer.Option("--database-url", envvar="SIMREG_DATABASE_URL")]
+DataDir = Annotated[Path | None, typer.Option("--data-dir", envvar="SIMREG_DATA_DIR")]
+AsUser = Annotated[
+    str | None, typer.Option("--as", help="staff member whose role reads the figures")
+]
+AsJson = Annotated[bool, typer.Option("--json", help="print JSON instead of a table")]
+AsOf = Annotated[
+    str | None, typer.Option("--as-of", help="YYYY-MM-DD, end of that day (default: today)")
+]
+By = Annotated[str, typer.Option("--by", help="overall, org-unit, channel or kind")]
+Parent = Annotated[
+    str | None, typer.Option("--parent", help="org unit or channel code to drill into")
+]
+Month = Annotated[str, typer.Option("--month", help="YYYY-MM")]
+SHORT = {
+    Figure.REAL_NAME_RATE: "real-name",
+    Figure.NEW_CUSTOMER_RATE: "new customers",
+    Figure.APP_DEPLOYMENT_RATE: "app deployed",
+    Figure.APP_REGISTRATION_SHARE: "via app",
+}
+# The terminal is the operator's own: without --as it reads as the auditor role does.
+_READER = Actor(0, "cli", Role.AUDITOR)
+
+
+@contextmanager
+def _session(
+    database_url: str | None, data_dir: Path | None, username: str | None
+) -> Iterator[tuple[Simreg, Actor]]:
+    values: dict[str, object] = {}
+    if database_url:
+        values["database_url"] = database_url
+    if data_dir:
+        values["data_dir"] = data_dir
+    try:
+        simreg = bootstrap(Settings.model_validate(values))
+    except DomainError as error:
+        err.print(f"[red]{error.code}[/red]: {error.message}")
+        raise typer.Exit(2) from None
+    try:
+        actor = _READER
+        if username:
+            with simreg.engine.connect() as conn:
+                found = active_staff(conn, username)
+            if found is None:
+                err.print(f"[red]STAFF-UNKNOWN[/red]: no active staff member {username!r}")
+                raise typer.Exit(2)
+            actor = found
+        yield simreg, actor
+    except DomainError as error:
+        err.print(f"[red]{error.code}[/red]: {error.message}")
+        raise typer.Exit(2) from None
+    finally:
+        simreg.close()
+
+
+def _day(raw: str | None, option: str) -> date | None:
+    if raw is None:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        err.print(f"[red]INVALID_INPUT[/red]: {option} is a day written YYYY-MM-DD")
+        raise typer.Exit(2) from None
+
+
+def _emit(data: dict[str, Any]) -> None:
+    typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+def _rate(ratio: Ratio | None) -> str:
+    if ratio is None:
+        return "—"
+    rate = ratio.rate
+    share = f"{rate * 100:.2f}%" if rate is not None else "—"
+    return f"{share} ({ratio.numerator:,}/{ratio.denominator:,})"
+
+
+@report_app.command("figures")
+def figures(
+    as_of: AsOf = None,
+    by: By = "overall",
+    parent: Parent = None,
+    as_json: AsJson = False,
+    username: AsUser = None,
+    database_url: DatabaseUrl = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Real-name rate, new-customer rate, app deployment and app share as of a day, overall
+    or per org unit (drill down with --parent), channel or line kind."""
+    day = _day(as_of, "--as-of")
+    with _session(database_url, data_dir, username) as (simreg, actor):
+        dimension = Dimension.parse(by)
+        today = simreg.reports.today()
+        # Without --as nobody is named to record a census under: the system takes it.
+        if (
+            actor is _READER
+            and (day is None or day == today)
+            and simreg.reports.census(actor, today) is None
+        ):
+            simreg.reports.take_census(None)
+        table = simreg.reports.figures(actor, as_of=day, dimension=dimension, parent=parent)
+    if as_json:
+        _emit(table.as_dict())
+        return
+    _print_table(table)
+
+
+def _print_table(table: FigureTable) -> None:
+    if table.census is not None:
+        c = table.census
+        console.print(
+            f"As of {table.as_of} (census taken {c.taken_at:%Y-%m-%d %H:%M} UTC, "
+            f"{c.lines_in_service:,} lines in service); new customers since {table.cutoff}",
+            highlight=False,
+        )
+    else:
+        nearest = table.nearest_census.isoformat() if table.nearest_census else "none"
+        console.print(
+            f"As of {table.as_of}: no census was taken that day (nearest earlier: {nearest}); "
+            "real-name rates are not shown",
+            highlight=False,
+        )
+    out = Table(
+        title=f"Figures by {table.dimension.value}"
+        + (f" under {table.parent}" if table.parent else "")
+    )
+    out.add_column("key", no_wrap=True)
+    out.add_column("name")
+    out.add_column("level")
+    for figure in TABLE_FIGURES:
+        out.add_column(SHORT[figure], justify="right")
+    for row in (*table.rows, table.total):
+        out.add_row(
+            row.key or "—",
+            row.label,
+            row.level.value,
+            *(_rate(row.figures.get(f)) for f in TABLE_FIGURES),
+            style="bold" if row is table.total else None,
+        )
+    console.print(out)
+
+
+@report_app.command("series")
+def series(
+    figure: Annotated[Figure, typer.Option("--figure")],
+    start: Annotated[str, typer.Option("--from", help="YYYY-MM-DD")],
+    end: Annotated[str, typer.Option("--to", help="YYYY-MM-DD")],
+    grain: Annotated[Grain, typer.Option("--grain")] = Grain.MONTH,
+    by: By = "overall",
+    parent: Parent = None,
+    as_json: AsJson = False,
+    username: AsUser = None,
+    database_url: DatabaseUrl = None,
+    data_dir: DataDir = None,
+) -> None:
+    """One figure per day, ISO week or month over a range."""
+    first, last = _day(start, "--from"), _day(end, "--to")
+    assert first is not None and last is not None
+    with _session(database_url, data_dir, username) as (simreg, actor):
+        found = simreg.reports.series(
+            actor, figure, grain, first, last, dimension=Dimension.parse(by), parent=parent
+        )
+    if as_json:
+        _emit(found.as_dict())
+        return
+    out = Table(title=f"{figure.label_en} per {grain.value}")
+    out.add_column("period", no_wrap=True)
+    for line in found.lines:
+        out.add_column(line.key or line.label, justify="right")
+    for i, point in enumerate(found.lines[0].points if found.lines else ()):
+        period = f"{point.period.start}..{point.period.end}"
+        out.add_row(period, *(_rate(line.points[i].value) for line in found.lines))
+    console.print(out)
+
+
+@report_app.command("census")
+def census(
+    day: Annotated[
+        str | None,
+        typer.Option("--date", help="the day the census is for; only today is accepted"),
+    ] = None,
+    as_json: AsJson = False,
+    database_url: DatabaseUrl = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Count every line in service now and store it as today's census (replacing one taken
+    earlier today). Run it daily from cron, late in the day, if `simreg serve` does not."""
+    wanted = _day(day, "--date")
+    with _session(database_url, data_dir, None) as (simreg, _actor):
+        taken = simreg.reports.take_census(None, day=wanted)
+    if as_json:
+        _emit(taken.as_dict())
+        return
+    console.print(
+        f"census of {taken.day}: {taken.lines_in_service:,} lines in service, "
+        f"cut-off {taken.cutoff}, {taken.elapsed_ms:,} ms",
+        highlight=False,
+    )
+
+
+def _times_row(name: str, t: WaitingTimes) -> list[str]:
+    def minutes(value: float | None) -> str:
+        return f"{value / 60:.1f}" if value is not None else "—"
+
+    return [
+        name,
+        f"{t.decided:,}",
+        f"{t.approved:,}",
+        f"{t.rejected:,}",
+        minutes(t.median_seconds),
+        minutes(t.p95_seconds),
+        minutes(t.max_seconds),
+    ]
+
+
+@report_app.command("review-times")
+def review_times(
+    month: Month,
+    as_json: AsJson = False,
+    username: AsUser = None,
+    database_url: DatabaseUrl = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Review decisions of a month and how long registrations waited for them (minutes):
+    median and 95th percentile, overall and per reviewer."""
+    with _session(database_url, data_dir, username) as (simreg, actor):
+        found = simreg.reports.review_times(actor, Period.parse_month(month))
+    if as_json:
+        _emit(found.as_dict())
+        return
+    out = Table(title=f"Review waiting times, {month} (minutes)")
+    for name in ("reviewer", "decided", "approved", "rejected", "median", "p95", "max"):
+        out.add_column(name, justify="left" if name == "reviewer" else "right")
+    for r in found.per_reviewer:
+        out.add_row(*_times_row(r.reviewer, r.times))
+    out.add_row(*_times_row("all", found.overall), style="bold")
+    console.print(out)
+    console.print(f"submitted {found.submitted:,}; waiting at month end {found.waiting_at_end:,}")
+
+
+def _simple(command: str, doc: str, read: Callable[[Simreg, Actor, date | None], Any]) -> None:
+    def run(
+        as_of: AsOf = None,
+        username: AsUser = None,
+        database_url: DatabaseUrl = None,
+        data_dir: DataDir = None,
+    ) -> None:
+        day = _day(as_of, "--as-of")
+        with _session(database_url, data_dir, username) as (simreg, actor):
+            _emit(read(simreg, actor, day).as_dict())
+
+    run.__doc__ = doc
+    report_app.command(command)(run)
+
+
+_simple(
+    "over-limit",
+    "RN-14 as of a day (JSON): cases found, resolved, open, and the open documents (masked).",
+    lambda simreg, actor, day: simreg.reports.over_limit(actor, day),
+)
+_simple(
+    "funnel",
+    "RN-13 campaign funnels as of a day (JSON): " + ", ".join(FUNNEL_STEPS) + ".",
+    lambda simreg, actor, day: simreg.reports.campaign_funnel(actor, day),
+)
+
+
+@report_app.command("compliance")
+def compliance(
+    month: Month,
+    username: AsUser = None,
+    database_url: DatabaseUrl = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Inspections, violations and penalties of a month, per channel (JSON)."""
+    with _session(database_url, data_dir, username) as (simreg, actor):
+        _emit(simreg.reports.compliance(actor, Period.parse_month(month)).as_dict())
