@@ -89,6 +89,16 @@ class Simreg:
     # and a thread beside `simreg serve`).
     pending_check_retriers: list[Callable[[], int]] = field(default_factory=list)
 
+    def identity_connection(self) -> str:
+        """This process's view of the identity authority: not configured, or its circuit
+        breaker's state (closed: calls go through; open: refused for a while after repeated
+        failures; half_open: one trial call)."""
+        if not self.settings.identity_authority_url:
+            return "not_configured"
+        breaker = getattr(getattr(self.identity, "authority", None), "breaker", None)
+        state = getattr(breaker, "state", None)
+        return str(getattr(state, "value", state)) if state is not None else "unknown"
+
     def close(self) -> None:
         if self.sms is not None:
             self.sms.gateway.close()

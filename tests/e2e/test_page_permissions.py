@@ -30,6 +30,9 @@ PAGES = [
     "/calls",
     "/base",
     "/base/over-limit",
+    "/enterprises",
+    "/pickup",
+    "/orders",
 ]
 ALLOWED = {
     "/app": {"clerk"},
@@ -44,6 +47,9 @@ ALLOWED = {
     "/calls": {"call_centre", "admin"},
     "/base": {"risk_analyst", "admin", "auditor", "channel_manager"},
     "/base/over-limit": {"risk_analyst", "admin", "auditor", "channel_manager"},
+    "/enterprises": {"admin", "auditor"},  # and account managers (not among these roles)
+    "/pickup": {"clerk"},
+    "/orders": {"admin", "reviewer", "channel_manager", "risk_analyst", "auditor"},
 }
 
 

@@ -13,6 +13,7 @@ from simreg.bootstrap import Simreg
 from simreg.web import errors
 from simreg.web.api import base, campaigns, channels, lines, registrations
 from simreg.web.api import enterprises as enterprise_api
+from simreg.web.api import online_overview as online_overview_api
 from simreg.web.api import reports as report_api
 from simreg.web.api import shop as shop_api
 from simreg.web.input_guard import ControlCharacterGuard
@@ -21,6 +22,7 @@ from simreg.web.pages import base as base_pages
 from simreg.web.pages import campaigns as campaign_pages
 from simreg.web.pages import channels as channel_pages
 from simreg.web.pages import enterprises as enterprise_pages
+from simreg.web.pages import online_overview as online_overview_pages
 from simreg.web.pages import shop as shop_pages
 from simreg.web.pages.errors import render_page_error
 from simreg.web.pages.rendering import WEB, Pages
@@ -54,6 +56,8 @@ def create_app(simreg: Simreg) -> FastAPI:
     app.include_router(shop_api.staff)
     app.include_router(shop_pages.router)
     app.include_router(pickup.router)
+    app.include_router(online_overview_api.router)
+    app.include_router(online_overview_pages.router)
     for pages in (auth, clerk, review, audit, admin, channel_pages, campaign_pages, reregister):
         app.include_router(pages.router)
     app.include_router(base_pages.router)

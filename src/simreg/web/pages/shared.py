@@ -33,6 +33,11 @@ NAV = [
     ("/enterprises", "Group customers", (Role.ACCOUNT_MANAGER, Role.ADMIN, Role.AUDITOR)),
     ("/admin/staff", "Staff", (Role.ADMIN,)),
     ("/pickup", "Online orders", (Role.CLERK,)),
+    (
+        "/orders",
+        "Online shop",
+        (Role.ADMIN, Role.REVIEWER, Role.CHANNEL_MANAGER, Role.RISK_ANALYST, Role.AUDITOR),
+    ),
     ("/app/device", "This device", (Role.CLERK,)),
 ]
 
