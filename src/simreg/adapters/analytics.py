@@ -15,18 +15,15 @@ A process of its own is what SQLite's locking is built for. PostgreSQL is read i
 
 from __future__ import annotations
 
-import multiprocessing
-import threading
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
 import duckdb
 import pyarrow as pa
-from sqlalchemy.engine import make_url
 
+from simreg.adapters.analytics_worker import AnalyticsWorker
 from simreg.core.errors import ConfigurationError
 from simreg.lines.domain import LineState, RealNameState
 from simreg.reporting.domain import CensusGroup, Grain, LineCounts, WaitingTimes
@@ -55,6 +52,8 @@ class Source:
 
     @classmethod
     def from_url(cls, database_url: str, threads: int | None = None) -> Source:
+        from sqlalchemy.engine import make_url  # the parent's business; the worker needs none
+
         url = make_url(database_url.replace("postgres://", "postgresql://", 1))
         dialect = url.get_backend_name()
         location = ""
@@ -124,8 +123,7 @@ class DuckDbAnalytics:
 
     def __init__(self, database_url: str, *, threads: int | None = None) -> None:
         self.source = Source.from_url(database_url, threads)
-        self._pool: ProcessPoolExecutor | None = None
-        self._lock = threading.Lock()
+        self._worker = AnalyticsWorker()
 
     def _run(self, question: Callable[..., T], *args: Any) -> T:
         if not self.source.location:
@@ -137,21 +135,12 @@ class DuckDbAnalytics:
             )
         if self.source.dialect != "sqlite":
             return question(self.source, *args)
-        with self._lock:
-            if self._pool is None:
-                # Spawned, not forked: the worker starts clean, without this process's
-                # open database connections or threads.
-                self._pool = ProcessPoolExecutor(
-                    max_workers=2, mp_context=multiprocessing.get_context("spawn")
-                )
-            pool = self._pool
-        return pool.submit(question, self.source, *args).result()
+        answer: T = self._worker.ask(question.__name__, self.source, *args)
+        return answer
 
     def close(self) -> None:
-        with self._lock:
-            pool, self._pool = self._pool, None
-        if pool is not None:
-            pool.shutdown()
+        """Stop the SQLite reader's worker process, if one was started."""
+        self._worker.close()
 
     def census_groups(self, *, cutoff_at: datetime) -> list[CensusGroup]:
         return self._run(census_groups, cutoff_at)

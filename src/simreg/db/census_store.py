@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select
+from sqlalchemy import Connection, delete, func, insert, select
 
 from simreg.db import tables as t
 from simreg.db.repositories import aware, upsert_insert
@@ -38,16 +38,37 @@ class SqlCensusStore:
         )
         return [_census(r) for r in rows]
 
-    def census_groups(self, census_ids: Sequence[int]) -> dict[int, list[CensusGroup]]:
+    def census_groups(
+        self,
+        census_ids: Sequence[int],
+        *,
+        per_channel: bool = True,
+        units: Sequence[int] | None = None,
+    ) -> dict[int, list[CensusGroup]]:
         out: dict[int, list[CensusGroup]] = {cid: [] for cid in census_ids}
         if not census_ids:
             return out
-        rows = self.conn.execute(select(counts).where(counts.c.census_id.in_(list(census_ids))))
-        for r in rows:
+        sums = [
+            func.sum(counts.c[name]).label(name)
+            for name in (
+                "in_service",
+                "verified",
+                "legacy_unverified",
+                "reverification_pending",
+                "suspended",
+            )
+        ]
+        keys = [counts.c.census_id, counts.c.org_unit_id, counts.c.kind, counts.c.since_cutoff]
+        if per_channel:
+            keys.append(counts.c.channel_id)
+        query = select(*keys, *sums).where(counts.c.census_id.in_(list(census_ids)))
+        if units is not None:
+            query = query.where(counts.c.org_unit_id.in_(list(units)))
+        for r in self.conn.execute(query.group_by(*keys)):
             out[int(r.census_id)].append(
                 CensusGroup(
                     org_unit_id=r.org_unit_id,
-                    channel_id=r.channel_id,
+                    channel_id=r.channel_id if per_channel else None,
                     kind=r.kind,
                     since_cutoff=bool(r.since_cutoff),
                     counts=LineCounts(

@@ -54,6 +54,18 @@ class Breakdown:
             )
 
     @property
+    def needs_channels(self) -> bool:
+        """Whether rows tell channels apart; otherwise census groups summed per org unit do."""
+        return self.dimension is Dimension.CHANNEL or self.parent_unit is not None
+
+    def census_units(self) -> list[int] | None:
+        """The org units whose census groups can land in a row under the parent (None: all)."""
+        if self.parent_unit is None:
+            return None
+        below = [u.id for u in self.units.values() if self.parent_unit.id in self.chain(u.id)]
+        return below
+
+    @property
     def outlet_rows(self) -> bool:
         """Rows are outlets: only registration figures have values."""
         return self.parent_channel is not None

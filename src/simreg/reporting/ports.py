@@ -103,7 +103,17 @@ class ReportTransaction(Protocol):
 
     def censuses_between(self, start: date, end: date) -> list[Census]: ...
 
-    def census_groups(self, census_ids: Sequence[int]) -> dict[int, list[CensusGroup]]: ...
+    def census_groups(
+        self,
+        census_ids: Sequence[int],
+        *,
+        per_channel: bool = True,
+        units: Sequence[int] | None = None,
+    ) -> dict[int, list[CensusGroup]]:
+        """The censuses' groups; without ``per_channel`` summed per org unit (channel None),
+        which is all the org-unit tree's upper levels need; ``units`` keeps those org units'
+        groups only."""
+        ...
 
     def store_census(
         self,

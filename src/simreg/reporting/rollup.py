@@ -76,10 +76,14 @@ class Rollup:
     def add_census(self, groups: Iterable[CensusGroup]) -> None:
         if self.breakdown.outlet_rows:
             return  # the census counts channels, not outlets
+        seen: dict[tuple[int | None, int | None, str], RowKey | None] = {}
         for group in groups:
-            key = self.breakdown.row(
-                unit_id=group.org_unit_id, channel_id=group.channel_id, kind=group.kind
-            )
+            where = (group.org_unit_id, group.channel_id, group.kind)
+            if where not in seen:
+                seen[where] = self.breakdown.row(
+                    unit_id=group.org_unit_id, channel_id=group.channel_id, kind=group.kind
+                )
+            key = seen[where]
             if key is not None:
                 self._tally(key).add_census(group)
                 self.total.add_census(group)

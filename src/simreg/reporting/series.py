@@ -88,7 +88,11 @@ class SeriesBuilder:
             for bucket in self.buckets:
                 if bucket.start <= census.day <= bucket.end:
                     last[bucket] = census
-        groups = tx.census_groups([c.id for c in last.values()])
+        groups = tx.census_groups(
+            [c.id for c in last.values()],
+            per_channel=breakdown.needs_channels,
+            units=breakdown.census_units(),
+        )
         out: list[tuple[Rollup | None, Census | None]] = []
         for bucket in self.buckets:
             chosen = last.get(bucket)

@@ -160,7 +160,12 @@ class ReportService:
             rollup = Rollup(breakdown, with_census=census is not None)
             nearest = None
             if census is not None:
-                rollup.add_census(tx.census_groups([census.id]).get(census.id, []))
+                groups = tx.census_groups(
+                    [census.id],
+                    per_channel=breakdown.needs_channels,
+                    units=breakdown.census_units(),
+                )
+                rollup.add_census(groups.get(census.id, []))
             else:
                 earlier = tx.census_before(as_of)
                 nearest = earlier.day if earlier else None
