@@ -249,10 +249,10 @@ class SqlBaseImportTransaction:
             probed = self.conn.execute(_REFUSE_POSTGRESQL, {"stamp": stamp}).all()
             if probed:
                 self.conn.exec_driver_sql(_DROP_REFUSED, ([row[0] for row in probed],))
-            # What is left of them is the numbers there from before: unchanged, not refused.
+            # The rest of them are numbers there from before: unchanged, not refused.
             found = [row for row in probed if row[2] or row[3] or row[4]]
         else:
-            found = self.conn.execute(_REFUSE, {"stamp": stamp}).all()
+            found = list(self.conn.execute(_REFUSE, {"stamp": stamp}).all())
         refused = [
             RejectedRow(row[0], row[1], _refusal(bool(row[2]), row[3], row[4])) for row in found
         ]
