@@ -3,6 +3,7 @@ SQLite and PostgreSQL; the census keeps past days' figures fixed while today's m
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from datetime import date
 
@@ -10,6 +11,7 @@ import pytest
 
 from simreg.adapters.passwords import Argon2Passwords
 from simreg.bootstrap import Simreg, bootstrap
+from simreg.cli.census_clock import start_census_clock
 from simreg.core.clock import FixedClock
 from simreg.core.errors import Forbidden, InvalidInput, NotFound
 from simreg.core.settings import Settings
@@ -274,3 +276,16 @@ def test_future_days_are_refused(app: Simreg, base: ReportBase) -> None:
     with pytest.raises(InvalidInput) as refused:
         app.reports.figures(base.actors["auditor"], as_of=date(2026, 3, 16))
     assert refused.value.code == "REPORT-FUTURE"
+
+
+def test_the_clock_beside_the_server_takes_todays_census(app: Simreg, base: ReportBase) -> None:
+    stop = start_census_clock(app, every=3600)
+    try:
+        deadline = time.monotonic() + 30
+        while app.reports.census(base.actors["auditor"], MARCH_15) is None:
+            assert time.monotonic() < deadline, "no census after 30 s"
+            time.sleep(0.2)
+    finally:
+        stop()
+    census = app.reports.census(base.actors["auditor"], MARCH_15)
+    assert census is not None and census.lines_in_service == 17
