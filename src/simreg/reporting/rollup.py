@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from simreg.reporting.breakdown import Breakdown, RowKey
 from simreg.reporting.domain import (
     CensusGroup,
+    Dimension,
     Figure,
     FigureRow,
     Level,
@@ -91,11 +92,11 @@ class Rollup:
     def add_deployment(
         self, found: Iterable[Deployment], channels: Mapping[int, ChannelRef]
     ) -> None:
-        if self.breakdown.outlet_rows or self.breakdown.dimension.value == "kind":
+        if self.breakdown.outlet_rows or self.breakdown.dimension is Dimension.KIND:
             return  # deployment is a channel's, not an outlet's or a line kind's
-        for self_key in self.rows:
-            if self_key.level is not Level.OUTLET:
-                self.rows[self_key].deployment = self.rows[self_key].deployment or Ratio(0, 0)
+        for key, tally in self.rows.items():
+            if key.level is not Level.OUTLET:
+                tally.deployment = tally.deployment or Ratio(0, 0)
         self.total.deployment = Ratio(0, 0)
         for item in found:
             channel = channels.get(item.channel_id)
