@@ -94,9 +94,9 @@ class Rollup:
     ) -> None:
         if self.breakdown.outlet_rows or self.breakdown.dimension is Dimension.KIND:
             return  # deployment is a channel's, not an outlet's or a line kind's
-        for key, tally in self.rows.items():
-            if key.level is not Level.OUTLET:
-                tally.deployment = tally.deployment or Ratio(0, 0)
+        for row_key, row_tally in self.rows.items():
+            if row_key.level is not Level.OUTLET:
+                row_tally.deployment = row_tally.deployment or Ratio(0, 0)
         self.total.deployment = Ratio(0, 0)
         for item in found:
             channel = channels.get(item.channel_id)
