@@ -110,6 +110,7 @@ class Source:
 
     def engine(self) -> duckdb.DuckDBPyConnection:
         con = duckdb.connect()
+        con.execute("SET enable_progress_bar = false")  # nobody watches a worker's terminal
         if self.threads:
             con.execute(f"SET threads = {int(self.threads)}")
         return con

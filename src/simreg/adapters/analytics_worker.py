@@ -9,6 +9,7 @@ exception)`` out. Both ends are this program, so nothing untrusted is ever unpic
 
 from __future__ import annotations
 
+import os
 import pickle
 import struct
 import subprocess
@@ -104,4 +105,8 @@ def serve(incoming: IO[bytes], outgoing: IO[bytes]) -> None:
 
 
 if __name__ == "__main__":
-    serve(sys.stdin.buffer, sys.stdout.buffer)
+    # Answers go out on a private copy of stdout; stdout itself is pointed at stderr, so
+    # whatever a library prints can never land in the middle of an answer.
+    answers = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+    serve(sys.stdin.buffer, answers)
