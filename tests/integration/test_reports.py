@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 
 import pytest
@@ -289,3 +290,13 @@ def test_the_clock_beside_the_server_takes_todays_census(app: Simreg, base: Repo
         stop()
     census = app.reports.census(base.actors["auditor"], MARCH_15)
     assert census is not None and census.lines_in_service == 17
+
+
+def test_two_census_takers_at_once_leave_one_census(app: Simreg, base: ReportBase) -> None:
+    takers = [base.actors["admin"], None, base.actors["auditor"]]
+    with ThreadPoolExecutor(len(takers)) as pool:
+        taken = list(pool.map(lambda who: app.reports.take_census(who), takers))
+    assert len({c.id for c in taken}) == 1
+    table = app.reports.figures(base.actors["auditor"], as_of=MARCH_15)
+    assert table.census is not None and table.census.lines_in_service == 17
+    assert table.total.figures[RN] == Ratio(10, 17)  # no group counted twice
