@@ -26,7 +26,14 @@ import pyarrow as pa
 from simreg.adapters.analytics_worker import AnalyticsWorker
 from simreg.core.errors import ConfigurationError
 from simreg.lines.domain import LineState, RealNameState
-from simreg.reporting.domain import CensusGroup, Grain, LineCounts, WaitingTimes
+from simreg.reporting.domain import (
+    CensusGroup,
+    Grain,
+    LineCounts,
+)
+from simreg.reporting.events import (
+    WaitingTimes,
+)
 from simreg.reporting.ports import RegistrationGroup, ReviewerWait
 
 IN_SERVICE = (

@@ -21,7 +21,6 @@ from simreg.core.errors import DomainError
 from simreg.core.settings import Settings
 from simreg.db.over_limit_store import active_staff
 from simreg.reporting.domain import (
-    FUNNEL_STEPS,
     TABLE_FIGURES,
     Dimension,
     Figure,
@@ -29,6 +28,9 @@ from simreg.reporting.domain import (
     Grain,
     Period,
     Ratio,
+)
+from simreg.reporting.events import (
+    FUNNEL_STEPS,
     WaitingTimes,
 )
 

@@ -16,7 +16,10 @@ from simreg.db import tables as t
 from simreg.db.audit_store import record_audit
 from simreg.db.census_store import SqlCensusStore
 from simreg.db.repositories import aware
-from simreg.reporting.domain import CampaignFunnel, OverLimitDocument
+from simreg.reporting.events import (
+    CampaignFunnel,
+    OverLimitDocument,
+)
 from simreg.reporting.ports import (
     ChannelCompliance,
     ChannelRef,

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from simreg.reporting.domain import COMPLIANCE_COUNTS, ComplianceRow
+from simreg.reporting.events import (
+    COMPLIANCE_COUNTS,
+    ComplianceRow,
+)
 from simreg.reporting.ports import ChannelCompliance, Directory
 
 

@@ -11,11 +11,13 @@ from typing import Protocol
 
 from simreg.core.audit import AuditEvent
 from simreg.reporting.domain import (
-    COMPLIANCE_COUNTS,
-    CampaignFunnel,
     Census,
     CensusGroup,
     Grain,
+)
+from simreg.reporting.events import (
+    COMPLIANCE_COUNTS,
+    CampaignFunnel,
     OverLimitDocument,
     WaitingTimes,
 )

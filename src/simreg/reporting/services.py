@@ -22,23 +22,25 @@ from simreg.reporting.breakdown import Breakdown
 from simreg.reporting.compliance import compliance_rows
 from simreg.reporting.domain import (
     CENSUS_TAKERS,
-    FUNNEL_STEPS,
     MAX_SERIES_POINTS,
     READERS,
-    CampaignFunnel,
     Census,
-    ComplianceReport,
-    ComplianceRow,
     Dimension,
     Figure,
     FigureTable,
-    FunnelReport,
     Grain,
-    OverLimitReport,
     Period,
+    Series,
+)
+from simreg.reporting.events import (
+    FUNNEL_STEPS,
+    CampaignFunnel,
+    ComplianceReport,
+    ComplianceRow,
+    FunnelReport,
+    OverLimitReport,
     ReviewerTimes,
     ReviewTimes,
-    Series,
 )
 from simreg.reporting.ports import Analytics, ReportUnitOfWork
 from simreg.reporting.rollup import Rollup
