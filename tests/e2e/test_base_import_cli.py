@@ -93,3 +93,24 @@ def test_a_file_without_the_columns_is_refused_with_a_reason(
     assert result.exit_code == 2
     assert "IMPORT-HEADER" in result.output
     assert "msisdn" in result.output
+
+
+def test_bulk_mode_on_request_says_so_and_leaves_the_schema_as_migrated(
+    tmp_path: Path, database_url: str
+) -> None:
+    env, args = _operator(tmp_path, database_url)
+    path = write_csv(tmp_path / "base.csv", base_rows(30))
+
+    result = runner.invoke(app, ["base", "import", str(path), "--bulk", *args], env=env)
+
+    assert result.exit_code == 0, result.output
+    assert _summary(result.output)["loaded"] == "30"
+    assert "bulk-load mode" in result.output
+    checked = runner.invoke(app, ["db", "check", *args], env=env)
+    assert checked.exit_code == 0, checked.output
+    assert "models and migrations agree" in checked.output
+
+    small = runner.invoke(app, ["base", "import", str(path), *args], env=env)
+
+    assert small.exit_code == 0, small.output
+    assert "bulk-load mode" not in small.output

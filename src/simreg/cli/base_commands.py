@@ -84,8 +84,9 @@ def import_base(
         typer.Option(
             "--bulk/--no-bulk",
             help="take lines' non-unique indexes and foreign keys off during the load and "
-            "rebuild them at the end (ADR 0011); default: when the file has 100,000 rows or "
-            "more and at least as many as the lines already there",
+            "rebuild them at the end (ADR 0011: a brief exclusive lock on lines, queries on it "
+            "slower until the end); default: when the file has 100,000 rows or more and at "
+            "least as many as the lines already there",
             show_default=False,
         ),
     ] = None,
