@@ -23,6 +23,8 @@ from simreg.web.pages import campaigns as campaign_pages
 from simreg.web.pages import channels as channel_pages
 from simreg.web.pages import enterprises as enterprise_pages
 from simreg.web.pages import online_overview as online_overview_pages
+from simreg.web.pages import reports as report_pages
+from simreg.web.pages import reports_events as report_event_pages
 from simreg.web.pages import shop as shop_pages
 from simreg.web.pages.errors import render_page_error
 from simreg.web.pages.rendering import WEB, Pages
@@ -58,6 +60,8 @@ def create_app(simreg: Simreg) -> FastAPI:
     app.include_router(pickup.router)
     app.include_router(online_overview_api.router)
     app.include_router(online_overview_pages.router)
+    app.include_router(report_pages.router)
+    app.include_router(report_event_pages.router)
     for pages in (auth, clerk, review, audit, admin, channel_pages, campaign_pages, reregister):
         app.include_router(pages.router)
     app.include_router(base_pages.router)

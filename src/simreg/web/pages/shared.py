@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse
 from simreg.bootstrap import Simreg
 from simreg.core.actors import Role
 from simreg.legacy.over_limit import READERS
+from simreg.reporting.domain import READERS as REPORT_READERS
 from simreg.staff.services import Session
 from simreg.web.pages.rendering import Pages, negotiate_language
 
@@ -29,6 +30,7 @@ NAV = [
         (Role.CHANNEL_MANAGER, Role.ADMIN, Role.AUDITOR, Role.RISK_ANALYST, Role.CALL_CENTRE),
     ),
     ("/base", "Real-name base", READERS),
+    ("/reports", "Reports", REPORT_READERS),
     ("/calls", "Call tasks", (Role.CALL_CENTRE, Role.ADMIN)),
     ("/enterprises", "Group customers", (Role.ACCOUNT_MANAGER, Role.ADMIN, Role.AUDITOR)),
     ("/admin/staff", "Staff", (Role.ADMIN,)),
