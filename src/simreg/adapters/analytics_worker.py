@@ -91,6 +91,7 @@ def serve(incoming: IO[bytes], outgoing: IO[bytes]) -> None:
     questions: dict[str, Callable[..., object]] = {
         "census_groups": analytics.census_groups,
         "waiting_times": analytics.waiting_times,
+        "waiting_times_by": analytics.waiting_times_by,
         "registration_buckets": analytics.registration_buckets,
     }
     while True:

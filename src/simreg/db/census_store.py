@@ -32,6 +32,12 @@ class SqlCensusStore:
         ).one_or_none()
         return _census(row) if row is not None else None
 
+    def census_from(self, day: date) -> Census | None:
+        row = self.conn.execute(
+            select(rc).where(rc.c.day >= day).order_by(rc.c.day).limit(1)
+        ).one_or_none()
+        return _census(row) if row is not None else None
+
     def censuses_between(self, start: date, end: date) -> list[Census]:
         rows = self.conn.execute(
             select(rc).where(rc.c.day >= start, rc.c.day <= end).order_by(rc.c.day)

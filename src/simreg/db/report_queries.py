@@ -15,6 +15,8 @@ from simreg.core.audit import AuditEvent
 from simreg.db import tables as t
 from simreg.db.audit_store import record_audit
 from simreg.db.census_store import SqlCensusStore
+from simreg.db.report_over_limit import SqlOverLimitFigures
+from simreg.db.report_periods import SqlSeriesQueries
 from simreg.db.repositories import aware
 from simreg.reporting.events import (
     CampaignFunnel,
@@ -34,7 +36,7 @@ ct = t.campaign_targets
 cases = t.over_limit_cases
 
 
-class SqlReportTransaction(SqlCensusStore):
+class SqlReportTransaction(SqlCensusStore, SqlSeriesQueries, SqlOverLimitFigures):
     def __init__(self, connection: Connection) -> None:
         self.conn = connection
 

@@ -17,6 +17,7 @@ from enum import StrEnum
 
 from simreg.core.actors import Role
 from simreg.core.errors import InvalidInput
+from simreg.reporting.census_gap import CensusGap
 
 # Who reads figures: the regulator's auditor, administrators, risk and channel management.
 READERS = (Role.AUDITOR, Role.ADMIN, Role.RISK_ANALYST, Role.CHANNEL_MANAGER)
@@ -282,7 +283,8 @@ class FigureTable:
 
     ``census`` is the census the line-state figures were read from; when none was taken on
     ``as_of``, it is None and ``nearest_census`` names the closest earlier day that has one
-    (the line-state figures are then absent rather than silently taken from another day).
+    (the line-state figures are then absent rather than silently taken from another day), and
+    ``census_gap`` says which case it is with a code (a gap, or a day before any census).
     """
 
     as_of: date
@@ -293,6 +295,7 @@ class FigureTable:
     nearest_census: date | None
     total: FigureRow
     rows: tuple[FigureRow, ...]
+    census_gap: CensusGap | None = None
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -302,6 +305,7 @@ class FigureTable:
             "cutoff": self.cutoff.isoformat(),
             "census": self.census.as_dict() if self.census else None,
             "nearest_census": self.nearest_census.isoformat() if self.nearest_census else None,
+            "census_gap": self.census_gap.as_dict() if self.census_gap else None,
             "total": self.total.as_dict(),
             "rows": [row.as_dict() for row in self.rows],
         }

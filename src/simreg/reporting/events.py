@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from simreg.reporting.domain import Period, Ratio
+from simreg.reporting.domain import Dimension, Level, Period, Ratio
 
 
 @dataclass(frozen=True)
@@ -42,15 +42,40 @@ class ReviewerTimes:
 
 
 @dataclass(frozen=True)
+class RowTimes:
+    """Waiting times of the decisions on one row of a breakdown (an org unit, a channel, an
+    outlet, a line kind); ``key`` and ``level`` as in a figures table."""
+
+    key: str | None
+    label: str
+    level: Level
+    times: WaitingTimes
+    drillable: bool = False
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "key": self.key,
+            "label": self.label,
+            "level": self.level.value,
+            "drillable": self.drillable,
+            **self.times.as_dict(),
+        }
+
+
+@dataclass(frozen=True)
 class ReviewTimes:
     """Review throughput over a period: decisions made in it, their waiting times overall and
-    per reviewer, and what was submitted and still waiting at the period's end."""
+    per reviewer, and what was submitted and still waiting at the period's end. ``rows``: the
+    same per row of ``dimension`` (of the registration's outlet, or its line's kind), when one
+    was asked for."""
 
     period: Period
     overall: WaitingTimes
     per_reviewer: tuple[ReviewerTimes, ...]
     submitted: int
     waiting_at_end: int
+    dimension: Dimension | None = None
+    rows: tuple[RowTimes, ...] = ()
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -59,6 +84,8 @@ class ReviewTimes:
             "per_reviewer": [r.as_dict() for r in self.per_reviewer],
             "submitted": self.submitted,
             "waiting_at_end": self.waiting_at_end,
+            "dimension": self.dimension.value if self.dimension else None,
+            "rows": [r.as_dict() for r in self.rows],
         }
 
 
@@ -83,13 +110,41 @@ class OverLimitDocument:
 
 
 @dataclass(frozen=True)
+class OverLimitRow:
+    """RN-14 cases of one row of a breakdown, each counted at its home channel (the channel
+    that opened most of the document's lines), so rows add up to the total."""
+
+    key: str | None
+    label: str
+    level: Level
+    found: int
+    resolved: int
+    drillable: bool = False
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "key": self.key,
+            "label": self.label,
+            "level": self.level.value,
+            "drillable": self.drillable,
+            "found": self.found,
+            "resolved": self.resolved,
+            "open": self.found - self.resolved,
+            "resolved_share": Ratio(self.resolved, self.found).as_dict(),
+        }
+
+
+@dataclass(frozen=True)
 class OverLimitReport:
-    """RN-14 as of the end of a day: cases found so far, resolved so far, open then."""
+    """RN-14 as of the end of a day: cases found so far, resolved so far, open then; per row
+    of ``dimension`` when one was asked for."""
 
     as_of: date
     found: int
     resolved: int
     documents: tuple[OverLimitDocument, ...]
+    dimension: Dimension | None = None
+    rows: tuple[OverLimitRow, ...] = ()
 
     @property
     def open(self) -> int:
@@ -107,6 +162,8 @@ class OverLimitReport:
             "open": self.open,
             "resolved_share": self.resolved_share.as_dict(),
             "documents": [d.as_dict() for d in self.documents],
+            "dimension": self.dimension.value if self.dimension else None,
+            "rows": [r.as_dict() for r in self.rows],
         }
 
 
@@ -163,26 +220,47 @@ COMPLIANCE_COUNTS = (
 
 @dataclass(frozen=True)
 class ComplianceRow:
-    """RN-08/RN-15 for one channel (or all of them) over a period."""
+    """RN-08/RN-15 for one channel (or all of them, or one row of a breakdown) over a period.
+    ``level`` is set on rows of a breakdown only."""
 
     key: str | None
     label: str
     org_unit: str | None
     counts: Mapping[str, int]
+    level: Level | None = None
+    drillable: bool = False
 
     def as_dict(self) -> dict[str, object]:
-        return {"key": self.key, "label": self.label, "org_unit": self.org_unit, **self.counts}
+        shape: dict[str, object] = {}
+        if self.level is not None:
+            shape = {"level": self.level.value, "drillable": self.drillable}
+        return {
+            "key": self.key,
+            "label": self.label,
+            "org_unit": self.org_unit,
+            **shape,
+            **self.counts,
+        }
 
 
 @dataclass(frozen=True)
 class ComplianceReport:
+    """``per_channel`` lists the channels with activity in the period; ``rows`` is the
+    breakdown asked for (every row of it, zero or not), under ``parent``."""
+
     period: Period
     total: ComplianceRow
     per_channel: tuple[ComplianceRow, ...]
+    dimension: Dimension | None = None
+    parent: str | None = None
+    rows: tuple[ComplianceRow, ...] = ()
 
     def as_dict(self) -> dict[str, object]:
         return {
             **self.period.as_dict(),
             "total": self.total.as_dict(),
             "per_channel": [r.as_dict() for r in self.per_channel],
+            "dimension": self.dimension.value if self.dimension else None,
+            "parent": self.parent,
+            "rows": [r.as_dict() for r in self.rows],
         }

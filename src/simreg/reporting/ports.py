@@ -68,6 +68,40 @@ class Deployment:
 
 
 @dataclass(frozen=True)
+class DeploymentGroup:
+    """Social channels active at the end of series period ``bucket`` (its index), and how many
+    of them had the app then; per channel or org unit when those are not None."""
+
+    bucket: int
+    org_unit_id: int | None
+    channel_id: int | None
+    active: int
+    deployed: int
+
+
+@dataclass(frozen=True)
+class OverLimitGroup:
+    """RN-14 cases counted at their home channel (the channel that opened most of the
+    document's lines; None: unknown or not asked): found and resolved, on one operator
+    ``day`` (None: up to a moment, or before a series' range)."""
+
+    day: date | None
+    channel_id: int | None
+    found: int
+    resolved: int
+
+
+@dataclass(frozen=True)
+class WaitGrouping:
+    """How the analytics engine groups review waiting times into rows: by the registration's
+    ``channel``, ``outlet`` or line ``kind``; ``rows`` maps a channel or outlet id (-1: none
+    recorded) to the row's index; ids absent from it are outside the view."""
+
+    by: str
+    rows: dict[int, int]
+
+
+@dataclass(frozen=True)
 class RegistrationGroup:
     """Social-channel registrations submitted in a window, grouped; ``through_app`` came
     through an enrolled device. ``bucket`` is the first day of the series period, if any."""
@@ -136,6 +170,25 @@ class ReportTransaction(Protocol):
 
     def app_registrations(self, since: datetime, until: datetime) -> list[RegistrationGroup]: ...
 
+    def deployment_series(
+        self, ends: Sequence[datetime], *, per_channel: bool, per_unit: bool
+    ) -> list[DeploymentGroup]:
+        """App deployment at every moment of ``ends`` in one statement."""
+        ...
+
+    def over_limit_by_channel(self, at: datetime) -> list[OverLimitGroup]: ...
+
+    def over_limit_days(
+        self, since: datetime, until: datetime, offset_hours: int, *, per_channel: bool
+    ) -> list[OverLimitGroup]:
+        """RN-14 cases found and resolved per operator day in one statement; those before
+        ``since`` summed as day None."""
+        ...
+
+    def census_from(self, day: date) -> Census | None:
+        """The earliest census taken for ``day`` or a later day."""
+        ...
+
     def over_limit_counts(self, at: datetime) -> tuple[int, int]:
         """RN-14 cases found by ``at`` and, of those, resolved by ``at``."""
         ...
@@ -171,6 +224,13 @@ class Analytics(Protocol):
         self, since: datetime, until: datetime
     ) -> tuple[WaitingTimes, list[ReviewerWait]]:
         """Registrations decided in the window: waiting times overall and per reviewer."""
+        ...
+
+    def waiting_times_by(
+        self, since: datetime, until: datetime, grouping: WaitGrouping
+    ) -> list[tuple[int | str, WaitingTimes]]:
+        """Waiting times of the window's decisions per row of ``grouping`` (row index, or the
+        line kind when grouped by kind)."""
         ...
 
     def registration_buckets(

@@ -17,7 +17,7 @@ from simreg.reporting.domain import (
     LineCounts,
     Ratio,
 )
-from simreg.reporting.ports import ChannelRef, Deployment, RegistrationGroup
+from simreg.reporting.ports import ChannelRef, Deployment, DeploymentGroup, RegistrationGroup
 
 
 @dataclass
@@ -89,15 +89,33 @@ class Rollup:
                 self._tally(key).add_census(group)
                 self.total.add_census(group)
 
-    def add_deployment(
-        self, found: Iterable[Deployment], channels: Mapping[int, ChannelRef]
-    ) -> None:
+    def _deployment_rows(self) -> bool:
         if self.breakdown.outlet_rows or self.breakdown.dimension is Dimension.KIND:
-            return  # deployment is a channel's, not an outlet's or a line kind's
+            return False  # deployment is a channel's, not an outlet's or a line kind's
         for row_key, row_tally in self.rows.items():
             if row_key.level is not Level.OUTLET:
                 row_tally.deployment = row_tally.deployment or Ratio(0, 0)
         self.total.deployment = Ratio(0, 0)
+        return True
+
+    def add_deployment_groups(self, groups: Iterable[DeploymentGroup]) -> None:
+        """Deployment already counted per channel, org unit or overall (a series period)."""
+        if not self._deployment_rows():
+            return
+        for group in groups:
+            key = self.breakdown.row(unit_id=group.org_unit_id, channel_id=group.channel_id)
+            if key is None:
+                continue
+            counted = Ratio(group.deployed, group.active)
+            tally = self._tally(key)
+            tally.deployment = (tally.deployment or Ratio(0, 0)) + counted
+            self.total.deployment = (self.total.deployment or Ratio(0, 0)) + counted
+
+    def add_deployment(
+        self, found: Iterable[Deployment], channels: Mapping[int, ChannelRef]
+    ) -> None:
+        if not self._deployment_rows():
+            return
         for item in found:
             channel = channels.get(item.channel_id)
             key = self.breakdown.row(
@@ -108,7 +126,7 @@ class Rollup:
             one = Ratio(1 if item.deployed else 0, 1)
             tally = self._tally(key)
             tally.deployment = (tally.deployment or Ratio(0, 0)) + one
-            self.total.deployment += one
+            self.total.deployment = (self.total.deployment or Ratio(0, 0)) + one
 
     def add_registrations(
         self, groups: Iterable[RegistrationGroup], channels: Mapping[int, ChannelRef]

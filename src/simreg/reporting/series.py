@@ -1,9 +1,12 @@
 """A figure over time: one point per day, ISO week or month, one line per row of a breakdown.
 
-Census figures read the stored censuses of the range in one query and take each period's
-last one. Deployment and the over-limit share are counted as of each period's last day (small
-tables: channels, devices, cases). The app share groups the range's registrations by period
-in one scan (the analytics engine).
+Every figure is one set-based read for the whole range, whatever the number of periods:
+census figures read the stored censuses of the range in one query and take each period's last
+one; deployment is evaluated at every period's last instant in one statement (the periods
+joined to the intervals in which channel statuses and devices held); the over-limit share
+groups cases found and resolved by operator day in one statement and carries the totals
+forward; the app share groups the range's registrations by period in one scan (the analytics
+engine).
 """
 
 from __future__ import annotations
@@ -12,8 +15,8 @@ from collections import defaultdict
 from datetime import date
 from typing import TYPE_CHECKING
 
-from simreg.core.errors import InvalidInput
 from simreg.reporting.breakdown import Breakdown, RowKey
+from simreg.reporting.dimensions import check_over_limit
 from simreg.reporting.domain import (
     Census,
     Dimension,
@@ -24,7 +27,12 @@ from simreg.reporting.domain import (
     SeriesLine,
     SeriesPoint,
 )
-from simreg.reporting.ports import RegistrationGroup, ReportTransaction
+from simreg.reporting.ports import (
+    DeploymentGroup,
+    OverLimitGroup,
+    RegistrationGroup,
+    ReportTransaction,
+)
 from simreg.reporting.rollup import Rollup
 
 if TYPE_CHECKING:
@@ -48,9 +56,7 @@ class SeriesBuilder:
 
     def build(self, tx: ReportTransaction, breakdown: Breakdown) -> tuple[SeriesLine, ...]:
         if self.figure is Figure.OVER_LIMIT_RESOLVED:
-            if breakdown.dimension is not Dimension.OVERALL:
-                raise _overall_only(self.figure)
-            return (self._over_limit(tx),)
+            return self._over_limit(tx, breakdown)
         per_bucket: list[tuple[Rollup | None, Census | None]]
         if self.figure.from_census:
             per_bucket = self._census(tx, breakdown)
@@ -107,11 +113,18 @@ class SeriesBuilder:
     def _deployment(
         self, tx: ReportTransaction, breakdown: Breakdown
     ) -> list[tuple[Rollup | None, Census | None]]:
-        channels = {c.id: c for c in tx.directory().channels}
+        found = tx.deployment_series(
+            [self.service.day_end(bucket.end) for bucket in self.buckets],
+            per_channel=breakdown.needs_channels,
+            per_unit=breakdown.dimension is Dimension.ORG_UNIT,
+        )
+        by_bucket: dict[int, list[DeploymentGroup]] = defaultdict(list)
+        for group in found:
+            by_bucket[group.bucket].append(group)
         out: list[tuple[Rollup | None, Census | None]] = []
-        for bucket in self.buckets:
+        for index in range(len(self.buckets)):
             rollup = Rollup(breakdown, with_census=False)
-            rollup.add_deployment(tx.app_deployment(self.service.day_end(bucket.end)), channels)
+            rollup.add_deployment_groups(by_bucket.get(index, []))
             out.append((rollup, None))
         return out
 
@@ -137,17 +150,45 @@ class SeriesBuilder:
             out.append((rollup, None))
         return out
 
-    def _over_limit(self, tx: ReportTransaction) -> SeriesLine:
+    def _over_limit(self, tx: ReportTransaction, breakdown: Breakdown) -> tuple[SeriesLine, ...]:
+        """Cases found and resolved per day, added up period by period and carried forward:
+        each point is the share resolved of those found by the period's last day."""
+        check_over_limit(breakdown)
+        overall = breakdown.dimension is Dimension.OVERALL
+        groups = tx.over_limit_days(
+            self.service.day_start(self.period.start),
+            self.service.day_end(self.period.end),
+            self.service.offset_hours(),
+            per_channel=not overall,
+        )
+        keys: list[RowKey] = list(breakdown.candidates())
+        days: dict[RowKey, list[OverLimitGroup]] = defaultdict(list)
+        for group in groups:
+            channel = (
+                breakdown.channels.get(group.channel_id) if group.channel_id is not None else None
+            )
+            key = breakdown.row(
+                unit_id=channel.org_unit_id if channel else None, channel_id=group.channel_id
+            )
+            if key is None:
+                continue
+            if key not in keys:
+                keys.append(key)
+            days[key].append(group)
+        return tuple(
+            SeriesLine(key.key, key.label, self._carried(days.get(key, []))) for key in keys
+        )
+
+    def _carried(self, groups: list[OverLimitGroup]) -> tuple[SeriesPoint, ...]:
+        # Day None: everything before the range, the running totals' starting point.
+        ordered = sorted(groups, key=lambda g: g.day or date.min)
+        found = resolved = 0
+        at = 0
         points = []
         for bucket in self.buckets:
-            found, resolved = tx.over_limit_counts(self.service.day_end(bucket.end))
+            while at < len(ordered) and (ordered[at].day or date.min) <= bucket.end:
+                found += ordered[at].found
+                resolved += ordered[at].resolved
+                at += 1
             points.append(SeriesPoint(bucket, Ratio(resolved, found)))
-        return SeriesLine(None, "all", tuple(points))
-
-
-def _overall_only(figure: Figure) -> InvalidInput:
-    return InvalidInput(
-        f"{figure.label_en} is reported overall only.",
-        code="REPORT-DIMENSION",
-        message_zh="该指标仅提供总体数据。",
-    )
+        return tuple(points)

@@ -19,7 +19,15 @@ from simreg.core.audit import AuditEvent
 from simreg.core.clock import Clock, utc_offset_hours
 from simreg.core.errors import InvalidInput
 from simreg.reporting.breakdown import Breakdown
+from simreg.reporting.census_gap import CensusGap
 from simreg.reporting.compliance import compliance_rows
+from simreg.reporting.dimensions import (
+    check_over_limit,
+    compliance_breakdown,
+    over_limit_rows,
+    review_rows,
+    wait_grouping,
+)
 from simreg.reporting.domain import (
     CENSUS_TAKERS,
     MAX_SERIES_POINTS,
@@ -33,16 +41,19 @@ from simreg.reporting.domain import (
     Series,
 )
 from simreg.reporting.events import (
+    COMPLIANCE_COUNTS,
     FUNNEL_STEPS,
     CampaignFunnel,
     ComplianceReport,
     ComplianceRow,
     FunnelReport,
     OverLimitReport,
+    OverLimitRow,
     ReviewerTimes,
     ReviewTimes,
+    RowTimes,
 )
-from simreg.reporting.ports import Analytics, ReportUnitOfWork
+from simreg.reporting.ports import Analytics, Directory, ReportTransaction, ReportUnitOfWork
 from simreg.reporting.rollup import Rollup
 from simreg.reporting.series import SeriesBuilder
 
@@ -160,7 +171,7 @@ class ReportService:
             directory = tx.directory()
             breakdown = Breakdown(directory, dimension, parent)
             rollup = Rollup(breakdown, with_census=census is not None)
-            nearest = None
+            nearest, gap = None, None
             if census is not None:
                 groups = tx.census_groups(
                     [census.id],
@@ -171,6 +182,8 @@ class ReportService:
             else:
                 earlier = tx.census_before(as_of)
                 nearest = earlier.day if earlier else None
+                first = None if earlier else tx.census_from(as_of)
+                gap = CensusGap.for_day(as_of, nearest, first.day if first else None)
             channels = {c.id: c for c in directory.channels}
             rollup.add_deployment(tx.app_deployment(end), channels)
             since = self.day_start(self.settings.cutoff)
@@ -184,6 +197,7 @@ class ReportService:
             nearest_census=nearest,
             total=rollup.total_row(parent or "all"),
             rows=rollup.table_rows(),
+            census_gap=gap,
         )
 
     def series(
@@ -219,15 +233,29 @@ class ReportService:
 
     # -- event figures --------------------------------------------------------------------
 
-    def review_times(self, actor: Actor, period: Period) -> ReviewTimes:
+    def review_times(
+        self,
+        actor: Actor,
+        period: Period,
+        *,
+        dimension: Dimension | None = None,
+        parent: str | None = None,
+    ) -> ReviewTimes:
         """Decisions made in the period and how long each registration waited for its
-        decision: median and 95th percentile, overall and per reviewer."""
+        decision: median and 95th percentile, overall and per reviewer; with ``dimension``,
+        also per row of it (org unit or channel of the registration's outlet, the outlets of
+        a ``parent`` channel, or the line's kind)."""
         actor.require(*READERS)
         since, until = self.day_start(period.start), self.day_end(period.end)
         overall, per_reviewer = self.analytics.waiting_times(since, until)
         with self.uow.begin() as tx:
             names = tx.reviewer_names([r.reviewer_id for r in per_reviewer])
             submitted, waiting = tx.review_backlog(since, until)
+            breakdown = self._breakdown(tx, dimension, parent)
+        rows: tuple[RowTimes, ...] = ()
+        if breakdown is not None:
+            keys, grouping = wait_grouping(breakdown)
+            rows = review_rows(keys, self.analytics.waiting_times_by(since, until, grouping))
         reviewers = sorted(
             (
                 ReviewerTimes(names.get(r.reviewer_id, f"#{r.reviewer_id}"), r.times)
@@ -235,19 +263,32 @@ class ReportService:
             ),
             key=lambda r: r.reviewer,
         )
-        return ReviewTimes(period, overall, tuple(reviewers), submitted, waiting)
+        return ReviewTimes(period, overall, tuple(reviewers), submitted, waiting, dimension, rows)
 
-    def over_limit(self, actor: Actor, as_of: date | None = None) -> OverLimitReport:
+    def over_limit(
+        self,
+        actor: Actor,
+        as_of: date | None = None,
+        *,
+        dimension: Dimension | None = None,
+        parent: str | None = None,
+    ) -> OverLimitReport:
         """RN-14 as of the end of a day: cases found and resolved by then, and the documents
-        whose case was open then (masked numbers only)."""
+        whose case was open then (masked numbers only); with ``dimension`` (org unit or
+        channel), also per row, each case at its home channel (``db/report_over_limit``)."""
         actor.require(*READERS)
         as_of = as_of or self.today()
         self._not_future(as_of, self.today())
         at = self.day_end(as_of)
+        rows: tuple[OverLimitRow, ...] = ()
         with self.uow.begin() as tx:
             found, resolved = tx.over_limit_counts(at)
             documents = tx.over_limit_open(at, self.settings.over_limit_list)
-        return OverLimitReport(as_of, found, resolved, tuple(documents))
+            breakdown = self._breakdown(tx, dimension, parent)
+            if breakdown is not None:
+                check_over_limit(breakdown)
+                rows = over_limit_rows(breakdown, tx.over_limit_by_channel(at))
+        return OverLimitReport(as_of, found, resolved, tuple(documents), dimension, rows)
 
     def campaign_funnel(self, actor: Actor, as_of: date | None = None) -> FunnelReport:
         """RN-13: each campaign's targets and the steps they had reached by the end of a day."""
@@ -259,16 +300,43 @@ class ReportService:
         total = {step: sum(c.steps.get(step, 0) for c in campaigns) for step in FUNNEL_STEPS}
         return FunnelReport(as_of, CampaignFunnel(None, "all", total), tuple(campaigns))
 
-    def compliance(self, actor: Actor, period: Period) -> ComplianceReport:
+    def compliance(
+        self,
+        actor: Actor,
+        period: Period,
+        *,
+        dimension: Dimension | None = None,
+        parent: str | None = None,
+    ) -> ComplianceReport:
         """RN-08/RN-15: inspections done, violations recorded and penalties given in a period,
-        per channel."""
+        per channel; with ``dimension`` (org unit, drilling down to channels, or channel) also
+        every row of that view under ``parent``."""
         actor.require(*READERS)
         with self.uow.begin() as tx:
             per_channel = tx.compliance(self.day_start(period.start), self.day_end(period.end))
             directory = tx.directory()
+            breakdown = self._breakdown(tx, dimension, parent, directory)
         rows: list[ComplianceRow]
         total, rows = compliance_rows(per_channel, directory)
-        return ComplianceReport(period, total, tuple(rows))
+        view: tuple[ComplianceRow, ...] = ()
+        if breakdown is not None:
+            units = {u.id: u.code for u in directory.units}
+            view = compliance_breakdown(breakdown, per_channel, units)
+            if parent is not None:
+                total = _sum_rows(parent, view)
+        return ComplianceReport(period, total, tuple(rows), dimension, parent, view)
+
+    @staticmethod
+    def _breakdown(
+        tx: ReportTransaction,
+        dimension: Dimension | None,
+        parent: str | None,
+        directory: Directory | None = None,
+    ) -> Breakdown | None:
+        """The breakdown of an event report; None when none was asked for (overall only)."""
+        if dimension is None or (dimension is Dimension.OVERALL and parent is None):
+            return None
+        return Breakdown(directory or tx.directory(), dimension, parent)
 
     def offset_hours(self) -> int:
         return utc_offset_hours(self.settings.timezone, self.clock.now())
@@ -282,3 +350,12 @@ class ReportService:
                 message_zh="不能查询未来日期的指标。",
                 today=today.isoformat(),
             )
+
+
+def _sum_rows(label: str, rows: tuple[ComplianceRow, ...]) -> ComplianceRow:
+    """The total under a drill-down parent: its rows added up."""
+    total = dict.fromkeys(COMPLIANCE_COUNTS, 0)
+    for row in rows:
+        for name in COMPLIANCE_COUNTS:
+            total[name] += row.counts[name]
+    return ComplianceRow(label, label, None, total)

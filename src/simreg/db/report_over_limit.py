@@ -1,0 +1,155 @@
+"""RN-14 cases per channel (and so per org unit), as of a moment or per operator day.
+
+A case is a document, not a line, and a document may hold lines opened at several channels.
+Each case is counted once, at its **home channel**: the channel that opened most of the lines
+the document held (ties: the lowest channel id), so per-channel rows add up to the total.
+
+Which lines: for a resolved case, those its decision record lists (every line held when it
+was resolved, whatever was done with it: transferred lines no longer point at the document);
+for an open case (or an old resolved one without a record), the lines the document holds now.
+A resolved case's home therefore never changes again; an open case's can, if its lines are
+cancelled or moved outside RN-14 before it is resolved (no line-holding history is kept).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Connection,
+    Integer,
+    case,
+    cast,
+    func,
+    literal,
+    or_,
+    select,
+    union_all,
+)
+
+from simreg.db import tables as t
+from simreg.db.over_limit_store import NOT_HELD
+from simreg.db.report_periods import as_date, operator_day
+from simreg.reporting.ports import OverLimitGroup
+
+cases, ln, r = t.over_limit_cases, t.lines, t.registrations
+_NO_CHANNEL = 2**62  # sorts a line without a known channel after every real one on a tie
+
+
+def _decided_lines(conn: Connection) -> Any:
+    """(case_id, line_id) for every line of every resolved case's decision record."""
+    each: Any
+    if conn.dialect.name == "sqlite":
+        each = func.json_each(cases.c.decision, "$.lines").table_valued("value").alias("j")
+        line_id = cast(func.json_extract(each.c.value, "$.line_id"), Integer)
+    else:
+        each = (
+            func.json_array_elements(cases.c.decision["lines"]).table_valued("value").lateral("j")
+        )
+        line_id = cast(each.c.value.op("->>")("line_id"), BigInteger)
+    return (
+        select(cases.c.id.label("case_id"), line_id.label("line_id"))
+        .select_from(cases)
+        .join(each, literal(True))
+        .where(cases.c.resolved_at.is_not(None), cases.c.decision.is_not(None))
+    )
+
+
+def home_channels(conn: Connection) -> Any:
+    """(case_id, channel_id) for every case; channel None when none of its lines has one."""
+    held = (
+        select(cases.c.id.label("case_id"), ln.c.id.label("line_id"))
+        .join(ln, ln.c.customer_id == cases.c.customer_id)
+        .where(
+            or_(cases.c.resolved_at.is_(None), cases.c.decision.is_(None)),
+            ln.c.state.not_in(NOT_HELD),
+        )
+    )
+    pairs = union_all(held, _decided_lines(conn)).subquery("pairs")
+    registered = (
+        select(func.max(r.c.channel_id))
+        .where(r.c.line_id == ln.c.id, r.c.state == "active")
+        .scalar_subquery()
+    )
+    opening = func.coalesce(ln.c.channel_id, registered)
+    per_channel = (
+        select(pairs.c.case_id, opening.label("channel_id"), func.count().label("n"))
+        .join(ln, ln.c.id == pairs.c.line_id)
+        .group_by(pairs.c.case_id, opening)
+        .subquery("per_channel")
+    )
+    p = per_channel
+    ranked = select(
+        p.c.case_id,
+        p.c.channel_id,
+        func.row_number()
+        .over(
+            partition_by=p.c.case_id,
+            order_by=(p.c.n.desc(), func.coalesce(p.c.channel_id, _NO_CHANNEL)),
+        )
+        .label("rank"),
+    ).subquery("ranked")
+    home = select(ranked.c.case_id, ranked.c.channel_id).where(ranked.c.rank == 1).subquery()
+    return (
+        select(cases.c.id, cases.c.found_at, cases.c.resolved_at, home.c.channel_id)
+        .select_from(cases)
+        .outerjoin(home, home.c.case_id == cases.c.id)
+        .subquery("homed")
+    )
+
+
+class SqlOverLimitFigures:
+    conn: Connection
+
+    def over_limit_by_channel(self, at: datetime) -> list[OverLimitGroup]:
+        """Cases found by ``at`` and, of those, resolved by ``at``, per home channel."""
+        h = home_channels(self.conn)
+        rows = self.conn.execute(
+            select(
+                h.c.channel_id,
+                func.count().label("found"),
+                func.count(case((h.c.resolved_at <= at, 1))).label("resolved"),
+            )
+            .where(h.c.found_at <= at)
+            .group_by(h.c.channel_id)
+        )
+        return [OverLimitGroup(None, x.channel_id, int(x.found), int(x.resolved)) for x in rows]
+
+    def over_limit_days(
+        self, since: datetime, until: datetime, offset_hours: int, *, per_channel: bool
+    ) -> list[OverLimitGroup]:
+        """Cases found and resolved before ``until`` per operator day (those before ``since``
+        together, day None), per home channel when asked: one statement for any range."""
+        h = home_channels(self.conn) if per_channel else cases
+        channel = h.c.channel_id if per_channel else literal(None)
+        events = union_all(
+            select(
+                channel.label("channel_id"),
+                h.c.found_at.label("at"),
+                literal(1).label("found"),
+                literal(0).label("resolved"),
+            ).where(h.c.found_at < until),
+            select(
+                channel.label("channel_id"),
+                h.c.resolved_at.label("at"),
+                literal(0).label("found"),
+                literal(1).label("resolved"),
+            ).where(h.c.resolved_at < until),
+        ).subquery("events")
+        day = case(
+            (events.c.at < since, None), else_=operator_day(self.conn, events.c.at, offset_hours)
+        )
+        keys = [day.label("day"), events.c.channel_id]
+        rows = self.conn.execute(
+            select(
+                *keys,
+                func.sum(events.c.found).label("found"),
+                func.sum(events.c.resolved).label("resolved"),
+            ).group_by(day, events.c.channel_id)
+        )
+        return [
+            OverLimitGroup(as_date(x.day), x.channel_id, int(x.found), int(x.resolved))
+            for x in rows
+        ]
