@@ -13,6 +13,8 @@ from simreg.adapters.analytics import DuckDbAnalytics
 from simreg.adapters.identity_authority_http import HttpIdentityAuthority
 from simreg.adapters.passwords import Argon2Passwords
 from simreg.adapters.photos import EncryptedPhotoStore, verify_photo
+from simreg.adapters.report_pdf import PdfMonthlyReport
+from simreg.adapters.report_xlsx import XlsxMonthlyReport
 from simreg.adapters.sms_file import FileSmsGateway
 from simreg.adapters.sms_smpp import SmppGateway
 from simreg.campaigns.call_centre import CallCentreService
@@ -53,6 +55,8 @@ from simreg.online.services import OnlineShop, ShopRules
 from simreg.online.throttle import PublicThrottle, ThrottleLimits
 from simreg.registration.self_service import SelfServiceReregistration
 from simreg.registration.services import RegistrationService
+from simreg.reporting.monthly import ExportFormat
+from simreg.reporting.monthly_service import MonthlyReportService
 from simreg.reporting.services import ReportService, ReportSettings
 from simreg.sms.dispatch import SmsDispatcher
 from simreg.sms.pacing import RateLimiter, SendWindow
@@ -83,6 +87,7 @@ class Simreg:
     numbers: NumberSearch
     handovers: HandoverDesk
     reports: ReportService  # figures as of any day, the daily census (ADR 12)
+    monthly_reports: MonthlyReportService  # the regulator's monthly XLSX and PDF (ADR 13)
     sms: SmsDispatcher | None = None  # the outbox dispatcher (sends only where started)
     # Registrations waiting on an unavailable identity authority: each retrier checks its own
     # waiting items again and returns how many it retried (`simreg identity retry-pending`,
@@ -296,6 +301,12 @@ def bootstrap(
     shop, numbers, handovers = online_shop(
         settings, engine, vault, photo_store, clock, identity, check_photo
     )
+    reports = ReportService(
+        uow=SqlUnitOfWork(engine, SqlReportTransaction),
+        analytics=DuckDbAnalytics(settings.resolved_database_url()),
+        clock=clock,
+        settings=ReportSettings(settings.timezone, settings.report_cutoff),
+    )
     return Simreg(
         settings=settings,
         engine=engine,
@@ -320,11 +331,14 @@ def bootstrap(
         shop=shop,
         numbers=numbers,
         handovers=handovers,
-        reports=ReportService(
-            uow=SqlUnitOfWork(engine, SqlReportTransaction),
-            analytics=DuckDbAnalytics(settings.resolved_database_url()),
-            clock=clock,
-            settings=ReportSettings(settings.timezone, settings.report_cutoff),
+        reports=reports,
+        monthly_reports=MonthlyReportService(
+            reports=reports,
+            renderers={
+                ExportFormat.XLSX: XlsxMonthlyReport(),
+                ExportFormat.PDF: PdfMonthlyReport(),
+            },
+            operator=settings.operator_name,
         ),
         pending_check_retriers=[enterprises.retry_pending, shop.retry_pending],
     )

@@ -85,6 +85,9 @@ class Settings(BaseSettings):
         default=date(2013, 9, 1), description="lines opened since this day are new customers"
     )
     report_census_minutes: int = Field(default=60, ge=1, le=24 * 60)
+    operator_name: str = Field(
+        default="", max_length=100, description="the operator's name on the regulator's reports"
+    )
 
     def resolved_database_url(self) -> str:
         if self.database_url:
