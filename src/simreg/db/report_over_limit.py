@@ -104,15 +104,15 @@ class SqlOverLimitFigures:
     conn: Connection
 
     def over_limit_by_channel(self, at: datetime) -> list[OverLimitGroup]:
-        """Cases found by ``at`` and, of those, resolved by ``at``, per home channel."""
+        """Cases found before ``at`` and, of those, resolved before it, per home channel."""
         h = home_channels(self.conn)
         rows = self.conn.execute(
             select(
                 h.c.channel_id,
                 func.count().label("found"),
-                func.count(case((h.c.resolved_at <= at, 1))).label("resolved"),
+                func.count(case((h.c.resolved_at < at, 1))).label("resolved"),
             )
-            .where(h.c.found_at <= at)
+            .where(h.c.found_at < at)
             .group_by(h.c.channel_id)
         )
         return [OverLimitGroup(None, x.channel_id, int(x.found), int(x.resolved)) for x in rows]

@@ -118,11 +118,13 @@ class SqlReportTransaction(SqlCensusStore, SqlSeriesQueries, SqlOverLimitFigures
         ]
 
     def over_limit_counts(self, at: datetime) -> tuple[int, int]:
+        # Before ``at`` (the next day's first instant): a case found at midnight is the new
+        # day's, as the per-day series counts it (db/report_over_limit.py).
         row = self.conn.execute(
             select(
                 func.count().label("found"),
-                func.count(case((cases.c.resolved_at <= at, 1))).label("resolved"),
-            ).where(cases.c.found_at <= at)
+                func.count(case((cases.c.resolved_at < at, 1))).label("resolved"),
+            ).where(cases.c.found_at < at)
         ).one()
         return int(row.found), int(row.resolved)
 
@@ -137,8 +139,8 @@ class SqlReportTransaction(SqlCensusStore, SqlSeriesQueries, SqlOverLimitFigures
             )
             .join(t.customers, t.customers.c.id == cases.c.customer_id)
             .where(
-                cases.c.found_at <= at,
-                or_(cases.c.resolved_at.is_(None), cases.c.resolved_at > at),
+                cases.c.found_at < at,
+                or_(cases.c.resolved_at.is_(None), cases.c.resolved_at >= at),
             )
             .order_by(cases.c.found_at, cases.c.id)
             .limit(limit)

@@ -70,20 +70,36 @@ def census(app: App, actor: CurrentActor, day: date) -> dict[str, Any]:
     return {"day": day.isoformat(), "census": found.as_dict() if found else None}
 
 
-@router.get("/review-times", summary="Review throughput and waiting times over a period")
+@router.get(
+    "/review-times",
+    summary="Review throughput and waiting times over a period, per dimension row if asked",
+)
 def review_times(
     app: App,
     actor: CurrentActor,
     month: MonthText = None,
     start: date | None = None,
     end: date | None = None,
+    dimension: Dimension | None = None,
+    parent: Code = None,
 ) -> dict[str, Any]:
-    return app.reports.review_times(actor, _period(month, start, end)).as_dict()
+    return app.reports.review_times(
+        actor, _period(month, start, end), dimension=dimension, parent=parent
+    ).as_dict()
 
 
-@router.get("/over-limit", summary="RN-14 cases as of a day, open documents masked")
-def over_limit(app: App, actor: CurrentActor, as_of: date | None = None) -> dict[str, Any]:
-    return app.reports.over_limit(actor, as_of).as_dict()
+@router.get(
+    "/over-limit",
+    summary="RN-14 cases as of a day, open documents masked; per org unit or channel if asked",
+)
+def over_limit(
+    app: App,
+    actor: CurrentActor,
+    as_of: date | None = None,
+    dimension: Dimension | None = None,
+    parent: Code = None,
+) -> dict[str, Any]:
+    return app.reports.over_limit(actor, as_of, dimension=dimension, parent=parent).as_dict()
 
 
 @router.get("/campaign-funnel", summary="RN-13 funnels as of a day")
@@ -91,12 +107,20 @@ def campaign_funnel(app: App, actor: CurrentActor, as_of: date | None = None) ->
     return app.reports.campaign_funnel(actor, as_of).as_dict()
 
 
-@router.get("/compliance", summary="Inspections, violations and penalties over a period")
+@router.get(
+    "/compliance",
+    summary="Inspections, violations and penalties over a period, per channel and per "
+    "dimension row if asked (org units drill down to channels)",
+)
 def compliance(
     app: App,
     actor: CurrentActor,
     month: MonthText = None,
     start: date | None = None,
     end: date | None = None,
+    dimension: Dimension | None = None,
+    parent: Code = None,
 ) -> dict[str, Any]:
-    return app.reports.compliance(actor, _period(month, start, end)).as_dict()
+    return app.reports.compliance(
+        actor, _period(month, start, end), dimension=dimension, parent=parent
+    ).as_dict()
