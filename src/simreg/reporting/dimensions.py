@@ -94,18 +94,21 @@ def wait_grouping(breakdown: Breakdown) -> tuple[list[RowKey], WaitGrouping]:
 
 
 def review_rows(
-    keys: list[RowKey], found: Iterable[tuple[int | str, WaitingTimes]]
+    breakdown: Breakdown, keys: list[RowKey], found: Iterable[tuple[int | str, WaitingTimes]]
 ) -> tuple[RowTimes, ...]:
-    """Every row of the view; a row without a decision shows zero decisions, no times."""
+    """Every row the view always shows (a row without a decision shows zero decisions and no
+    times), and the unassigned row when decisions landed there."""
     times: dict[RowKey, WaitingTimes] = {}
     by_kind = {k.key: k for k in keys}
     for row, waits in found:
         key = by_kind.get(row) if isinstance(row, str) else keys[row]
         if key is not None:
             times[key] = waits
+    shown = set(breakdown.candidates()) | set(times)
     return tuple(
         RowTimes(k.key, k.label, k.level, times.get(k, NO_WAITS), k.drillable)
         for k in _ordered(keys)
+        if k in shown
     )
 
 

@@ -255,7 +255,9 @@ class ReportService:
         rows: tuple[RowTimes, ...] = ()
         if breakdown is not None:
             keys, grouping = wait_grouping(breakdown)
-            rows = review_rows(keys, self.analytics.waiting_times_by(since, until, grouping))
+            rows = review_rows(
+                breakdown, keys, self.analytics.waiting_times_by(since, until, grouping)
+            )
         reviewers = sorted(
             (
                 ReviewerTimes(names.get(r.reviewer_id, f"#{r.reviewer_id}"), r.times)
