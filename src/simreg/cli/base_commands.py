@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -21,9 +20,10 @@ from rich.table import Table
 from rich.text import Text
 
 from simreg.adapters.base_files import open_base_file
-from simreg.bootstrap import Simreg, bootstrap, master_key
+from simreg.bootstrap import Simreg, master_key
+from simreg.cli.console import CliConsole
+from simreg.cli.context import DatabaseUrl, DataDir, fail, opened
 from simreg.core.errors import DomainError
-from simreg.core.settings import Settings
 from simreg.db.base_import import SqlBaseImportTransaction
 from simreg.db.unit_of_work import SqlUnitOfWork
 from simreg.legacy.importing import (
@@ -35,20 +35,8 @@ from simreg.legacy.importing import (
 )
 
 base_app = typer.Typer(help="The legacy subscriber base: import it.", no_args_is_help=True)
-console = Console()
-err = Console(stderr=True)
-
-DatabaseUrl = Annotated[str | None, typer.Option("--database-url", envvar="SIMREG_DATABASE_URL")]
-DataDir = Annotated[Path | None, typer.Option("--data-dir", envvar="SIMREG_DATA_DIR")]
-
-
-def _open(database_url: str | None, data_dir: Path | None) -> Simreg:
-    values: dict[str, object] = {}
-    if database_url:
-        values["database_url"] = database_url
-    if data_dir:
-        values["data_dir"] = data_dir
-    return bootstrap(Settings.model_validate(values))
+console = CliConsole()
+err = CliConsole(stderr=True)
 
 
 def base_import_service(simreg: Simreg) -> BaseImportService:
@@ -99,37 +87,35 @@ def import_base(
     reject_path = rejects or default_rejects_path(file)
     try:
         source = open_base_file(file)
-        simreg = _open(database_url, data_dir)
-        try:
-            with Progress(
-                TextColumn("importing {task.description}"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TextColumn("rows"),
-                _RowsPerSecond(),
-                TimeRemainingColumn(),
-                TimeElapsedColumn(),
-                console=err,
-                transient=False,
-            ) as bar:
-                task = bar.add_task(source.name, total=source.total_rows or None)
-
-                def moved(totals: ImportTotals) -> None:
-                    bar.update(task, completed=totals.read)
-
-                report = base_import_service(simreg).run(
-                    source,
-                    rejects=reject_path,
-                    chunk_size=chunk_size,
-                    workers=workers,
-                    progress=moved,
-                    bulk=bulk,
-                )
-        finally:
-            simreg.close()
     except DomainError as error:
-        err.print(f"[red]{error.code}[/red]: {error.message}")
-        raise typer.Exit(2) from None
+        fail(error)
+    with (
+        opened(database_url, data_dir) as simreg,
+        Progress(
+            TextColumn("importing {task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("rows"),
+            _RowsPerSecond(),
+            TimeRemainingColumn(),
+            TimeElapsedColumn(),
+            console=err,
+            transient=False,
+        ) as bar,
+    ):
+        task = bar.add_task(source.name, total=source.total_rows or None)
+
+        def moved(totals: ImportTotals) -> None:
+            bar.update(task, completed=totals.read)
+
+        report = base_import_service(simreg).run(
+            source,
+            rejects=reject_path,
+            chunk_size=chunk_size,
+            workers=workers,
+            progress=moved,
+            bulk=bulk,
+        )
     _summary(report)
 
 

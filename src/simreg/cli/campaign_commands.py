@@ -4,27 +4,21 @@ every campaign's funnel from the terminal."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from simreg.bootstrap import bootstrap
+from simreg.cli.console import CliConsole
+from simreg.cli.context import DatabaseUrl, DataDir, opened
 from simreg.core.actors import Actor, Role
-from simreg.core.errors import DomainError
-from simreg.core.settings import Settings
 from simreg.db.campaign_queries import FUNNEL, campaign_detail, list_campaigns, real_name_rate
 
 campaigns_app = typer.Typer(
     help="Re-registration campaigns (RN-13): run due steps, show funnels.", no_args_is_help=True
 )
-console = Console()
-err = Console(stderr=True)
+console = CliConsole()
 
-DatabaseUrl = Annotated[str | None, typer.Option("--database-url", envvar="SIMREG_DATABASE_URL")]
-DataDir = Annotated[Path | None, typer.Option("--data-dir", envvar="SIMREG_DATA_DIR")]
 SHORT = {
     "targeted": "targets",
     "sms_sent": "sms",
@@ -38,27 +32,12 @@ SHORT = {
 _READER = Actor(0, "cli", Role.AUDITOR)
 
 
-def _settings(database_url: str | None, data_dir: Path | None) -> Settings:
-    values: dict[str, object] = {}
-    if database_url:
-        values["database_url"] = database_url
-    if data_dir:
-        values["data_dir"] = data_dir
-    return Settings.model_validate(values)
-
-
 @campaigns_app.command("advance")
 def advance(database_url: DatabaseUrl = None, data_dir: DataDir = None) -> None:
     """Create due call tasks and apply due suspensions in every running campaign. Safe to run
     as often as wanted (every few minutes from cron is typical)."""
-    simreg = bootstrap(_settings(database_url, data_dir))
-    try:
+    with opened(database_url, data_dir) as simreg:
         results = simreg.campaigns.advance()
-    except DomainError as error:
-        err.print(f"[red]{error.code}[/red]: {error.message}")
-        raise typer.Exit(2) from None
-    finally:
-        simreg.close()
     for r in results:
         console.print(
             f"campaign {r.campaign_id}: {r.call_tasks} call tasks, "
@@ -75,13 +54,9 @@ def show(
     as_json: Annotated[bool, typer.Option("--json", help="print JSON instead of a table")] = False,
 ) -> None:
     """Every campaign with its funnel, and the real-name rate of the lines in service."""
-    simreg = bootstrap(_settings(database_url, data_dir))
-    try:
-        with simreg.engine.connect() as conn:
-            rate = real_name_rate(conn)
-            found = [campaign_detail(conn, _READER, c["id"]) for c in list_campaigns(conn, _READER)]
-    finally:
-        simreg.close()
+    with opened(database_url, data_dir) as simreg, simreg.engine.connect() as conn:
+        rate = real_name_rate(conn)
+        found = [campaign_detail(conn, _READER, c["id"]) for c in list_campaigns(conn, _READER)]
     if as_json:
         console.print_json(json.dumps({"real_name": rate, "campaigns": found}))
         return

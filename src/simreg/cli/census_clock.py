@@ -5,10 +5,10 @@ stands for the day, the way `simreg report census` does from cron."""
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 
 from simreg.bootstrap import Simreg
+from simreg.cli.clock_thread import ClockThread
 
 log = logging.getLogger("simreg.reports")
 
@@ -16,27 +16,14 @@ log = logging.getLogger("simreg.reports")
 def start_census_clock(simreg: Simreg, every: float | None = None) -> Callable[[], None]:
     """Start the census on a daemon thread; returns what stops it."""
     period = every if every is not None else simreg.settings.report_census_minutes * 60.0
-    stop = threading.Event()
 
-    def run() -> None:
-        while not stop.is_set():
-            try:
-                census = simreg.reports.take_census(None)
-                log.info(
-                    "census of %s: %s lines in service, %s ms",
-                    census.day,
-                    census.lines_in_service,
-                    census.elapsed_ms,
-                )
-            except Exception:  # the next round tries again; the server keeps serving
-                log.exception("census failed")
-            stop.wait(period)
+    def tick() -> None:
+        census = simreg.reports.take_census(None)
+        log.info(
+            "census of %s: %s lines in service, %s ms",
+            census.day,
+            census.lines_in_service,
+            census.elapsed_ms,
+        )
 
-    thread = threading.Thread(target=run, name="report-census", daemon=True)
-    thread.start()
-
-    def halt() -> None:
-        stop.set()
-        thread.join(10)
-
-    return halt
+    return ClockThread("report-census", tick, period, log, "census failed").start()

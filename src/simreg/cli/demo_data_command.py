@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -23,18 +22,16 @@ from rich.table import Table
 from rich.text import Text
 from sqlalchemy.engine import make_url
 
-from simreg.bootstrap import bootstrap
+from simreg.cli.console import CliConsole
+from simreg.cli.context import DatabaseUrl, DataDir, fail, opened
 from simreg.core.errors import DomainError
-from simreg.core.settings import Settings
 from simreg.demo.base_generator import BaseSummary, write_base
 from simreg.demo.base_identities import PERSON_SPACE
 from simreg.demo.province import ProvinceReport, create_province
 
-console = Console()
-err = Console(stderr=True)
+console = CliConsole()
+err = CliConsole(stderr=True)
 
-DatabaseUrl = Annotated[str | None, typer.Option("--database-url", envvar="SIMREG_DATABASE_URL")]
-DataDir = Annotated[Path | None, typer.Option("--data-dir", envvar="SIMREG_DATA_DIR")]
 # Every person's document is distinct only while there are fewer people than this.
 MAX_LINES = min(20_000_000, PERSON_SPACE // 2)
 
@@ -64,19 +61,11 @@ def demo_data(
     if out.suffix.lower() not in (".parquet", ".csv"):
         err.print("[red]DEMO-FORMAT[/red]: --out must end in .parquet or .csv")
         raise typer.Exit(2)
-    values: dict[str, object] = {}
-    if database_url:
-        values["database_url"] = database_url
-    if data_dir:
-        values["data_dir"] = data_dir
+    with opened(database_url, data_dir) as simreg:
+        province = create_province(simreg, seed)
+        per_id_limit = simreg.settings.per_id_limit
+    _show_province(province)
     try:
-        simreg = bootstrap(Settings.model_validate(values))
-        try:
-            province = create_province(simreg, seed)
-            per_id_limit = simreg.settings.per_id_limit
-        finally:
-            simreg.close()
-        _show_province(province)
         out.parent.mkdir(parents=True, exist_ok=True)
         with Progress(
             TextColumn("writing {task.description}"),
@@ -98,8 +87,7 @@ def demo_data(
                 progress=lambda done: bar.advance(task, done),
             )
     except DomainError as error:
-        err.print(f"[red]{error.code}[/red]: {error.message}")
-        raise typer.Exit(2) from None
+        fail(error)
     _show_summary(summary)
     console.print("\nNext, load it:", highlight=False)
     console.print(

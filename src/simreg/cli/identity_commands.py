@@ -7,12 +7,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
-from simreg.bootstrap import bootstrap
+from simreg.cli.console import CliConsole
+from simreg.cli.context import DatabaseUrl, DataDir, opened
 from simreg.cli.identity_retry_clock import retry_pending_checks
-from simreg.core.errors import DomainError
-from simreg.core.settings import Settings
 from simreg.simulators.identity_authority.app import Behaviour, SimulatedAuthority
 from simreg.simulators.identity_authority.population import (
     MAX_POPULATION,
@@ -26,11 +24,8 @@ identity_authority_app = typer.Typer(
     no_args_is_help=True,
 )
 identity_app = typer.Typer(help="Identity-authority checks.", no_args_is_help=True)
-console = Console()
-err = Console(stderr=True)
-
-DatabaseUrl = Annotated[str | None, typer.Option("--database-url", envvar="SIMREG_DATABASE_URL")]
-DataDir = Annotated[Path | None, typer.Option("--data-dir", envvar="SIMREG_DATA_DIR")]
+console = CliConsole()
+err = CliConsole(stderr=True)
 
 
 @identity_authority_app.command("serve")
@@ -92,19 +87,7 @@ def serve(
 def retry_pending(database_url: DatabaseUrl = None, data_dir: DataDir = None) -> None:
     """Check again, once, every registration waiting on an unavailable identity authority
     (`simreg serve` does this every SIMREG_IDENTITY_RETRY_SECONDS)."""
-    values: dict[str, object] = {}
-    if database_url:
-        values["database_url"] = database_url
-    if data_dir:
-        values["data_dir"] = data_dir
-    try:
-        simreg = bootstrap(Settings.model_validate(values))
-    except DomainError as error:
-        err.print(f"[red]{error.code}[/red]: {error.message}")
-        raise typer.Exit(2) from None
-    try:
+    with opened(database_url, data_dir) as simreg:
         retried = retry_pending_checks(simreg)
-    finally:
-        simreg.close()
     where = simreg.settings.identity_authority_url or "no identity authority configured"
     console.print(f"retried {retried} waiting checks ({where})", highlight=False)

@@ -6,10 +6,10 @@ unavailable leaves the item waiting."""
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 
 from simreg.bootstrap import Simreg
+from simreg.cli.clock_thread import ClockThread
 
 log = logging.getLogger("simreg.identity")
 
@@ -28,19 +28,17 @@ def retry_pending_checks(simreg: Simreg) -> int:
 def start_check_retrier(simreg: Simreg, every: float | None = None) -> Callable[[], None]:
     """Start the retries on a daemon thread; returns what stops it."""
     period = every if every is not None else float(simreg.settings.identity_retry_seconds)
-    stop = threading.Event()
 
-    def run() -> None:
-        while not stop.wait(period):
-            retried = retry_pending_checks(simreg)
-            if retried:
-                log.info("identity checks retried for %s waiting registrations", retried)
+    def tick() -> None:
+        retried = retry_pending_checks(simreg)
+        if retried:
+            log.info("identity checks retried for %s waiting registrations", retried)
 
-    thread = threading.Thread(target=run, name="identity-check-retrier", daemon=True)
-    thread.start()
-
-    def halt() -> None:
-        stop.set()
-        thread.join(10)
-
-    return halt
+    return ClockThread(
+        "identity-check-retrier",
+        tick,
+        period,
+        log,
+        "retrying pending identity checks failed",
+        wait_first=True,
+    ).start()

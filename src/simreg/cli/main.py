@@ -10,7 +10,6 @@ from typing import Annotated
 
 import typer
 import uvicorn
-from rich.console import Console
 
 from simreg.bootstrap import Simreg, bootstrap
 from simreg.cli import setup_commands
@@ -18,6 +17,8 @@ from simreg.cli.base_commands import base_app
 from simreg.cli.campaign_clock import start_campaign_clock
 from simreg.cli.campaign_commands import campaigns_app
 from simreg.cli.census_clock import start_census_clock
+from simreg.cli.console import CliConsole
+from simreg.cli.context import DatabaseUrl, DataDir, cli_settings, fail, opened
 from simreg.cli.demo_data_command import demo_data
 from simreg.cli.identity_commands import identity_app, identity_authority_app
 from simreg.cli.identity_retry_clock import start_check_retrier
@@ -28,7 +29,6 @@ from simreg.cli.sms_commands import sms_app, start_dispatching
 from simreg.core.actors import Role
 from simreg.core.crypto import generate_master_key
 from simreg.core.errors import DomainError
-from simreg.core.settings import Settings
 from simreg.db import directory
 from simreg.db.engine import make_engine
 from simreg.db.migrate import schema_drift, upgrade
@@ -52,21 +52,9 @@ app.add_typer(identity_app, name="identity")
 app.add_typer(shop_app, name="shop")
 app.add_typer(report_app, name="report")
 app.command("demo-data")(demo_data)
-console = Console()
-err = Console(stderr=True)
+console = CliConsole()
+err = CliConsole(stderr=True)
 
-DatabaseUrl = Annotated[
-    str | None,
-    typer.Option(
-        "--database-url",
-        envvar="SIMREG_DATABASE_URL",
-        help="SQLAlchemy URL; default is an SQLite file in the data directory",
-    ),
-]
-DataDir = Annotated[
-    Path | None,
-    typer.Option("--data-dir", envvar="SIMREG_DATA_DIR", help="database file, photos, demo key"),
-]
 DispatchSms = Annotated[
     bool,
     typer.Option(
@@ -75,20 +63,6 @@ DispatchSms = Annotated[
         "(or run `simreg sms dispatch` and `simreg campaigns advance` yourself)",
     ),
 ]
-
-
-def _settings(database_url: str | None, data_dir: Path | None, **extra: object) -> Settings:
-    values: dict[str, object] = {k: v for k, v in extra.items() if v is not None}
-    if database_url:
-        values["database_url"] = database_url
-    if data_dir:
-        values["data_dir"] = data_dir
-    return Settings(**values)  # type: ignore[arg-type]
-
-
-def _fail(error: DomainError) -> None:
-    err.print(f"[red]{error.code}[/red]: {error.message}")
-    raise typer.Exit(2)
 
 
 @app.command()
@@ -119,10 +93,9 @@ def serve(
         )
         return
     try:
-        simreg = bootstrap(_settings(database_url, data_dir))
+        simreg = bootstrap(cli_settings(database_url, data_dir))
     except DomainError as error:
-        _fail(error)
-        return
+        fail(error)
     if workers == 1:
         _serve(simreg, host, port, dispatch_sms=dispatch_sms)
         return
@@ -221,7 +194,7 @@ def run_demo(
     if "SIMREG_SMS_QUIET_HOURS" not in os.environ:
         demo_defaults["sms_quiet_hours"] = ""  # a demo sends at any hour
     try:
-        settings = _settings(database_url, data_dir, demo=True, **demo_defaults)
+        settings = cli_settings(database_url, data_dir, demo=True, **demo_defaults)
         simreg = bootstrap(settings)
         access = seed_demo(
             simreg, customers=customers, progress=sys.stderr.isatty(), legacy_lines=legacy_lines
@@ -244,7 +217,7 @@ def run_demo(
 @db_app.command("upgrade")
 def db_upgrade(database_url: DatabaseUrl = None, data_dir: DataDir = None) -> None:
     """Apply all migrations to the database."""
-    settings = _settings(database_url, data_dir)
+    settings = cli_settings(database_url, data_dir)
     engine = make_engine(settings.resolved_database_url())
     upgrade(engine)
     console.print(f"schema up to date on {engine.dialect.name}")
@@ -254,7 +227,7 @@ def db_upgrade(database_url: DatabaseUrl = None, data_dir: DataDir = None) -> No
 @db_app.command("check")
 def db_check(database_url: DatabaseUrl = None, data_dir: DataDir = None) -> None:
     """Fail when the migrated schema differs from the table definitions."""
-    settings = _settings(database_url, data_dir)
+    settings = cli_settings(database_url, data_dir)
     engine = make_engine(settings.resolved_database_url())
     upgrade(engine)
     drift = schema_drift(engine)
@@ -280,33 +253,27 @@ def staff_add(
 
     from simreg.db import tables as t
 
-    try:
-        simreg = bootstrap(_settings(database_url, data_dir))
-        with simreg.engine.begin() as conn:
-            outlet_id = None
-            if outlet:
-                outlet_id = conn.execute(
-                    select(t.outlets.c.id).where(t.outlets.c.code == outlet)
-                ).scalar_one_or_none()
-                if outlet_id is None:
-                    err.print(f"no outlet with code {outlet}")
-                    raise typer.Exit(2)
-            now = simreg.clock.now()
-            staff_id = directory.add_staff(
-                conn,
-                username=username,
-                display_name=display_name or username,
-                role=role,
-                outlet_id=outlet_id,
-                at=now,
-            )
-            token = directory.issue_token(
-                conn, simreg.vault.tokens, at=now, staff_id=staff_id, label="cli"
-            )
-        simreg.close()
-    except DomainError as error:
-        _fail(error)
-        return
+    with opened(database_url, data_dir) as simreg, simreg.engine.begin() as conn:
+        outlet_id = None
+        if outlet:
+            outlet_id = conn.execute(
+                select(t.outlets.c.id).where(t.outlets.c.code == outlet)
+            ).scalar_one_or_none()
+            if outlet_id is None:
+                err.print(f"no outlet with code {outlet}")
+                raise typer.Exit(2)
+        now = simreg.clock.now()
+        staff_id = directory.add_staff(
+            conn,
+            username=username,
+            display_name=display_name or username,
+            role=role,
+            outlet_id=outlet_id,
+            at=now,
+        )
+        token = directory.issue_token(
+            conn, simreg.vault.tokens, at=now, staff_id=staff_id, label="cli"
+        )
     console.print(
         f"created {username} ({role.value}); token: {token}", highlight=False, soft_wrap=True
     )

@@ -8,32 +8,20 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from sqlalchemy import Connection, Table, select
 from sqlalchemy.exc import IntegrityError
 
-from simreg.bootstrap import Simreg, bootstrap
+from simreg.bootstrap import Simreg
 from simreg.channels.domain import ChannelKind
+from simreg.cli.console import CliConsole
+from simreg.cli.context import DatabaseUrl, DataDir, opened
 from simreg.core.errors import DomainError, InvalidInput
-from simreg.core.settings import Settings
 from simreg.db import directory
 from simreg.db import tables as t
 from simreg.lines.domain import LineKind
 
-console = Console()
-err = Console(stderr=True)
-
-DatabaseUrl = Annotated[str | None, typer.Option("--database-url", envvar="SIMREG_DATABASE_URL")]
-DataDir = Annotated[Path | None, typer.Option("--data-dir", envvar="SIMREG_DATA_DIR")]
-
-
-def _open(database_url: str | None, data_dir: Path | None) -> Simreg:
-    values: dict[str, object] = {}
-    if database_url:
-        values["database_url"] = database_url
-    if data_dir:
-        values["data_dir"] = data_dir
-    return bootstrap(Settings.model_validate(values))
+console = CliConsole()
+err = CliConsole(stderr=True)
 
 
 def _id_of(conn: Connection, table: Table, code: str, what: str) -> int:
@@ -48,19 +36,15 @@ def _run(
     data_dir: Path | None,
     action: Callable[[Simreg, Connection], str],
 ) -> None:
-    try:
-        simreg = _open(database_url, data_dir)
+    with opened(database_url, data_dir) as simreg:
         try:
             with simreg.engine.begin() as conn:
                 message = action(simreg, conn)
-        finally:
-            simreg.close()
-    except IntegrityError:
-        err.print("[red]DUPLICATE[/red]: a code, serial or number already exists; nothing changed.")
-        raise typer.Exit(2) from None
-    except DomainError as error:
-        err.print(f"[red]{error.code}[/red]: {error.message}")
-        raise typer.Exit(2) from None
+        except IntegrityError:
+            err.print(
+                "[red]DUPLICATE[/red]: a code, serial or number already exists; nothing changed."
+            )
+            raise typer.Exit(2) from None
     console.print(message, highlight=False, soft_wrap=True)
 
 

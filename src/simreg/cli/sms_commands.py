@@ -13,13 +13,12 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from simreg.adapters.sms_local_smsc import LocalSmsc, ReceivedMessage
-from simreg.bootstrap import Simreg, bootstrap
-from simreg.core.errors import DomainError
-from simreg.core.settings import Settings
+from simreg.bootstrap import Simreg
+from simreg.cli.console import CliConsole
+from simreg.cli.context import DatabaseUrl, DataDir, cli_settings, opened
 from simreg.db.engine import make_engine
 from simreg.db.sms_outbox_store import SqlOutboxTransaction
 from simreg.sms.dispatch import DispatchReport, SmsDispatcher
@@ -28,31 +27,10 @@ sms_app = typer.Typer(
     help="SMS: the outbox dispatcher, its status, and a local SMSC for trying SMPP.",
     no_args_is_help=True,
 )
-console = Console()
-err = Console(stderr=True)
+console = CliConsole()
+err = CliConsole(stderr=True)
 
-DatabaseUrl = Annotated[str | None, typer.Option("--database-url", envvar="SIMREG_DATABASE_URL")]
-DataDir = Annotated[Path | None, typer.Option("--data-dir", envvar="SIMREG_DATA_DIR")]
 STATUSES = ("queued", "sending", "sent", "delivered", "failed", "uncertain")
-
-
-def _settings(database_url: str | None, data_dir: Path | None) -> Settings:
-    values: dict[str, object] = {}
-    if database_url:
-        values["database_url"] = database_url
-    if data_dir:
-        values["data_dir"] = data_dir
-    return Settings.model_validate(values)
-
-
-def _open(database_url: str | None, data_dir: Path | None) -> tuple[Simreg, SmsDispatcher]:
-    try:
-        simreg = bootstrap(_settings(database_url, data_dir))
-    except DomainError as error:
-        err.print(f"[red]{error.code}[/red]: {error.message}")
-        raise typer.Exit(2) from None
-    assert simreg.sms is not None
-    return simreg, simreg.sms
 
 
 def start_dispatching(simreg: Simreg) -> Callable[[], None]:
@@ -102,8 +80,9 @@ def dispatch(
     """Send queued SMS through the configured gateway (SIMREG_SMS_GATEWAY: file or smpp), at
     SIMREG_SMS_RATE_PER_SECOND and outside SIMREG_SMS_QUIET_HOURS. Several may run at once."""
     _logging()
-    simreg, dispatcher = _open(database_url, data_dir)
-    try:
+    with opened(database_url, data_dir) as simreg:
+        dispatcher = simreg.sms
+        assert dispatcher is not None  # bootstrap builds one for every gateway setting
         abandoned = dispatcher.recover()
         if abandoned:
             err.print(
@@ -122,8 +101,6 @@ def dispatch(
             f"dispatching through the {simreg.settings.sms_gateway} gateway; Ctrl-C stops"
         )
         dispatcher.run_forever(stop, limit=limit)
-    finally:
-        simreg.close()
 
 
 def _await_receipts(dispatcher: SmsDispatcher, report: DispatchReport, seconds: float) -> int:
@@ -157,7 +134,7 @@ def status(
     """Messages in the outbox by status, and the uncertain ones: submitted by a dispatcher that
     stopped before recording the outcome. They are never resent automatically."""
     # Only the outbox is read: no key is needed, so it works beside a demo too.
-    engine = make_engine(_settings(database_url, data_dir).resolved_database_url())
+    engine = make_engine(cli_settings(database_url, data_dir).resolved_database_url())
     try:
         with engine.begin() as conn:
             tx = SqlOutboxTransaction(conn)
