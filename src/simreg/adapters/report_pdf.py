@@ -79,7 +79,7 @@ class PdfMonthlyReport:
         )
 
         def footer(page: int, total: int) -> str:
-            return f"{report.month} · " + words("page_n").format(n=page, total=total)
+            return f"{report.month}  |  " + words("page_n").format(n=page, total=total)
 
         story = _Story(report, words, font).build()
         doc.build(story, canvasmaker=partial(_NumberedCanvas, footer=footer, footer_font=font))
@@ -182,6 +182,8 @@ class _Story:
             ("GRID", (0, 0), (-1, -1), 0.25, colors.grey),
             ("BACKGROUND", (0, 0), (-1, 0), HEADER_BG),
             ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+            ("TOPPADDING", (0, 0), (-1, -1), 2),
+            ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
             ("ALIGN", (numeric_from, 1), (-1, -1), "RIGHT"),
         ]
         if total:
@@ -189,8 +191,10 @@ class _Story:
         out.setStyle(TableStyle(style))
         return out
 
-    def section(self, key: str) -> list[Flowable]:
-        return [CondPageBreak(40 * mm), _para(self.w(key), self.h2)]
+    def section(self, key: str, room: float = 40 * mm) -> list[Flowable]:
+        """A heading that starts a new page when less than ``room`` is left below it, so it
+        is not left alone at the foot of a page."""
+        return [CondPageBreak(room), _para(self.w(key), self.h2)]
 
     # -- sections -------------------------------------------------------------------------
 
@@ -302,11 +306,11 @@ class _Story:
 
     def daily(self) -> list[Flowable]:
         w, days = self.w, self.r.daily
-        out = self.section("daily_title")
+        out = self.section("daily_title", room=120 * mm)
         if days:
             lines = [(w.figure(f), [_share(d.figures.get(f)) for d in days]) for f in DAILY_FIGURES]
             labels = [d.day.strftime("%m-%d") for d in days]
-            out.append(line_chart(w("daily_title"), labels, lines, self.font))
+            out.append(line_chart("", labels, lines, self.font))
         data: list[list[Any]] = [[w("day"), *(w.figure(f) for f in DAILY_FIGURES)]]
         for d in days:
             data.append(
@@ -335,7 +339,7 @@ class _Story:
         data += [row(p.reviewer, p.times) for p in r.per_reviewer]
         data.append(row(w("all"), r.overall))
         widths = [CONTENT_WIDTH - 6 * 22 * mm, *([22 * mm] * 6)]
-        notes = f"{w('submitted')}: {r.submitted:,} · {w('waiting_at_end')}: {r.waiting_at_end:,}"
+        notes = f"{w('submitted')}: {r.submitted:,}  |  {w('waiting_at_end')}: {r.waiting_at_end:,}"
         return [
             *self.section("review"),
             self.table(data, widths, total=True),

@@ -10,6 +10,7 @@ from reportlab.graphics.charts.barcharts import VerticalBarChart
 from reportlab.graphics.charts.legends import Legend
 from reportlab.graphics.charts.linecharts import HorizontalLineChart
 from reportlab.graphics.shapes import Drawing, String
+from reportlab.graphics.widgets.markers import Marker
 from reportlab.lib import colors
 from reportlab.lib.units import mm
 
@@ -24,13 +25,18 @@ def line_chart(
     lines: Sequence[tuple[str, Sequence[float | None]]],
     font: str,
 ) -> Drawing:
-    """Shares (0..1) per day, one line per figure, drawn in percent."""
+    """Shares (0..1) per day, one line per figure, drawn in percent; ``title`` may be empty
+    when a heading above says it."""
     drawing = Drawing(WIDTH, 95 * mm)
-    drawing.add(String(0, 90 * mm, title, fontName=font, fontSize=10))
+    if title:
+        drawing.add(String(0, 90 * mm, title, fontName=font, fontSize=10))
     chart = HorizontalLineChart()
-    chart.x, chart.y = round(12 * mm), round(24 * mm)
-    chart.width, chart.height = round(WIDTH - 16 * mm), round(60 * mm)
-    chart.data = [[v * 100 if v is not None else None for v in values] for _n, values in lines]
+    chart.x, chart.y = round(12 * mm), round(32 * mm)
+    chart.width, chart.height = round(WIDTH - 16 * mm), round(54 * mm)
+    # The chart joins every value of a row, so each run of days with values is a row of its
+    # own (in its figure's colour): a day without a value stays a gap.
+    runs = [(i, run) for i, (_name, values) in enumerate(lines) for run in _runs(values)]
+    chart.data = [run for _i, run in runs] or [[None] * len(days)]
     chart.categoryAxis.categoryNames = list(days)
     chart.categoryAxis.labels.fontName = font
     chart.categoryAxis.labels.fontSize = 6
@@ -40,17 +46,20 @@ def line_chart(
     chart.valueAxis.labels.fontName = font
     chart.valueAxis.labels.fontSize = 7
     chart.valueAxis.labelTextFormat = "%d%%"
-    for i in range(len(lines)):
-        chart.lines[i].strokeColor = COLOURS[i % len(COLOURS)]
-        chart.lines[i].strokeWidth = 1.5
-    drawing.add(chart)
+    for row, (i, _run) in enumerate(runs):
+        chart.lines[row].strokeColor = COLOURS[i % len(COLOURS)]
+        chart.lines[row].strokeWidth = 1.5
+        # A day between two days without a value has no line to draw: the marker shows it.
+        chart.lines[row].symbol = Marker(kind="FilledCircle", size=3)
+    if runs:
+        drawing.add(chart)
     legend = Legend()
-    legend.x, legend.y = round(12 * mm), round(6 * mm)
+    legend.x, legend.y = round(12 * mm), round(14 * mm)
     legend.fontName, legend.fontSize = font, 7
     legend.alignment = "right"
-    legend.columnMaximum = 1
+    legend.columnMaximum = 2
     legend.dx = legend.dy = 6
-    legend.deltax = round(45 * mm)
+    legend.deltax = round(80 * mm)
     legend.colorNamePairs = [
         (COLOURS[i % len(COLOURS)], name) for i, (name, _v) in enumerate(lines)
     ]
@@ -83,3 +92,18 @@ def bar_chart(title: str, labels: Sequence[str], values: Sequence[float], font: 
     chart.barLabels.nudge = 6
     drawing.add(chart)
     return drawing
+
+
+def _runs(values: Sequence[float | None]) -> list[list[float | None]]:
+    """Each stretch of consecutive values, as a full-length row (None elsewhere), in percent."""
+    out: list[list[float | None]] = []
+    current: list[float | None] | None = None
+    for day, value in enumerate(values):
+        if value is None:
+            current = None
+            continue
+        if current is None:
+            current = [None] * len(values)
+            out.append(current)
+        current[day] = value * 100
+    return out

@@ -14,6 +14,7 @@ from simreg.web import errors
 from simreg.web.api import base, campaigns, channels, lines, registrations
 from simreg.web.api import enterprises as enterprise_api
 from simreg.web.api import online_overview as online_overview_api
+from simreg.web.api import report_exports as report_export_api
 from simreg.web.api import reports as report_api
 from simreg.web.api import shop as shop_api
 from simreg.web.input_guard import ControlCharacterGuard
@@ -23,6 +24,7 @@ from simreg.web.pages import campaigns as campaign_pages
 from simreg.web.pages import channels as channel_pages
 from simreg.web.pages import enterprises as enterprise_pages
 from simreg.web.pages import online_overview as online_overview_pages
+from simreg.web.pages import report_exports as report_export_pages
 from simreg.web.pages import reports as report_pages
 from simreg.web.pages import reports_events as report_event_pages
 from simreg.web.pages import shop as shop_pages
@@ -52,6 +54,7 @@ def create_app(simreg: Simreg) -> FastAPI:
     app.include_router(campaigns.public)
     app.include_router(base.router)
     app.include_router(report_api.router)
+    app.include_router(report_export_api.router)
     app.include_router(enterprise_api.router)
     app.include_router(enterprise_pages.router)
     app.include_router(shop_api.public)
@@ -62,6 +65,7 @@ def create_app(simreg: Simreg) -> FastAPI:
     app.include_router(online_overview_pages.router)
     app.include_router(report_pages.router)
     app.include_router(report_event_pages.router)
+    app.include_router(report_export_pages.router)
     for pages in (auth, clerk, review, audit, admin, channel_pages, campaign_pages, reregister):
         app.include_router(pages.router)
     app.include_router(base_pages.router)
