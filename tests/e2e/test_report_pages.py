@@ -116,7 +116,7 @@ def test_overview_shows_the_hand_counted_figures(client: TestClient, base: Repor
     assert "Found: 2 · Resolved: 1 · Open: 1" in card(page, "over_limit")
     review = card(page, "review")
     # Decided 1-15 March: waits of 10, 20, 30, 40, 50 and 60 minutes.
-    assert "median 0:35:00" in review and "95th percentile 1:00:00" in review
+    assert "0:35:00 median" in review and "95th percentile 1:00:00" in review
     assert "6 decided" in review
     assert "2 / 3 re-registered" in card(page, "funnel")
     assert 'href="/reports/exports"' in page
@@ -196,7 +196,7 @@ def test_csv_has_the_rows_of_the_table_and_no_formula(
     assert 'filename="figures-org_unit-K1-2026-03-15.csv"' in disposition
     lines = read_csv(download)
     header, body, total = lines[0], lines[1:-1], lines[-1]
-    assert header[:3] == ["Name", "Level", "In service"]
+    assert header[:3] == ["Unit, channel or outlet", "Level", "In service"]
     assert "Real-name rate (%)" in header and "Real-name rate: N" in header
     assert total[0] == "Total" and total[2] == "10"
     assert len(body) == len(shown) == 2

@@ -82,7 +82,7 @@ def figure_table(
 ) -> ReportTable:
     """One row per unit, channel, outlet or line kind: lines in service by real-name class
     and every figure, each linked one level down where there is one."""
-    spec = [("name", "text"), ("level", "text")]
+    spec = [(f"name_{view}", "text"), ("level", "text")]
     spec += [(c, "count") for c in ("in_service", "verified", "legacy_unverified")]
     spec += [(c, "count") for c in ("reverification_pending",)]
     spec += [(f.value, "ratio") for f in FIGURE_COLUMNS]
@@ -94,7 +94,11 @@ def figure_table(
                 {**as_of_query, "view": view, "parent": row.key}
             )
         rows.append(_figure_cells(row, row_label(row, labels), labels, link))
-    total = _figure_cells(table.total, labels.rows["total"], labels, None)
+    total = (
+        text(labels.rows["total"]),
+        text(""),
+        *_figure_cells(table.total, "", labels, None)[2:],
+    )
     return ReportTable(
         name="figures",
         columns=columns(labels.columns, spec),
@@ -248,7 +252,7 @@ def funnel_table(report: FunnelReport, labels: Labels) -> ReportTable:
 
 
 def compliance_table(report: ComplianceReport, labels: Labels) -> ReportTable:
-    spec = [("name", "text"), ("org_unit", "text"), *((c, "count") for c in COMPLIANCE_COUNTS)]
+    spec = [("channel", "text"), ("org_unit", "text"), *((c, "count") for c in COMPLIANCE_COUNTS)]
 
     def cells(row: ComplianceRow, label: str) -> tuple[Cell, ...]:
         return (
