@@ -28,7 +28,6 @@ from reportlab.platypus import (
     CondPageBreak,
     Flowable,
     KeepTogether,
-    LongTable,
     Paragraph,
     SimpleDocTemplate,
     Spacer,
@@ -45,6 +44,7 @@ from simreg.reporting.monthly_labels import Words
 FONT = "STSong-Light"
 CONTENT_WIDTH = A4[0] - 30 * mm
 HEADER_BG = colors.HexColor("#dde6f0")
+CHUNK = 40  # table rows laid out at a time (fewer than fit on a page)
 
 
 def _para(text: str, style: ParagraphStyle) -> Paragraph:
@@ -167,28 +167,34 @@ class _Story:
         *,
         numeric_from: int = 1,
         total: bool = False,
-        long: bool = False,
-    ) -> Table:
-        """A header row (wrapped, shaded, repeated on every page the table runs over), then
-        the rows; numbers right-aligned; the last row bold when it is a total."""
+    ) -> list[Flowable]:
+        """A header row (wrapped, shaded, repeated wherever the table runs onto a new page),
+        then the rows; numbers right-aligned; the last row shaded when it is a total.
+
+        Long tables are laid out in blocks of ``CHUNK`` rows, each with the header: splitting
+        one table of thousands of rows across pages measures the rest again at every page
+        (10,000 over-limit IDs took 17 s), blocks keep that to one page's rows."""
         header = [_para(str(h), self.head) for h in rows[0]]
         body = [[c if isinstance(c, Flowable) else str(c) for c in row] for row in rows[1:]]
-        kind = LongTable if long else Table
-        out = kind([header, *body], colWidths=list(widths), repeatRows=1)
-        style: list[Any] = [
-            ("FONTNAME", (0, 0), (-1, -1), self.font),
-            ("FONTSIZE", (0, 0), (-1, -1), 7),
-            ("LEADING", (0, 0), (-1, -1), 9),
-            ("GRID", (0, 0), (-1, -1), 0.25, colors.grey),
-            ("BACKGROUND", (0, 0), (-1, 0), HEADER_BG),
-            ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-            ("TOPPADDING", (0, 0), (-1, -1), 2),
-            ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
-            ("ALIGN", (numeric_from, 1), (-1, -1), "RIGHT"),
-        ]
-        if total:
-            style.append(("BACKGROUND", (0, -1), (-1, -1), colors.HexColor("#f2f2f2")))
-        out.setStyle(TableStyle(style))
+        blocks = [body[i : i + CHUNK] for i in range(0, len(body), CHUNK)] or [[]]
+        out: list[Flowable] = []
+        for n, block in enumerate(blocks):
+            table = Table([header, *block], colWidths=list(widths), repeatRows=1)
+            style: list[Any] = [
+                ("FONTNAME", (0, 0), (-1, -1), self.font),
+                ("FONTSIZE", (0, 0), (-1, -1), 7),
+                ("LEADING", (0, 0), (-1, -1), 9),
+                ("GRID", (0, 0), (-1, -1), 0.25, colors.grey),
+                ("BACKGROUND", (0, 0), (-1, 0), HEADER_BG),
+                ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+                ("TOPPADDING", (0, 0), (-1, -1), 2),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
+                ("ALIGN", (numeric_from, 1), (-1, -1), "RIGHT"),
+            ]
+            if total and n == len(blocks) - 1:
+                style.append(("BACKGROUND", (0, -1), (-1, -1), colors.HexColor("#f2f2f2")))
+            table.setStyle(TableStyle(style))
+            out.append(table)
         return out
 
     def section(self, key: str, room: float = 40 * mm) -> list[Flowable]:
@@ -262,9 +268,9 @@ class _Story:
         widths = [90 * mm, 30 * mm, 30 * mm, CONTENT_WIDTH - 150 * mm]
         return [
             *self.section("summary"),
-            self.table(rows, widths),
+            *self.table(rows, widths),
             Spacer(1, 4 * mm),
-            self.table(counts, [90 * mm, 30 * mm]),
+            *self.table(counts, [90 * mm, 30 * mm]),
         ]
 
     def figure_section(
@@ -291,7 +297,7 @@ class _Story:
                 ]
             )
         widths = [18 * mm, 38 * mm, 14 * mm, *([23 * mm] * 4), CONTENT_WIDTH - 162 * mm]
-        out = [*self.section(key), self.table(data, widths, numeric_from=3, total=True)]
+        out = [*self.section(key), *self.table(data, widths, numeric_from=3, total=True)]
         if chart:
             charted = [
                 (w.row_label(row.level, row.label), rate)
@@ -317,7 +323,7 @@ class _Story:
                 [d.day.isoformat(), *(_ratio_cell(d.figures.get(f)) for f in DAILY_FIGURES)]
             )
         widths = [30 * mm, *([(CONTENT_WIDTH - 30 * mm) / len(DAILY_FIGURES)] * 4)]
-        out.append(self.table(data, widths, long=True))
+        out += self.table(data, widths)
         return out
 
     def review(self) -> list[Flowable]:
@@ -342,7 +348,7 @@ class _Story:
         notes = f"{w('submitted')}: {r.submitted:,}  |  {w('waiting_at_end')}: {r.waiting_at_end:,}"
         return [
             *self.section("review"),
-            self.table(data, widths, total=True),
+            *self.table(data, widths, total=True),
             Spacer(1, 2 * mm),
             _para(notes, self.body),
         ]
@@ -368,7 +374,7 @@ class _Story:
                 ]
             )
         widths = [18 * mm, 45 * mm, 50 * mm, 25 * mm, CONTENT_WIDTH - 138 * mm]
-        out.append(self.table(data, widths, numeric_from=3, long=True))
+        out += self.table(data, widths, numeric_from=3)
         return out
 
     def funnel(self) -> list[Flowable]:
@@ -381,7 +387,7 @@ class _Story:
             data.append([_para(name, self.cell), *(f"{steps.get(s, 0):,}" for s in FUNNEL_STEPS)])
         step_width = 18 * mm
         widths = [CONTENT_WIDTH - step_width * len(FUNNEL_STEPS), *[step_width] * len(FUNNEL_STEPS)]
-        return [*self.section("funnel"), self.table(data, widths, total=True)]
+        return [*self.section("funnel"), *self.table(data, widths, total=True)]
 
     def compliance(self) -> list[Flowable]:
         w, report = self.w, self.r.compliance
@@ -396,7 +402,7 @@ class _Story:
             CONTENT_WIDTH - count_width * len(COMPLIANCE_COUNTS),
             *[count_width] * len(COMPLIANCE_COUNTS),
         ]
-        return [*self.section("compliance"), self.table(data, widths, total=True, long=True)]
+        return [*self.section("compliance"), *self.table(data, widths, total=True)]
 
 
 def _share(ratio: Ratio | None) -> float | None:
