@@ -33,6 +33,7 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import create_engine, text
 
+from report_series_year import add_series_facts, time_year_series  # bench/, beside this file
 from simreg.adapters.analytics import IN_SERVICE, Source
 from simreg.bootstrap import Simreg, bootstrap
 from simreg.core.actors import Actor, Role
@@ -244,7 +245,10 @@ def run(url: str, rows: int, data_dir: Path, rounds: int) -> dict[str, Any]:
             table = simreg.reports.figures(reader, dimension=Dimension.ORG_UNIT, parent=parent)
             dashboard.append(time.perf_counter() - started)
         rate = table.total.figures[Figure.REAL_NAME_RATE].rate
+        add_series_facts(simreg)
+        year = time_year_series(simreg)
         return {
+            "series_year_s": year,
             "lines_in_service": census.lines_in_service,
             "load_s": load,
             "service_s": service,
@@ -276,6 +280,12 @@ def report(name: str, rows: int, found: dict[str, Any]) -> None:
         f"from the stored census (province, city, county): "
         + ", ".join(f"{ms} ms" for ms in found["dashboard_ms"])
     )
+    year = Table(title=f"{name}: a daily series over 2025 (365 points), one call")
+    year.add_column("series")
+    year.add_column("s", justify="right")
+    for what, seconds in found["series_year_s"].items():
+        year.add_row(what, f"{seconds:.3f}")
+    console.print(year)
 
 
 def main() -> None:

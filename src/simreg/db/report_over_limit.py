@@ -38,8 +38,12 @@ cases, ln, r = t.over_limit_cases, t.lines, t.registrations
 _NO_CHANNEL = 2**62  # sorts a line without a known channel after every real one on a tie
 
 
+def _case_columns() -> list[Any]:
+    return [cases.c.id.label("case_id"), cases.c.found_at, cases.c.resolved_at]
+
+
 def _decided_lines(conn: Connection) -> Any:
-    """(case_id, line_id) for every line of every resolved case's decision record."""
+    """Every line of every resolved case's decision record."""
     each: Any
     if conn.dialect.name == "sqlite":
         each = func.json_each(cases.c.decision, "$.lines").table_valued("value").alias("j")
@@ -50,7 +54,7 @@ def _decided_lines(conn: Connection) -> Any:
         )
         line_id = cast(each.c.value.op("->>")("line_id"), BigInteger)
     return (
-        select(cases.c.id.label("case_id"), line_id.label("line_id"))
+        select(*_case_columns(), line_id.label("line_id"))
         .select_from(cases)
         .join(each, literal(True))
         .where(cases.c.resolved_at.is_not(None), cases.c.decision.is_not(None))
@@ -58,31 +62,39 @@ def _decided_lines(conn: Connection) -> Any:
 
 
 def home_channels(conn: Connection) -> Any:
-    """(case_id, channel_id) for every case; channel None when none of its lines has one."""
+    """(id, found_at, resolved_at, channel_id) for every case; channel None when none of its
+    lines has one. Every case also brings one line-less row that weighs nothing, so a case
+    without lines still has a row, with no outer join back to the cases (which SQLite would
+    answer by scanning the ranking once per case)."""
     held = (
-        select(cases.c.id.label("case_id"), ln.c.id.label("line_id"))
+        select(*_case_columns(), ln.c.id.label("line_id"))
         .join(ln, ln.c.customer_id == cases.c.customer_id)
         .where(
             or_(cases.c.resolved_at.is_(None), cases.c.decision.is_(None)),
             ln.c.state.not_in(NOT_HELD),
         )
     )
-    pairs = union_all(held, _decided_lines(conn)).subquery("pairs")
+    itself = select(*_case_columns(), literal(None, Integer).label("line_id"))
+    pairs = union_all(held, _decided_lines(conn), itself).subquery("pairs")
     registered = (
         select(func.max(r.c.channel_id))
         .where(r.c.line_id == ln.c.id, r.c.state == "active")
         .scalar_subquery()
     )
     opening = func.coalesce(ln.c.channel_id, registered)
+    keys = [pairs.c.case_id, pairs.c.found_at, pairs.c.resolved_at, opening]
     per_channel = (
-        select(pairs.c.case_id, opening.label("channel_id"), func.count().label("n"))
-        .join(ln, ln.c.id == pairs.c.line_id)
-        .group_by(pairs.c.case_id, opening)
+        select(*keys[:3], opening.label("channel_id"), func.count(ln.c.id).label("n"))
+        .select_from(pairs)
+        .outerjoin(ln, ln.c.id == pairs.c.line_id)
+        .group_by(*keys)
         .subquery("per_channel")
     )
     p = per_channel
     ranked = select(
-        p.c.case_id,
+        p.c.case_id.label("id"),
+        p.c.found_at,
+        p.c.resolved_at,
         p.c.channel_id,
         func.row_number()
         .over(
@@ -91,11 +103,9 @@ def home_channels(conn: Connection) -> Any:
         )
         .label("rank"),
     ).subquery("ranked")
-    home = select(ranked.c.case_id, ranked.c.channel_id).where(ranked.c.rank == 1).subquery()
     return (
-        select(cases.c.id, cases.c.found_at, cases.c.resolved_at, home.c.channel_id)
-        .select_from(cases)
-        .outerjoin(home, home.c.case_id == cases.c.id)
+        select(ranked.c.id, ranked.c.found_at, ranked.c.resolved_at, ranked.c.channel_id)
+        .where(ranked.c.rank == 1)
         .subquery("homed")
     )
 
