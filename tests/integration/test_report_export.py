@@ -13,7 +13,7 @@ import pytest
 from openpyxl import load_workbook
 from openpyxl.worksheet.worksheet import Worksheet
 from pypdf import PdfReader
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 
 from simreg.adapters.passwords import Argon2Passwords
 from simreg.bootstrap import Simreg, bootstrap
@@ -246,3 +246,19 @@ def test_the_current_month_reads_today_and_months_name_their_census(
     assert len(months) == 13
     with pytest.raises(Forbidden):
         app.monthly_reports.months(base.actors["clerk"])
+
+
+def test_names_stay_text_in_both_files(app: Simreg, base: ReportBase) -> None:
+    """A channel name that looks like a formula or markup is printed as it is."""
+    with app.engine.begin() as conn:
+        conn.execute(update(t.channels).where(t.channels.c.code == "SOC1").values(name="=1+2 <b>&"))
+    auditor = base.actors["auditor"]
+    book = load_workbook(
+        io.BytesIO(app.monthly_reports.export(auditor, "2026-03", ExportFormat.XLSX).content)
+    )
+    sheet = book["按渠道"]
+    cell = next(row[1] for row in sheet.iter_rows() if row[0].value == "SOC1")
+    assert cell.data_type == "s" and cell.value == "=1+2 <b>&"
+    pdf = app.monthly_reports.export(auditor, "2026-03", ExportFormat.PDF)
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.content)).pages)
+    assert "=1+2 <b>&" in text
