@@ -152,19 +152,24 @@ def time_year_series(simreg: Simreg) -> dict[str, float]:
         ("over-limit share", Figure.OVER_LIMIT_RESOLVED, Dimension.OVERALL),
         ("over-limit share per org unit", Figure.OVER_LIMIT_RESOLVED, Dimension.ORG_UNIT),
     ):
-        started = time.perf_counter()
-        series = reports.series(reader, figure, Grain.DAY, *YEAR, dimension=dimension)
-        out[name] = time.perf_counter() - started
+        best = float("inf")
+        for _ in range(2):  # the first call also warms the cache; the better of two
+            started = time.perf_counter()
+            series = reports.series(reader, figure, Grain.DAY, *YEAR, dimension=dimension)
+            best = min(best, time.perf_counter() - started)
+        out[name] = best
         assert len(series.lines[0].points) == 365
     days = [YEAR[0] + timedelta(days=n) for n in range(365)]
-    started = time.perf_counter()
-    with reports.uow.begin() as tx:
-        for day in days:
-            tx.app_deployment(reports.day_end(day))
-    out["deployment, one query per day (before)"] = time.perf_counter() - started
-    started = time.perf_counter()
-    with reports.uow.begin() as tx:
-        for day in days:
-            tx.over_limit_counts(reports.day_end(day))
-    out["over-limit share, one query per day (before)"] = time.perf_counter() - started
+    for name, one_moment in (
+        ("deployment, one query per day (before)", "app_deployment"),
+        ("over-limit share, one query per day (before)", "over_limit_counts"),
+    ):
+        best = float("inf")
+        for _ in range(2):
+            started = time.perf_counter()
+            with reports.uow.begin() as tx:
+                for day in days:
+                    getattr(tx, one_moment)(reports.day_end(day))
+            best = min(best, time.perf_counter() - started)
+        out[name] = best
     return out

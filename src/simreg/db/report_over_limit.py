@@ -42,6 +42,26 @@ def _case_columns() -> list[Any]:
     return [cases.c.id.label("case_id"), cases.c.found_at, cases.c.resolved_at]
 
 
+def _opening_channel() -> Any:
+    """The channel that opened a line: its own, or (sold at the counter) its registration's."""
+    registered = (
+        select(func.max(r.c.channel_id))
+        .where(r.c.line_id == ln.c.id, r.c.state == "active")
+        .scalar_subquery()
+    )
+    return func.coalesce(ln.c.channel_id, registered)
+
+
+def _line_columns() -> list[Any]:
+    return [
+        cases.c.id.label("case_id"),
+        cases.c.found_at,
+        cases.c.resolved_at,
+        _opening_channel().label("channel_id"),
+        literal(1).label("weight"),
+    ]
+
+
 def _decided_lines(conn: Connection) -> Any:
     """Every line of every resolved case's decision record."""
     each: Any
@@ -54,41 +74,38 @@ def _decided_lines(conn: Connection) -> Any:
         )
         line_id = cast(each.c.value.op("->>")("line_id"), BigInteger)
     return (
-        select(*_case_columns(), line_id.label("line_id"))
+        select(*_line_columns())
         .select_from(cases)
         .join(each, literal(True))
+        .join(ln, ln.c.id == line_id)
         .where(cases.c.resolved_at.is_not(None), cases.c.decision.is_not(None))
     )
 
 
 def home_channels(conn: Connection) -> Any:
     """(id, found_at, resolved_at, channel_id) for every case; channel None when none of its
-    lines has one. Every case also brings one line-less row that weighs nothing, so a case
-    without lines still has a row, with no outer join back to the cases (which SQLite would
-    answer by scanning the ranking once per case)."""
+    lines has one. Every case also brings one row of weight 0 and no channel, so a case
+    without lines still has a row, with no outer join back to the cases (which SQLite answered
+    by scanning the ranking once per case) and no second pass over the lines."""
     held = (
-        select(*_case_columns(), ln.c.id.label("line_id"))
+        select(*_line_columns())
         .join(ln, ln.c.customer_id == cases.c.customer_id)
         .where(
             or_(cases.c.resolved_at.is_(None), cases.c.decision.is_(None)),
             ln.c.state.not_in(NOT_HELD),
         )
     )
-    itself = select(*_case_columns(), literal(None, Integer).label("line_id"))
-    pairs = union_all(held, _decided_lines(conn), itself).subquery("pairs")
-    registered = (
-        select(func.max(r.c.channel_id))
-        .where(r.c.line_id == ln.c.id, r.c.state == "active")
-        .scalar_subquery()
+    itself = select(
+        cases.c.id.label("case_id"),
+        cases.c.found_at,
+        cases.c.resolved_at,
+        literal(None, BigInteger).label("channel_id"),
+        literal(0).label("weight"),
     )
-    opening = func.coalesce(ln.c.channel_id, registered)
-    keys = [pairs.c.case_id, pairs.c.found_at, pairs.c.resolved_at, opening]
+    pairs = union_all(held, _decided_lines(conn), itself).subquery("pairs")
+    keys = [pairs.c.case_id, pairs.c.found_at, pairs.c.resolved_at, pairs.c.channel_id]
     per_channel = (
-        select(*keys[:3], opening.label("channel_id"), func.count(ln.c.id).label("n"))
-        .select_from(pairs)
-        .outerjoin(ln, ln.c.id == pairs.c.line_id)
-        .group_by(*keys)
-        .subquery("per_channel")
+        select(*keys, func.sum(pairs.c.weight).label("n")).group_by(*keys).subquery("per_channel")
     )
     p = per_channel
     ranked = select(
