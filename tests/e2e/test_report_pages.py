@@ -286,7 +286,9 @@ def test_a_past_day_without_a_census_says_so(
     log_in(client, "auditor")  # the session of five days ago has lapsed
     later = client.get("/reports?as_of=2026-03-18", headers=EN).text
     assert "No census was taken on 2026-03-18" in later
-    assert 'href="?as_of=2026-03-15"' in later  # the nearest earlier census
+    assert 'href="/reports?as_of=2026-03-15"' in later  # the nearest earlier census
+    drill = client.get("/reports/breakdown?view=kind&as_of=2026-03-18", headers=EN).text
+    assert 'href="/reports/breakdown?view=kind&amp;as_of=2026-03-15"' in drill
     kept = client.get("/reports?as_of=2026-03-15", headers=EN).text
     assert "58.8% 10 / 17" in card(kept, "real_name_rate")
     future = client.get("/reports?as_of=2026-04-01", headers=EN)
