@@ -123,7 +123,7 @@ def home_channels(conn: Connection) -> Any:
     return (
         select(ranked.c.id, ranked.c.found_at, ranked.c.resolved_at, ranked.c.channel_id)
         .where(ranked.c.rank == 1)
-        .subquery("homed")
+        .cte("homed")  # a CTE: the per-day events read it twice, it is computed once
     )
 
 
