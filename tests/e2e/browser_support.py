@@ -56,14 +56,16 @@ def launched_browser() -> Iterator[Browser]:
 
 @contextmanager
 def serving(simreg: Simreg) -> Iterator[str]:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = int(probe.getsockname()[1])
+    # The server is handed the socket already bound: a port probed, closed and bound again
+    # later could be taken in between by a test in another pytest-xdist worker.
+    listening = socket.socket()
+    listening.bind(("127.0.0.1", 0))
+    port = int(listening.getsockname()[1])
     config = uvicorn.Config(
         create_app(simreg), host="127.0.0.1", port=port, log_level="warning", lifespan="off"
     )
     server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [listening]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20
     while not server.started:
@@ -75,6 +77,7 @@ def serving(simreg: Simreg) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+        listening.close()
 
 
 def screenshot(page: Page, name: str) -> None:
