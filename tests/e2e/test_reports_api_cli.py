@@ -98,6 +98,15 @@ def test_cli_json_and_tables(simreg: Simreg, settings: Settings) -> None:
     times = json.loads(run("review-times", "--month", "2026-03", "--json"))
     assert times["overall"]["p95_seconds"] == pytest.approx(3600)
     assert "r_rev2" in run("review-times", "--month", "2026-03")
+    per_county = json.loads(
+        run("review-times", "--month", "2026-03", "--by", "org-unit", "--parent", "C1", "--json")
+    )
+    assert {r["key"]: r["decided"] for r in per_county["rows"]} == {"K1": 4, "K2": 2}
+    assert "K2" in run("review-times", "--month", "2026-03", "--by", "org-unit", "--parent", "C1")
+    compliance = json.loads(run("compliance", "--month", "2026-03", "--by", "org-unit"))
+    assert [(r["key"], r["violations"]) for r in compliance["rows"]] == [("P", 2)]
+    over_limit = json.loads(run("over-limit", "--by", "channel"))
+    assert over_limit["dimension"] == "channel" and over_limit["found"] == 2
     series = json.loads(
         run(
             "series",

@@ -5,7 +5,7 @@ here is recorded as the system's."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
@@ -155,6 +155,9 @@ def _print_table(table: FigureTable) -> None:
             f"{c.lines_in_service:,} lines in service); new customers since {table.cutoff}",
             highlight=False,
         )
+    elif table.census_gap is not None:
+        gap = table.census_gap
+        console.print(f"{gap.code}: {gap.message}", highlight=False)
     else:
         nearest = table.nearest_census.isoformat() if table.nearest_census else "none"
         console.print(
@@ -255,18 +258,34 @@ def _times_row(name: str, t: WaitingTimes) -> list[str]:
     ]
 
 
+# --by for the event reports: not given means overall only (no breakdown rows).
+ByRows = Annotated[
+    str | None,
+    typer.Option("--by", help="also per org-unit, channel or kind (what the report supports)"),
+]
+
+
+def _rows_dimension(by: str | None) -> Dimension | None:
+    return Dimension.parse(by) if by else None
+
+
 @report_app.command("review-times")
 def review_times(
     month: Month,
+    by: ByRows = None,
+    parent: Parent = None,
     as_json: AsJson = False,
     username: AsUser = None,
     database_url: DatabaseUrl = None,
     data_dir: DataDir = None,
 ) -> None:
     """Review decisions of a month and how long registrations waited for them (minutes):
-    median and 95th percentile, overall and per reviewer."""
+    median and 95th percentile, overall and per reviewer; with --by, also per org unit or
+    channel of the registration's outlet (drill down with --parent), or per line kind."""
     with _session(database_url, data_dir, username) as (simreg, actor):
-        found = simreg.reports.review_times(actor, Period.parse_month(month))
+        found = simreg.reports.review_times(
+            actor, Period.parse_month(month), dimension=_rows_dimension(by), parent=parent
+        )
     if as_json:
         _emit(found.as_dict())
         return
@@ -277,46 +296,64 @@ def review_times(
         out.add_row(*_times_row(r.reviewer, r.times))
     out.add_row(*_times_row("all", found.overall), style="bold")
     console.print(out)
+    if found.dimension is not None:
+        rows = Table(title=f"Per {found.dimension.value}" + (f" under {parent}" if parent else ""))
+        for name in ("row", "decided", "approved", "rejected", "median", "p95", "max"):
+            rows.add_column(name, justify="left" if name == "row" else "right")
+        for row in found.rows:
+            rows.add_row(*_times_row(f"{row.key or '—'} {row.label}", row.times))
+        console.print(rows)
     console.print(f"submitted {found.submitted:,}; waiting at month end {found.waiting_at_end:,}")
 
 
-def _simple(command: str, doc: str, read: Callable[[Simreg, Actor, date | None], Any]) -> None:
-    def run(
-        as_of: AsOf = None,
-        username: AsUser = None,
-        database_url: DatabaseUrl = None,
-        data_dir: DataDir = None,
-    ) -> None:
-        day = _day(as_of, "--as-of")
-        with _session(database_url, data_dir, username) as (simreg, actor):
-            _emit(read(simreg, actor, day).as_dict())
+@report_app.command("over-limit")
+def over_limit(
+    as_of: AsOf = None,
+    by: ByRows = None,
+    parent: Parent = None,
+    username: AsUser = None,
+    database_url: DatabaseUrl = None,
+    data_dir: DataDir = None,
+) -> None:
+    """RN-14 as of a day (JSON): cases found, resolved, open, and the open documents (masked);
+    with --by org-unit or channel, also per row, each case at its home channel."""
+    day = _day(as_of, "--as-of")
+    with _session(database_url, data_dir, username) as (simreg, actor):
+        found = simreg.reports.over_limit(actor, day, dimension=_rows_dimension(by), parent=parent)
+        _emit(found.as_dict())
 
-    run.__doc__ = doc
-    report_app.command(command)(run)
+
+@report_app.command("funnel")
+def funnel(
+    as_of: AsOf = None,
+    username: AsUser = None,
+    database_url: DatabaseUrl = None,
+    data_dir: DataDir = None,
+) -> None:
+    day = _day(as_of, "--as-of")
+    with _session(database_url, data_dir, username) as (simreg, actor):
+        _emit(simreg.reports.campaign_funnel(actor, day).as_dict())
 
 
-_simple(
-    "over-limit",
-    "RN-14 as of a day (JSON): cases found, resolved, open, and the open documents (masked).",
-    lambda simreg, actor, day: simreg.reports.over_limit(actor, day),
-)
-_simple(
-    "funnel",
-    "RN-13 campaign funnels as of a day (JSON): " + ", ".join(FUNNEL_STEPS) + ".",
-    lambda simreg, actor, day: simreg.reports.campaign_funnel(actor, day),
-)
+funnel.__doc__ = "RN-13 campaign funnels as of a day (JSON): " + ", ".join(FUNNEL_STEPS) + "."
 
 
 @report_app.command("compliance")
 def compliance(
     month: Month,
+    by: ByRows = None,
+    parent: Parent = None,
     username: AsUser = None,
     database_url: DatabaseUrl = None,
     data_dir: DataDir = None,
 ) -> None:
-    """Inspections, violations and penalties of a month, per channel (JSON)."""
+    """Inspections, violations and penalties of a month, per channel (JSON); with --by
+    org-unit, also per org unit down to channels (drill down with --parent)."""
     with _session(database_url, data_dir, username) as (simreg, actor):
-        _emit(simreg.reports.compliance(actor, Period.parse_month(month)).as_dict())
+        found = simreg.reports.compliance(
+            actor, Period.parse_month(month), dimension=_rows_dimension(by), parent=parent
+        )
+        _emit(found.as_dict())
 
 
 @report_app.command("monthly")
