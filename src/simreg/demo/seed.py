@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from rich.progress import Progress
 from sqlalchemy import Connection, insert, update
@@ -16,9 +17,17 @@ from simreg.core.errors import DomainError
 from simreg.db import directory
 from simreg.db import tables as t
 from simreg.demo.enterprise_seed import EnterpriseDemo, seed_enterprise
+from simreg.demo.history import HistorySeed, seed_history
 from simreg.demo.identity_authority import AUTHORITY_POPULATION, known_person
 from simreg.demo.legacy_seed import LegacySeed, seed_legacy_base
 from simreg.demo.shop_seed import ShopSeed, seed_shop
+from simreg.demo.story import (
+    REVIEWER_PACE,
+    SteppingClock,
+    review_wait,
+    story_start,
+    working_hours,
+)
 from simreg.demo.synthetic import person_name, pool_numbers, resident_id, specimen_photo
 from simreg.registration.services import (
     RegistrationService,
@@ -26,23 +35,6 @@ from simreg.registration.services import (
     SubmitRegistration,
 )
 from simreg.simulators.identity_authority import Person
-
-
-class SteppingClock:
-    """Spreads seeded history over the past days, then lands on the real present."""
-
-    def __init__(self, start: datetime) -> None:
-        self.current = start
-
-    def advance(self, seconds: float) -> None:
-        self.current += timedelta(seconds=seconds)
-
-    def now(self) -> datetime:
-        return self.current
-
-    def today(self) -> date:
-        return self.current.date()
-
 
 # Every demo account shares it; a demo database holds only synthetic people.
 DEMO_PASSWORD = "simreg-demo-2026"  # noqa: S105
@@ -62,12 +54,14 @@ class DemoAccess:
     enterprise: EnterpriseDemo | None = None  # RN-12: the group customer and its roster CSV
     shop: ShopSeed | None = None  # RN-10/RN-11: the online shop's numbers and courier
     shop_customer: Person | None = None
+    history: HistorySeed | None = None  # the past the report pages show
 
 
 STAFF = [
     ("admin", "系统管理员 Admin", Role.ADMIN, None),
     ("reviewer", "审核员 李审 (Reviewer)", Role.REVIEWER, None),
     ("reviewer2", "审核员 周核 (Reviewer)", Role.REVIEWER, None),
+    ("reviewer3", "审核员 夜班 吴审 (Reviewer, late shift)", Role.REVIEWER, None),
     ("clerk.hall", "营业员 王柜 (own hall)", Role.CLERK, "hall"),
     ("clerk.shop", "营业员 陈店 (social outlet)", Role.CLERK, "shop"),
     ("clerk.subagent", "营业员 赵代 (sub-agent outlet)", Role.CLERK, "subagent"),
@@ -161,8 +155,9 @@ def seed_demo(
     shop_clerk = Actor(
         staff_ids["clerk.shop"], "clerk.shop", Role.CLERK, outlets["shop"], device_id=device
     )
-    reviewer = Actor(staff_ids["reviewer"], "reviewer", Role.REVIEWER)
-    clock = SteppingClock(now - timedelta(days=3))
+    reviewers = [Actor(staff_ids[name], name, Role.REVIEWER) for name in REVIEWER_PACE]
+    zone = ZoneInfo(simreg.settings.timezone)
+    clock = SteppingClock(story_start(now))
     service = _service_on(simreg, clock)
     front, back = specimen_photo("FRONT"), specimen_photo("BACK")
     msisdns = iter(n.msisdn for n in pool_numbers(0, numbers))
@@ -172,11 +167,21 @@ def seed_demo(
     people = [(access.full_resident_id, person_name(rng))] * 5
     people += [(resident_id(rng), person_name(rng)) for _ in range(customers)]
     pending_tail = max(1, len(people) // 8)
+    decided = len(people) - pending_tail
+    # Decided customers came in over the story at working hours, two days clear of today so
+    # no review wait runs past the present; the queue's tail was submitted just now.
+    span = now - timedelta(days=2) - clock.current
+    opened = clock.current
+    queue_from = now - timedelta(seconds=20 * pending_tail + 600)
     with Progress(disable=not progress, transient=True) as bar:
         task = bar.add_task("Seeding demo customers", total=len(people))
         for i, (number, name) in enumerate(people):
             clerk = shop_clerk if i % 3 == 0 else hall_clerk
-            clock.advance(rng.uniform(60, 600) if i < len(people) - pending_tail else 20)
+            if i < decided:
+                slot = opened + span * ((i + rng.random()) / decided)
+                clock.current = max(clock.current, working_hours(slot, zone))
+            else:
+                clock.current = max(clock.current, queue_from) + timedelta(seconds=20)
             try:
                 registration = service.submit(
                     clerk,
@@ -193,9 +198,13 @@ def seed_demo(
             except DomainError:
                 counts["refused"] += 1
                 continue
-            if i >= len(people) - pending_tail:
+            if i >= decided:
                 counts["pending_review"] += 1
-            elif i % 11 == 7:
+                bar.advance(task)
+                continue
+            reviewer = rng.choice(reviewers)
+            clock.advance(review_wait(rng, reviewer.username))
+            if i % 11 == 7:
                 service.reject(reviewer, registration.id, _reject_reason(i))
                 counts["rejected"] += 1
             else:
@@ -215,6 +224,7 @@ def seed_demo(
         )
     access.enterprise = seed_enterprise(simreg)
     access.shop = seed_shop(simreg, password_hash=password_hash)
+    access.history = seed_history(simreg, staff_ids=staff_ids, hall=(own, outlets["hall"]), rng=rng)
     # Someone the identity authority knows and nobody has registered yet, for an online order.
     access.shop_customer = known_person(AUTHORITY_POPULATION - 1)
     return access
