@@ -137,7 +137,10 @@ def census_groups_as_of(
             days.c.day, lines_now.c.channel_id, lines_now.c.data_card, lines_now.c.since_cutoff
         )
     )
-    units = dict(conn.execute(select(t.channels.c.id, t.channels.c.org_unit_id)).tuples().all())
+    units: dict[int, int | None] = {
+        int(x.id): x.org_unit_id
+        for x in conn.execute(select(t.channels.c.id, t.channels.c.org_unit_id))
+    }
     found: dict[date, list[CensusGroup]] = {day: [] for day, _ in ends}
     for row in conn.execute(query):
         day = row.day if isinstance(row.day, date) else date.fromisoformat(str(row.day))

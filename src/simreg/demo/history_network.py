@@ -93,15 +93,14 @@ def seed_inspections(simreg: Simreg, manager: Actor, rng: random.Random) -> int:
         clock.current = datetime.combine(first, time(10), zone)
         planned = channels.plan_inspections(manager, period)
         with simreg.engine.begin() as conn:
-            visited = dict(
-                conn.execute(
+            visited = {
+                int(x.id): int(x.channel_id)
+                for x in conn.execute(
                     select(t.inspections.c.id, t.inspections.c.channel_id).where(
                         t.inspections.c.id.in_(planned)
                     )
                 )
-                .tuples()
-                .all()
-            )
+            }
         span = (last - first).days
         visits = sorted(
             (
