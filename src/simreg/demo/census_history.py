@@ -69,17 +69,19 @@ def census_groups_as_of(
     if not ends:
         return {}
     ln, r = t.lines, t.registrations
-    registered_channel = (
-        select(func.max(r.c.channel_id))
-        .where(r.c.line_id == ln.c.id, r.c.state == "active")
-        .scalar_subquery()
-    )
-    # When a legacy line was re-registered: the first registration that opened it under a
-    # verified name. Lines opened by their registration carry none (verified from opening).
-    verified_from = (
-        select(func.min(r.c.activated_at))
-        .where(r.c.line_id == ln.c.id, r.c.state == "active")
-        .scalar_subquery()
+    # Per line with an active registration: its channel (lines sold at the counter carry none
+    # of their own, as in the census) and, for a legacy line, when it was re-registered: the
+    # first registration that opened it under a verified name. Grouped once and joined, so the
+    # lookups are not repeated for every seeded day.
+    registered = (
+        select(
+            r.c.line_id,
+            func.max(r.c.channel_id).label("channel_id"),
+            func.min(r.c.activated_at).label("activated_at"),
+        )
+        .where(r.c.state == "active")
+        .group_by(r.c.line_id)
+        .subquery("registered")
     )
     present_class = case(
         (ln.c.real_name_state == RealNameState.VERIFIED.value, VERIFIED),
@@ -89,16 +91,18 @@ def census_groups_as_of(
     )
     lines_now = (
         select(
-            func.coalesce(ln.c.channel_id, registered_channel).label("channel_id"),
+            func.coalesce(ln.c.channel_id, registered.c.channel_id).label("channel_id"),
             case((ln.c.kind == "data", 1), else_=0).label("data_card"),
             case((ln.c.opened_at >= cutoff_at, 1), else_=0).label("since_cutoff"),
             case((ln.c.state == LineState.ACTIVE.value, 0), else_=1).label("suspended"),
             present_class.label("class_now"),
             func.coalesce(ln.c.opened_at, ln.c.updated_at).label("opened_at"),
-            case((ln.c.imported_at.is_not(None), verified_from)).label("verified_from"),
+            case((ln.c.imported_at.is_not(None), registered.c.activated_at)).label("verified_from"),
         )
+        .select_from(ln.outerjoin(registered, registered.c.line_id == ln.c.id))
         .where(ln.c.state.in_(IN_SERVICE))
         .cte("lines_now")
+        .prefix_with("MATERIALIZED")
     )
     # The days as rows (SELECT ... UNION ALL: SQLite has no aliased VALUES list).
     days = union_all(

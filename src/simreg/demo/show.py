@@ -73,6 +73,18 @@ def print_access(console: Console, access: DemoAccess, base_url: str, data_dir: 
             highlight=False,
             soft_wrap=True,
         )
+    past = access.history
+    first = past.first_census if past is not None else None
+    if past is not None and first is not None:
+        console.print(
+            f"history: {past.censuses} past censuses (daily for 60 days, month ends back to "
+            f"{first.isoformat()}), {past.reregistrations} legacy re-registrations "
+            f"and {past.violations} inspection findings over the past year, reviews that took "
+            f"minutes to hours: see /reports, /reports/breakdown and /reports/exports as "
+            f"admin or auditor.",
+            highlight=False,
+            soft_wrap=True,
+        )
     clerk = access.tokens["clerk.hall"]
     console.print("\nTry it: a clerk at the own hall submits a registration for review:")
     console.print(
