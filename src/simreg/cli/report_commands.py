@@ -12,13 +12,12 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from simreg.bootstrap import Simreg, bootstrap
+from simreg.bootstrap import Simreg
+from simreg.cli.console import CliConsole
+from simreg.cli.context import DatabaseUrl, DataDir, err, opened
 from simreg.core.actors import Actor, Role
-from simreg.core.errors import DomainError
-from simreg.core.settings import Settings
 from simreg.db.over_limit_store import active_staff
 from simreg.reporting.domain import (
     TABLE_FIGURES,
@@ -36,12 +35,7 @@ from simreg.reporting.events import (
 from simreg.reporting.monthly import ExportFormat, Language, parse_month
 
 report_app = typer.Typer(help="Compliance figures, as of any day, and the daily census.")
-# Piped output (cron mail, files) is not cut to 80 columns.
-console = Console(width=None if Console().is_terminal else 160)
-err = Console(stderr=True)
-
-DatabaseUrl = Annotated[str | None, typer.Option("--database-url", envvar="SIMREG_DATABASE_URL")]
-DataDir = Annotated[Path | None, typer.Option("--data-dir", envvar="SIMREG_DATA_DIR")]
+console = CliConsole()
 AsUser = Annotated[
     str | None, typer.Option("--as", help="staff member whose role reads the figures")
 ]
@@ -68,17 +62,7 @@ _READER = Actor(0, "cli", Role.AUDITOR)
 def _session(
     database_url: str | None, data_dir: Path | None, username: str | None
 ) -> Iterator[tuple[Simreg, Actor]]:
-    values: dict[str, object] = {}
-    if database_url:
-        values["database_url"] = database_url
-    if data_dir:
-        values["data_dir"] = data_dir
-    try:
-        simreg = bootstrap(Settings.model_validate(values))
-    except DomainError as error:
-        err.print(f"[red]{error.code}[/red]: {error.message}")
-        raise typer.Exit(2) from None
-    try:
+    with opened(database_url, data_dir) as simreg:
         actor = _READER
         if username:
             with simreg.engine.connect() as conn:
@@ -88,11 +72,6 @@ def _session(
                 raise typer.Exit(2)
             actor = found
         yield simreg, actor
-    except DomainError as error:
-        err.print(f"[red]{error.code}[/red]: {error.message}")
-        raise typer.Exit(2) from None
-    finally:
-        simreg.close()
 
 
 def _day(raw: str | None, option: str) -> date | None:
