@@ -20,7 +20,6 @@ import os
 import statistics
 import tempfile
 import time
-import uuid
 from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -31,15 +30,15 @@ import numpy as np
 import pyarrow as pa
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 
+from bench_databases import add_database_options, databases  # bench/, beside this file
 from report_series_year import add_series_facts, time_year_series  # bench/, beside this file
 from simreg.adapters.analytics import IN_SERVICE, Source
 from simreg.bootstrap import Simreg, bootstrap
 from simreg.core.actors import Actor, Role
 from simreg.core.crypto import generate_master_key
 from simreg.core.settings import Settings
-from simreg.db.engine import normalise_url
 from simreg.reporting.domain import Dimension, Figure
 
 console = Console(width=max(Console().width, 110))
@@ -292,38 +291,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
     )
-    parser.add_argument("--rows", type=int, default=10_000_000)
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument(
-        "--database-url",
-        default=os.environ.get("SIMREG_BENCH_POSTGRES_URL")
-        or os.environ.get("SIMREG_TEST_POSTGRES_URL", ""),
-        help="PostgreSQL server; the bench works in a schema of its own, dropped afterwards",
-    )
-    parser.add_argument("--skip-sqlite", action="store_true")
-    parser.add_argument("--skip-postgres", action="store_true")
+    add_database_options(parser, rows=10_000_000, rounds=3)
     args = parser.parse_args()
     console.print(f"{os.cpu_count()} CPUs; load average {os.getloadavg()[0]:.1f}")
     with tempfile.TemporaryDirectory(prefix="simreg-bench-report-") as tmp:
-        if not args.skip_sqlite:
-            console.print("SQLite")
-            url = f"sqlite:///{Path(tmp) / 'bench.db'}"
-            report("SQLite", args.rows, run(url, args.rows, Path(tmp) / "sqlite", args.rounds))
-        if not args.skip_postgres and args.database_url:
-            console.print("PostgreSQL")
-            base = normalise_url(args.database_url)
-            schema = f"bench_{uuid.uuid4().hex[:10]}"
-            admin = create_engine(base)
-            with admin.begin() as conn:
-                conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-            try:
-                sep = "&" if "?" in base else "?"
-                url = f"{base}{sep}options=-csearch_path%3D{schema}"
-                report("PostgreSQL", args.rows, run(url, args.rows, Path(tmp) / "pg", args.rounds))
-            finally:
-                with admin.begin() as conn:
-                    conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-                admin.dispose()
+        for name, url, folder in databases(args, Path(tmp)):
+            console.print(name)
+            report(name, args.rows, run(url, args.rows, folder, args.rounds))
     console.print(f"load average after: {os.getloadavg()[0]:.1f}")
 
 
