@@ -143,6 +143,15 @@ class Period:
     def days(self) -> int:
         return (self.end - self.start).days + 1
 
+    def bucket_count(self, grain: Grain) -> int:
+        """How many ``buckets`` there are, counted without building them: a request for a
+        daily series since year 1 is refused at once, not after listing 740,000 days."""
+        if grain is Grain.DAY:
+            return self.days
+        if grain is Grain.WEEK:
+            return (grain.start_of(self.end) - grain.start_of(self.start)).days // 7 + 1
+        return (self.end.year - self.start.year) * 12 + self.end.month - self.start.month + 1
+
     def buckets(self, grain: Grain) -> list[Period]:
         """The day, ISO week or month periods covering this one, clipped to it."""
         out: list[Period] = []
@@ -164,6 +173,9 @@ class Period:
 
 
 MAX_SERIES_POINTS = 1000
+# The calendar days a report may name. The operator's day starts before midnight UTC east of
+# Greenwich, so 0001-01-01 has no UTC start, and 9999-12-31 has no next day to end on.
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(9998, 12, 31)
 
 
 @dataclass(frozen=True)

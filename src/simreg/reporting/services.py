@@ -30,6 +30,8 @@ from simreg.reporting.dimensions import (
 )
 from simreg.reporting.domain import (
     CENSUS_TAKERS,
+    FIRST_DAY,
+    LAST_DAY,
     MAX_SERIES_POINTS,
     READERS,
     Census,
@@ -86,11 +88,15 @@ class ReportService:
         return self.clock.now().astimezone(self.zone).date()
 
     def day_start(self, day: date) -> datetime:
-        """The UTC instant the operator's calendar day begins."""
+        """The UTC instant the operator's calendar day begins. Every read turns its days into
+        instants here or in ``day_end``, so a day out of range is refused here (422, not an
+        overflow deep in a query)."""
+        _in_range(day)
         return datetime.combine(day, clock_time(), self.zone).astimezone(UTC)
 
     def day_end(self, day: date) -> datetime:
-        return self.day_start(day + timedelta(days=1))
+        _in_range(day)
+        return datetime.combine(day + timedelta(days=1), clock_time(), self.zone).astimezone(UTC)
 
     def take_census(self, actor: Actor | None, *, day: date | None = None) -> Census:
         """Count every line in service now and store it as today's census, replacing one
@@ -218,13 +224,14 @@ class ReportService:
         actor.require(*READERS)
         period = Period(start, end)
         self._not_future(end, self.today())
-        buckets = period.buckets(grain)
-        if len(buckets) > MAX_SERIES_POINTS:
+        if period.bucket_count(grain) > MAX_SERIES_POINTS:
             raise InvalidInput(
                 f"A series has at most {MAX_SERIES_POINTS} points; choose a coarser grain.",
                 code="REPORT-SERIES-LONG",
                 message_zh="序列点数过多，请选择更粗的粒度。",
             )
+        self.day_start(start)  # a start out of range is refused before any query
+        buckets = period.buckets(grain)
         builder = SeriesBuilder(self, figure, grain, period, buckets)
         with self.uow.begin() as tx:
             breakdown = Breakdown(tx.directory(), dimension, parent)
@@ -352,6 +359,17 @@ class ReportService:
                 message_zh="不能查询未来日期的指标。",
                 today=today.isoformat(),
             )
+
+
+def _in_range(day: date) -> None:
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise InvalidInput(
+            f"Reports cover days from {FIRST_DAY.isoformat()} to {LAST_DAY.isoformat()}.",
+            code="REPORT-DATE-RANGE",
+            message_zh=f"报表日期须在 {FIRST_DAY.isoformat()} 至 {LAST_DAY.isoformat()} 之间。",
+            first=FIRST_DAY.isoformat(),
+            last=LAST_DAY.isoformat(),
+        )
 
 
 def _sum_rows(label: str, rows: tuple[ComplianceRow, ...]) -> ComplianceRow:
