@@ -80,3 +80,19 @@ def test_bucket_count_is_the_number_of_buckets(grain: Grain) -> None:
         for length in (0, 1, 6, 7, 30, 31, 59, 365, 800):
             period = Period(start, date.fromordinal(start.toordinal() + length))
             assert period.bucket_count(grain) == len(period.buckets(grain)), (period, grain)
+
+
+def test_csv_downloads_are_never_cached(client: TestClient, world: World) -> None:
+    """A report CSV may list masked documents (over-limit IDs): like the monthly files, no
+    browser or proxy keeps a copy."""
+    log_in(client, "auditor")
+    for path in (
+        "/reports/over-limit.csv",
+        "/reports/review-times.csv",
+        "/reports/breakdown.csv?view=kind&as_of=2026-01-01",
+        "/reports/series.csv?figure=app_deployment_rate&start=2026-01-01&end=2026-01-31",
+    ):
+        got = client.get(path)
+        assert got.status_code == 200, (path, got.text[:200])
+        assert got.headers["cache-control"] == "private, no-store", path
+        assert got.headers["content-disposition"].startswith('attachment; filename="'), path

@@ -72,11 +72,15 @@ def csv_download(table: ReportTable, filename: str) -> Response:
     writer = csv.writer(out)
     for row in table.csv_rows():
         writer.writerow([formula_safe(value) for value in row])
-    # A BOM so spreadsheet programs read the Chinese labels as UTF-8.
+    # A BOM so spreadsheet programs read the Chinese labels as UTF-8. Never cached, like the
+    # monthly files: a table may list masked documents, and today's figures change.
     return Response(
         content="\ufeff" + out.getvalue(),
         media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Cache-Control": "private, no-store",
+        },
     )
 
 
