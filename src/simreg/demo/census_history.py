@@ -37,6 +37,7 @@ from sqlalchemy import (
 from simreg.adapters.analytics import IN_SERVICE
 from simreg.bootstrap import Simreg
 from simreg.core.audit import AuditEvent
+from simreg.core.errors import Conflict
 from simreg.db import tables as t
 from simreg.db.report_queries import SqlReportTransaction
 from simreg.lines.domain import LineState, RealNameState
@@ -169,7 +170,16 @@ def census_groups_as_of(
 
 def seed_censuses(simreg: Simreg) -> list[date]:
     """Store the demo's past censuses (``history_days``), each with an audit row saying the
-    demo seeded it, in one transaction. Returns the days seeded."""
+    demo seeded it, in one transaction. Returns the days seeded.
+
+    Refused outside a demo, and on a database that holds any census already: made-up
+    history must never replace a census a real deployment took (they are upserted by day)."""
+    if not simreg.settings.demo:
+        raise Conflict(
+            "Past censuses are made up only in a demo database.",
+            code="DEMO-ONLY",
+            message_zh="只有演示数据库可以生成历史普查。",
+        )
     reports = simreg.reports
     days = history_days(reports.today())
     ends = [(day, reports.day_end(day)) for day in days]
@@ -177,6 +187,13 @@ def seed_censuses(simreg: Simreg) -> list[date]:
     now = simreg.clock.now()
     started = time.perf_counter()
     with simreg.engine.begin() as conn:
+        if conn.execute(select(t.report_censuses.c.id).limit(1)).first() is not None:
+            raise Conflict(
+                "This database holds censuses already; the demo's history is only seeded into "
+                "a fresh demo database.",
+                code="DEMO-NOT-FRESH",
+                message_zh="该数据库已有普查记录，演示历史只能写入全新的演示数据库。",
+            )
         groups = census_groups_as_of(conn, ends, reports.day_start(cutoff))
         elapsed_ms = round((time.perf_counter() - started) * 1000)
         tx = SqlReportTransaction(conn)  # the census's own store and audit writer
