@@ -96,3 +96,18 @@ def test_csv_downloads_are_never_cached(client: TestClient, world: World) -> Non
         assert got.status_code == 200, (path, got.text[:200])
         assert got.headers["cache-control"] == "private, no-store", path
         assert got.headers["content-disposition"].startswith('attachment; filename="'), path
+
+
+def test_taking_a_census_needs_the_forms_token(client: TestClient, world: World) -> None:
+    """A page on another site cannot make a logged-in auditor's browser take a census."""
+    csrf = log_in(client, "auditor")
+    before = audit_rows(world)
+    for data in ({}, {"csrf_token": "forged"}):
+        refused = client.post("/reports/census", data=data, follow_redirects=False)
+        assert refused.status_code == 403 and "CSRF" in refused.text
+    assert (
+        world.simreg.reports.census(world.actors["auditor"], world.simreg.reports.today()) is None
+    )
+    assert audit_rows(world) == before
+    taken = client.post("/reports/census", data={"csrf_token": csrf}, follow_redirects=False)
+    assert taken.status_code == 303
