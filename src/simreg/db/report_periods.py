@@ -95,13 +95,13 @@ class SqlSeriesQueries:
         # a single-moment query picks (latest at, then highest id).
         in_force = and_(
             events.c.channel_id == c.c.id,
-            events.c.at <= b.c.at,
-            or_(events.c.next_at.is_(None), events.c.next_at > b.c.at),
+            events.c.at < b.c.at,
+            or_(events.c.next_at.is_(None), events.c.next_at >= b.c.at),
         )
         enrolled = and_(
             devices.c.channel_id == c.c.id,
-            devices.c.enrolled_at <= b.c.at,
-            or_(devices.c.revoked_at.is_(None), devices.c.revoked_at > b.c.at),
+            devices.c.enrolled_at < b.c.at,
+            or_(devices.c.revoked_at.is_(None), devices.c.revoked_at >= b.c.at),
         )
         status = func.coalesce(events.c.to_status, first.c.before, c.c.status)
         per_moment = (
@@ -113,7 +113,7 @@ class SqlSeriesQueries:
                 func.count(devices.c.channel_id).label("devices"),
             )
             .select_from(b)
-            .join(c, and_(c.c.kind == "social", c.c.created_at <= b.c.at))
+            .join(c, and_(c.c.kind == "social", c.c.created_at < b.c.at))
             .outerjoin(events, in_force)
             .outerjoin(first, and_(first.c.channel_id == c.c.id, first.c.n == 1))
             .outerjoin(devices, enrolled)

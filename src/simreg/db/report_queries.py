@@ -62,13 +62,15 @@ class SqlReportTransaction(SqlCensusStore, SqlSeriesQueries, SqlOverLimitFigures
         )
 
     def app_deployment(self, at: datetime) -> list[Deployment]:
-        """Social channels that existed at ``at``, with their status then (from the channel's
-        events: the last one before ``at``; before the first event, the status it left; a
-        channel never changed has its current status) and whether a device was enrolled."""
+        """Social channels that existed before ``at``, with their status then (from the
+        channel's events: the last one before ``at``; before the first event, the status it
+        left; a channel never changed has its current status) and whether a device was
+        enrolled. ``at`` is an exclusive end, the next day's first instant, as in every
+        as-of figure: what happens exactly at midnight belongs to the new day."""
         c, e = t.channels, t.channel_events
         last_before = (
             select(e.c.to_status)
-            .where(e.c.channel_id == c.c.id, e.c.at <= at)
+            .where(e.c.channel_id == c.c.id, e.c.at < at)
             .order_by(e.c.at.desc(), e.c.id.desc())
             .limit(1)
             .scalar_subquery()
@@ -85,12 +87,12 @@ class SqlReportTransaction(SqlCensusStore, SqlSeriesQueries, SqlOverLimitFigures
         deployed = exists().where(
             o.c.id == d.c.outlet_id,
             o.c.channel_id == c.c.id,
-            d.c.enrolled_at <= at,
-            or_(d.c.revoked_at.is_(None), d.c.revoked_at > at),
+            d.c.enrolled_at < at,
+            or_(d.c.revoked_at.is_(None), d.c.revoked_at >= at),
         )
         rows = self.conn.execute(
             select(c.c.id, status_then.label("status"), deployed.label("deployed")).where(
-                c.c.kind == "social", c.c.created_at <= at
+                c.c.kind == "social", c.c.created_at < at
             )
         )
         return [Deployment(int(r.id), bool(r.deployed)) for r in rows if r.status == "active"]
@@ -154,7 +156,7 @@ class SqlReportTransaction(SqlCensusStore, SqlSeriesQueries, SqlOverLimitFigures
 
     def funnels(self, at: datetime) -> list[CampaignFunnel]:
         def reached(column: Any, *more: Any) -> Any:
-            return func.count(case((and_(column <= at, *more), 1)))
+            return func.count(case((and_(column < at, *more), 1)))
 
         rows = self.conn.execute(
             select(
