@@ -281,9 +281,11 @@ class ReportService:
         *,
         dimension: Dimension | None = None,
         parent: str | None = None,
+        with_documents: bool = True,
     ) -> OverLimitReport:
         """RN-14 as of the end of a day: cases found and resolved by then, and the documents
-        whose case was open then (masked numbers only); with ``dimension`` (org unit or
+        whose case was open then (masked numbers only; ``with_documents`` False leaves the
+        list out, for a reader that shows only the counts); with ``dimension`` (org unit or
         channel), also per row, each case at its home channel (``db/report_over_limit``)."""
         actor.require(*READERS)
         as_of = as_of or self.today()
@@ -292,7 +294,9 @@ class ReportService:
         rows: tuple[OverLimitRow, ...] = ()
         with self.uow.begin() as tx:
             found, resolved = tx.over_limit_counts(at)
-            documents = tx.over_limit_open(at, self.settings.over_limit_list)
+            documents = (
+                tx.over_limit_open(at, self.settings.over_limit_list) if with_documents else []
+            )
             breakdown = self._breakdown(tx, dimension, parent)
             if breakdown is not None:
                 check_over_limit(breakdown)

@@ -104,7 +104,7 @@ def overview(request: Request, session: PageSession) -> Response:
         as_of=as_of,
         today=today,
         table=table,
-        over_limit=reports.over_limit(actor, as_of),
+        over_limit=reports.over_limit(actor, as_of, with_documents=False),
         review=reports.review_times(actor, month),
         month=month,
         funnel=reports.campaign_funnel(actor, as_of),
