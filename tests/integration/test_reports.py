@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
@@ -160,6 +160,24 @@ def test_retaking_todays_census_replaces_it(
     assert second.id == first.id and second.day == first.day
     table = app.reports.figures(base.actors["auditor"], as_of=MARCH_15)
     assert table.total.figures[RN] == Ratio(11, 17)
+
+
+def test_a_person_asking_again_soon_gets_the_census_just_taken(
+    app: Simreg, base: ReportBase, clock: FixedClock
+) -> None:
+    first = app.reports.take_census(base.actors["admin"])
+    set_line(app, base, 19, real_name_state="verified")
+    again = app.reports.take_census(base.actors["auditor"])  # a second press, a minute on
+    assert (again.id, again.taken_at) == (first.id, first.taken_at)
+    refreshed = app.reports.figures(base.actors["auditor"], as_of=MARCH_15, refresh=True)
+    assert refreshed.total.figures[RN] == Ratio(10, 17)  # no new scan yet
+    assert audit_actions(app).count("report.census") == 1
+    clock.at += timedelta(minutes=3)
+    later = app.reports.take_census(base.actors["auditor"])
+    assert later.id == first.id and later.taken_at > first.taken_at
+    table = app.reports.figures(base.actors["auditor"], as_of=MARCH_15)
+    assert table.total.figures[RN] == Ratio(11, 17)
+    assert audit_actions(app).count("report.census") == 2
 
 
 def test_review_waiting_times_median_and_95th_percentile(app: Simreg, base: ReportBase) -> None:

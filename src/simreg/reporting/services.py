@@ -65,6 +65,9 @@ class ReportSettings:
     timezone: str
     cutoff: date  # lines opened since this day count in the new-customer rate
     over_limit_list: int = 10_000  # documents listed in an over-limit report, at most
+    # A person asking for a census this soon after the last one gets that one: a census scans
+    # every line (seconds on a large base), and a button pressed again must not start another.
+    census_refresh_seconds: int = 120
 
 
 class ReportService:
@@ -102,7 +105,8 @@ class ReportService:
         """Count every line in service now and store it as today's census, replacing one
         taken earlier today. ``actor`` None is the system (the daily clock, the operator's
         command line). A census records lines as they are now, so it is refused for any day
-        but today: past days are never rewritten."""
+        but today: past days are never rewritten. A person (not the system) asking again
+        within ``census_refresh_seconds`` of today's census gets that census back."""
         if actor is not None:
             actor.require(*CENSUS_TAKERS)
         today = self.today()
@@ -114,6 +118,12 @@ class ReportService:
                 message_zh="普查记录的是当前号码状态，只能为今天生成。",
                 today=today.isoformat(),
             )
+        if actor is not None:
+            with self.uow.begin() as tx:
+                recent = tx.census_on(today)
+            fresh = timedelta(seconds=self.settings.census_refresh_seconds)
+            if recent is not None and self.clock.now() - recent.taken_at < fresh:
+                return recent
         started = time.perf_counter()
         groups = self.analytics.census_groups(cutoff_at=self.day_start(self.settings.cutoff))
         elapsed_ms = round((time.perf_counter() - started) * 1000)
