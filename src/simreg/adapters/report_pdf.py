@@ -252,18 +252,8 @@ class _Story:
                     _rate(ratio),
                 ]
             )
-        o = r.over_limit
         counts: list[list[Any]] = [[w("figure"), w("numerator")]]
-        for key, value in (
-            ("found_total", o.at_end.found),
-            ("resolved_total", o.at_end.resolved),
-            ("open", o.at_end.open),
-            ("found_month", o.found_in_month),
-            ("resolved_month", o.resolved_in_month),
-            ("decided", r.review.overall.decided),
-            ("submitted", r.review.submitted),
-            ("waiting_at_end", r.review.waiting_at_end),
-        ):
+        for key, value in r.summary_counts():
             counts.append([_para(w(key), self.cell), f"{value:,}"])
         widths = [90 * mm, 30 * mm, 30 * mm, CONTENT_WIDTH - 150 * mm]
         return [

@@ -173,17 +173,7 @@ class _Writer:
             self.put_ratio(sheet, row, 1, figures.get(figure))
             row += 1
         row += 1
-        o = r.over_limit
-        for key, value in (
-            ("found_total", o.at_end.found),
-            ("resolved_total", o.at_end.resolved),
-            ("open", o.at_end.open),
-            ("found_month", o.found_in_month),
-            ("resolved_month", o.resolved_in_month),
-            ("decided", r.review.overall.decided),
-            ("submitted", r.review.submitted),
-            ("waiting_at_end", r.review.waiting_at_end),
-        ):
+        for key, value in r.summary_counts():
             self.put_text(sheet, row, 0, w(key), self.bold)
             sheet.write_number(row, 1, value, self.count)
             row += 1

@@ -142,3 +142,18 @@ class MonthlyReport:
     @property
     def filename_stem(self) -> str:
         return f"simreg-report-{self.month}"
+
+    def summary_counts(self) -> tuple[tuple[str, int], ...]:
+        """The summary's plain counts, in the order both renderers show them, keyed by the
+        label each looks up in its wording."""
+        o, review = self.over_limit, self.review
+        return (
+            ("found_total", o.at_end.found),
+            ("resolved_total", o.at_end.resolved),
+            ("open", o.at_end.open),
+            ("found_month", o.found_in_month),
+            ("resolved_month", o.resolved_in_month),
+            ("decided", review.overall.decided),
+            ("submitted", review.submitted),
+            ("waiting_at_end", review.waiting_at_end),
+        )
