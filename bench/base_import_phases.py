@@ -18,7 +18,6 @@ import shutil
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -34,7 +33,7 @@ from simreg.core.crypto import decode_master_key, generate_master_key
 from simreg.db.base_import import SqlBaseImportTransaction
 from simreg.db.unit_of_work import SqlUnitOfWork
 from simreg.legacy.importing import BaseImportService, ChunkOutcome
-from simreg.legacy.staging import StagedLine
+from simreg.legacy.staging import StagedChunk
 
 console = Console(width=110)
 SPENT: Counter[str] = Counter()
@@ -68,14 +67,14 @@ class TimedTransaction(SqlBaseImportTransaction):
         connection.execute = timed_execute  # type: ignore[method-assign]
         connection.exec_driver_sql = timed_driver_sql  # type: ignore[method-assign]
 
-    def load_chunk(self, stamp: datetime, staged: Sequence[StagedLine]) -> ChunkOutcome:
+    def load_chunk(self, stamp: datetime, staged: StagedChunk) -> ChunkOutcome:
         began = time.perf_counter()
         try:
             return super().load_chunk(stamp, staged)
         finally:
             SPENT["= loading chunks, in all"] += time.perf_counter() - began
 
-    def _stage(self, staged: Sequence[StagedLine]) -> None:
+    def _stage(self, staged: StagedChunk) -> None:
         began = time.perf_counter()
         try:
             super()._stage(staged)

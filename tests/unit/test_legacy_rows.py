@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 
 from simreg.core.errors import InvalidInput
-from simreg.legacy.rows import LegacyLine, Rejection, RowReader
+from simreg.legacy.rows import ChunkKeys, LegacyLine, Rejection, RowReader, repeated_rows
 from simreg.lines.domain import LineKind, LineState, RealNameState, parse_msisdn
 from tests.support.legacy_base import BaseRow, line_numbers
 
@@ -75,3 +75,31 @@ def test_the_segment_memo_agrees_with_the_full_parser() -> None:
                     expected = None
                 got = memo._msisdn(number)
                 assert (got if isinstance(got, str) else None) == expected, number
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_repeats_found_over_whole_columns_are_those_refused_row_by_row(seed: int) -> None:
+    """A refused row frees its keys for later rows (row 3 below may take an ICCID that row 2
+    was refused with): the column check must refuse exactly what ChunkKeys refuses."""
+    rng = random.Random(seed)
+    width = rng.choice((3, 8, 40))
+    rows = [
+        (f"m{rng.randrange(width * 3)}", f"c{rng.randrange(width)}", f"i{rng.randrange(width)}")
+        for _ in range(60)
+    ]
+    keys = ChunkKeys()
+    expected = {at: why for at, row in enumerate(rows) if (why := keys.repeated(*row))}
+    msisdns, iccids, imsis = (list(column) for column in zip(*rows, strict=True))
+    assert repeated_rows(msisdns, iccids, imsis) == expected
+    assert expected or width == 40
+
+
+def test_a_row_refused_for_one_key_leaves_its_other_keys_free() -> None:
+    rows = [("m1", "c1", "i1"), ("m2", "c2", "i1"), ("m3", "c2", "i3")]
+    refused = repeated_rows(*(list(column) for column in zip(*rows, strict=True)))
+    assert list(refused) == [1]
+    assert "IMSI" in refused[1].message
+
+
+def test_a_chunk_without_repeats_refuses_nothing() -> None:
+    assert repeated_rows(["m1", "m2"], ["c1", "c2"], ["i1", "i2"]) == {}

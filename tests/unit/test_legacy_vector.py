@@ -181,7 +181,7 @@ def assert_same(path: Path) -> None:
     for chunk in open_base_file(path).chunks(700):
         got = stager.stage(chunk)
         want_staged, want_rejected = per_row(reference, chunk)
-        assert [comparable(line, vault) for line in got.staged] == [
+        assert [comparable(line, vault) for line in got.lines()] == [
             comparable(line, vault) for line in want_staged
         ]
         assert sorted(got.rejected, key=lambda r: r.line) == sorted(
@@ -230,7 +230,7 @@ def test_rows_given_as_plain_text_lists_keep_their_line_numbers(tmp_path: Path) 
     path = write_csv(tmp_path / "base.csv", [*rows[:2], ["too", "few"], *rows[2:]])
     chunk = next(open_base_file(path).chunks(100))
     staged = Stager(KEY, CHANNELS, TODAY).stage(chunk)
-    assert [line.line_no for line in staged.staged] == [2, 3, 5, 6, 7]
+    assert [line.line_no for line in staged.lines()] == [2, 3, 5, 6, 7]
     assert [row.line for row in staged.rejected] == [4]
 
 

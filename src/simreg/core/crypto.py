@@ -12,6 +12,7 @@ import binascii
 import hashlib
 import hmac
 import os
+from collections.abc import Sequence
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
@@ -21,6 +22,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from simreg.core.errors import ConfigurationError
 
 KEY_VERSION = 1
+_VERSION_PREFIX = bytes([KEY_VERSION])
 _NONCE_BYTES = 12
 
 
@@ -61,7 +63,24 @@ class Cipher:
     def encrypt(self, plaintext: bytes, purpose: str) -> bytes:
         nonce = os.urandom(_NONCE_BYTES)
         sealed = self._aead.encrypt(nonce, plaintext, purpose.encode())
-        return bytes([KEY_VERSION]) + nonce + sealed
+        return _VERSION_PREFIX + nonce + sealed
+
+    def encrypt_texts(self, texts: Sequence[str], purpose: str) -> list[bytes]:
+        """``encrypt_text`` of each value, each with its own random nonce, the nonces drawn
+        in one call: the bulk import seals some 50,000 values a chunk, and the per-call
+        overhead around AES-GCM was twice the cipher's own time."""
+        aad, seal, prefix, width = (
+            purpose.encode(),
+            self._aead.encrypt,
+            _VERSION_PREFIX,
+            _NONCE_BYTES,
+        )
+        nonces = os.urandom(width * len(texts))
+        sealed = []
+        for start, text in zip(range(0, len(nonces), width), texts, strict=True):
+            nonce = nonces[start : start + width]
+            sealed.append(prefix + nonce + seal(nonce, text.encode("utf-8"), aad))
+        return sealed
 
     def decrypt(self, blob: bytes, purpose: str) -> bytes:
         if len(blob) < 1 + _NONCE_BYTES + 16 or blob[0] != KEY_VERSION:
@@ -84,10 +103,14 @@ class BlindIndex:
     unique indexes and counts, while the digest alone reveals nothing without the key."""
 
     def __init__(self, key: bytes) -> None:
-        self._key = key
+        # Keyed once: each digest copies it, rather than setting the key up again (half of a
+        # digest's time, which the bulk import pays for every document).
+        self._keyed = hmac.new(key, digestmod=hashlib.sha256)
 
     def digest(self, value: str) -> str:
-        return hmac.new(self._key, value.encode("utf-8"), hashlib.sha256).hexdigest()
+        mac = self._keyed.copy()
+        mac.update(value.encode("utf-8"))
+        return mac.hexdigest()
 
 
 class IdentityVault:

@@ -16,7 +16,6 @@ binary; SQLite: one executemany), then moved with a few set-based statements:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -30,7 +29,7 @@ from simreg.db.audit_store import record_audit
 from simreg.db.repositories import aware
 from simreg.legacy.importing import ChunkOutcome, ImportRun, ImportTotals
 from simreg.legacy.rows import Rejection, card_taken, duplicate
-from simreg.legacy.staging import STAGE_COLUMNS, RejectedRow, StagedLine
+from simreg.legacy.staging import STAGE_COLUMNS, RejectedRow, StagedChunk
 from simreg.lines.domain import LineState
 
 STAGE = "base_import_stage"
@@ -241,8 +240,8 @@ class SqlBaseImportTransaction:
         )
         return made
 
-    def load_chunk(self, stamp: datetime, staged: Sequence[StagedLine]) -> ChunkOutcome:
-        if not staged:
+    def load_chunk(self, stamp: datetime, staged: StagedChunk) -> ChunkOutcome:
+        if not len(staged):
             return ChunkOutcome(0, [])
         self._stage(staged)
         if self.postgresql:
@@ -265,7 +264,7 @@ class SqlBaseImportTransaction:
             self.conn.exec_driver_sql(f"DROP TABLE temp.{STAGE}")
         return ChunkOutcome(loaded, refused)
 
-    def _stage(self, staged: Sequence[StagedLine]) -> None:
+    def _stage(self, staged: StagedChunk) -> None:
         driver: Any = self.conn.connection.driver_connection
         if self.postgresql:
             # JIT compilation costs a second a chunk here and saves nothing: these are simple
@@ -276,7 +275,7 @@ class SqlBaseImportTransaction:
                 copy_sql = f"COPY {STAGE} ({_COLUMN_LIST}) FROM STDIN (FORMAT BINARY)"
                 with cursor.copy(copy_sql) as copy:
                     copy.set_types([types[2] for types in _STAGE_TYPES])
-                    for row in staged:
+                    for row in staged.rows():
                         copy.write_row(row)
             # A fresh temporary table has no statistics; without them the planner may hash
             # the whole customers table to join a few thousand rows.
@@ -292,7 +291,7 @@ class SqlBaseImportTransaction:
         marks = ", ".join("?" * len(STAGE_COLUMNS))
         cursor = driver.cursor()
         try:
-            cursor.executemany(f"INSERT INTO temp.{STAGE} VALUES ({marks})", staged)
+            cursor.executemany(f"INSERT INTO temp.{STAGE} VALUES ({marks})", staged.rows())
         finally:
             cursor.close()
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -26,7 +26,7 @@ from simreg.core.audit import AuditEvent
 from simreg.core.clock import Clock
 from simreg.core.errors import DomainError
 from simreg.legacy.bulk import bulk_wanted
-from simreg.legacy.rows import ChunkKeys
+from simreg.legacy.rows import repeated_rows
 from simreg.legacy.staging import (
     ChunkStaging,
     PooledStaging,
@@ -34,7 +34,6 @@ from simreg.legacy.staging import (
     RejectedRow,
     SerialStaging,
     StagedChunk,
-    StagedLine,
     Stager,
 )
 from simreg.lines.domain import RealNameState
@@ -128,7 +127,7 @@ class BaseImportTransaction(Protocol):
         restored, and returns what it rebuilt."""
         ...
 
-    def load_chunk(self, stamp: datetime, staged: Sequence[StagedLine]) -> ChunkOutcome: ...
+    def load_chunk(self, stamp: datetime, staged: StagedChunk) -> ChunkOutcome: ...
 
     def save_progress(
         self, run_id: int, totals: ImportTotals, *, status: str, finished_at: datetime | None
@@ -263,30 +262,24 @@ class BaseImportService:
         totals: ImportTotals,
         reject_file: RejectFile,
     ) -> ImportTotals:
-        keys = ChunkKeys()
-        keep: list[StagedLine] = []
+        msisdns = chunk.column("msisdn")
+        repeats = repeated_rows(msisdns, chunk.column("iccid"), chunk.column("imsi"))
+        line_nos = chunk.column("line_no")
         rejected = list(chunk.rejected)
-        for line in chunk.staged:
-            repeated = keys.repeated(line.msisdn, line.iccid, line.imsi)
-            if repeated is None:
-                keep.append(line)
-            else:
-                rejected.append(RejectedRow(line.line_no, line.msisdn, repeated))
+        rejected += [RejectedRow(line_nos[at], msisdns[at], why) for at, why in repeats.items()]
+        keep = chunk.without(repeats.keys())
         with self.uow.begin() as tx:
             outcome = tx.load_chunk(stamp, keep)
-            refused = {row.line for row in outcome.rejected}
-            accepted = [line for line in keep if line.line_no not in refused]
             rejected += outcome.rejected
+            verified, invalid = _identity_counts(keep, {row.line for row in outcome.rejected})
             totals = replace(
                 totals,
                 read=totals.read + chunk.rows_read,
                 loaded=totals.loaded + outcome.loaded,
-                unchanged=totals.unchanged + len(accepted) - outcome.loaded,
+                unchanged=totals.unchanged + len(keep) - len(outcome.rejected) - outcome.loaded,
                 rejected=totals.rejected + len(rejected),
-                verified=totals.verified
-                + sum(1 for line in accepted if line.real_name_state == _VERIFIED),
-                identity_invalid=totals.identity_invalid
-                + sum(1 for line in accepted if line.identity_issue is not None),
+                verified=totals.verified + verified,
+                identity_invalid=totals.identity_invalid + invalid,
             )
             tx.save_progress(run_id, totals, status="running", finished_at=None)
         # Written after the commit: a run killed in between rewrites the report on re-run.
@@ -338,3 +331,16 @@ class BaseImportService:
 
 
 _VERIFIED = RealNameState.VERIFIED.value
+
+
+def _identity_counts(staged: StagedChunk, refused: set[int]) -> tuple[int, int]:
+    """Verified lines and lines with an invalid identity among ``staged``, less the rows
+    (by line number) the database refused."""
+    states, issues = staged.column("real_name_state"), staged.column("identity_issue")
+    verified, invalid = states.count(_VERIFIED), len(issues) - issues.count(None)
+    if refused:
+        for line_no, state, issue in zip(staged.column("line_no"), states, issues, strict=True):
+            if line_no in refused:
+                verified -= state == _VERIFIED
+                invalid -= issue is not None
+    return verified, invalid

@@ -10,6 +10,7 @@ asks its holder to re-register).
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -254,6 +255,28 @@ class ChunkKeys:
         self._iccids.add(iccid)
         self._imsis.add(imsi)
         return None
+
+
+def repeated_rows(msisdns: list[str], iccids: list[str], imsis: list[str]) -> dict[int, Rejection]:
+    """The rows of a chunk (by position) that repeat an earlier row's msisdn, ICCID or IMSI,
+    as ChunkKeys refuses them. A row whose three keys are each unique in the chunk can
+    neither be refused nor cause a refusal, so only rows sharing a key go through ChunkKeys,
+    in file order; a chunk with no repeat at all (nearly every one) costs three sets."""
+    columns = (msisdns, iccids, imsis)
+    size = len(msisdns)
+    if all(len(set(column)) == size for column in columns):
+        return {}
+    shared_msisdns, shared_iccids, shared_imsis = (
+        {value for value, count in Counter(column).items() if count > 1} for column in columns
+    )
+    keys = ChunkKeys()
+    refused: dict[int, Rejection] = {}
+    for at, (msisdn, iccid, imsi) in enumerate(zip(*columns, strict=True)):
+        if msisdn in shared_msisdns or iccid in shared_iccids or imsi in shared_imsis:
+            why = keys.repeated(msisdn, iccid, imsi)
+            if why is not None:
+                refused[at] = why
+    return refused
 
 
 def duplicate(label: str) -> Rejection:
