@@ -10,17 +10,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import Connection, func, insert, select
 from stdnum.cn import ric
 
 from simreg.adapters.base_files import open_base_file
-from simreg.bootstrap import Simreg
+from simreg.bootstrap import Simreg, master_key
 from simreg.core.actors import Actor, Role
 from simreg.core.errors import Forbidden, InvalidInput
 from simreg.db import tables as t
+from simreg.db.base_import import _LINES_POSTGRESQL, SqlBaseImportTransaction
+from simreg.db.unit_of_work import SqlUnitOfWork
 from simreg.demo.synthetic import person_name, resident_id
 from simreg.identity.documents import DocumentType, document_index, parse_document
-from simreg.legacy.importing import ImportReport, ImportTotals
+from simreg.legacy.importing import BaseImportService, ImportReport, ImportTotals
 from simreg.legacy.staging import DOC_NUMBER_PURPOSE, HOLDER_NAME_PURPOSE
 from tests.support.legacy_base import (
     BaseRow,
@@ -351,6 +353,58 @@ def test_a_document_registered_at_the_counter_gains_its_legacy_lines(
     held = held_lines_by_hand(simreg)
     # One customer: the counter registration (pending review) and three legacy lines.
     assert list(held.values()) == [(4, 4)]
+
+
+def test_a_number_another_writer_takes_mid_chunk_is_not_held_by_the_new_customer(
+    world: World, tmp_path: Path, database_url: str
+) -> None:
+    """PostgreSQL: a customer made by a chunk starts with the chunk's lines for it; a number
+    another writer inserts between that and the lines statement is not the import's, and the
+    customer must not keep counting it (RN-05 would refuse one line too early)."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite: the chunk holds the write lock from its first statement")
+    simreg = world.simreg
+    document = resident_id(random.Random(41))
+    rows = [
+        BaseRow(*line_numbers(n), doc_type="resident_id", doc_number=document, holder_name="王芳")
+        for n in range(3)
+    ]
+    taken = rows[1]
+    other_card = line_numbers(900)
+
+    class RacedTransaction(SqlBaseImportTransaction):
+        def __init__(self, connection: Connection) -> None:
+            super().__init__(connection)
+            execute = connection.execute
+
+            def racing(statement: Any, *args: Any, **kwargs: Any) -> Any:
+                if statement is _LINES_POSTGRESQL:
+                    with simreg.engine.begin() as other:
+                        other.execute(
+                            insert(t.lines).values(
+                                msisdn=taken.msisdn,
+                                iccid=other_card[1],
+                                imsi=other_card[2],
+                                kind="voice",
+                                state="available",
+                                updated_at=simreg.clock.now(),
+                            )
+                        )
+                return execute(statement, *args, **kwargs)
+
+            connection.execute = racing  # type: ignore[method-assign]
+
+    service = BaseImportService(
+        uow=SqlUnitOfWork(simreg.engine, RacedTransaction),
+        master_key=master_key(simreg.settings),
+        clock=simreg.clock,
+    )
+    path = write_csv(tmp_path / "base.csv", rows)
+    report = service.run(open_base_file(path), rejects=tmp_path / "rejects.csv")
+
+    assert (report.totals.loaded, report.totals.unchanged) == (2, 1)
+    held = [pair for pair in held_lines_by_hand(simreg).values() if pair[1]]
+    assert held == [(2, 2)]
 
 
 def test_nothing_identifying_is_stored_in_plain_text(

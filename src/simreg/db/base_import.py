@@ -108,25 +108,39 @@ _REFUSE_POSTGRESQL = _stamped(
 _DROP_REFUSED = f"DELETE FROM {STAGE} WHERE line_no = ANY(%s)"
 
 # 2. New documents: only for lines that will be inserted, so a re-run makes no customer.
+_CANCELLED = LineState.CANCELLED.value
+# SQLite: a customer made here starts with the lines the stage holds for it, all of which
+# the lines statement inserts (the write lock is held since BEGIN IMMEDIATE, repeats and
+# refusals are out of the stage, and numbers there from before are left out here as there).
 _CUSTOMERS = _stamped(
     "INSERT INTO customers (doc_type, doc_index, doc_number_enc, doc_masked, held_lines, "
     "created_at) "
-    f"SELECT s.doc_type, s.doc_index, s.doc_number_enc, s.doc_masked, 0, :stamp FROM {STAGE} s "
+    "SELECT s.doc_type, s.doc_index, s.doc_number_enc, s.doc_masked, "
+    f"sum(s.state <> '{_CANCELLED}'), :stamp FROM {STAGE} s "
     "WHERE s.doc_index IS NOT NULL "
     "AND NOT EXISTS (SELECT 1 FROM lines l WHERE l.msisdn = s.msisdn) "
+    "GROUP BY s.doc_index "
     "ON CONFLICT (doc_index) DO NOTHING"
 )
 
-# PostgreSQL: the stage holds only new numbers by now (see _REFUSE_POSTGRESQL).
+# PostgreSQL: the stage holds only new numbers by now (see _REFUSE_POSTGRESQL). A customer
+# made here starts with the lines the stage holds for it, so the lines statement need not
+# update it again (each update of a customer is a new row version and two index entries: it
+# was a quarter of the lines statement). What it assumed is kept in _MADE, and the lines
+# statement corrects it only where a line was not inserted after all (a concurrent writer's
+# number).
+_MADE = "base_import_made"
 _CUSTOMERS_POSTGRESQL = _stamped(
-    "INSERT INTO customers (doc_type, doc_index, doc_number_enc, doc_masked, held_lines, "
-    "created_at) "
+    f"WITH made AS (INSERT INTO customers (doc_type, doc_index, doc_number_enc, doc_masked, "
+    "held_lines, created_at) "
     "SELECT DISTINCT ON (s.doc_index) s.doc_type, s.doc_index, s.doc_number_enc, "
-    f"s.doc_masked, 0, :stamp FROM {STAGE} s "
+    f"s.doc_masked, count(*) FILTER (WHERE s.state <> '{_CANCELLED}') "
+    f"OVER (PARTITION BY s.doc_index), :stamp FROM {STAGE} s "
     "WHERE s.doc_index IS NOT NULL "
     "AND NOT EXISTS (SELECT 1 FROM customers c WHERE c.doc_index = s.doc_index) "
     # Conflicts are dear (a speculative insertion each): only a concurrent writer meets one.
-    "ON CONFLICT (doc_index) DO NOTHING"
+    "ON CONFLICT (doc_index) DO NOTHING RETURNING id, held_lines) "
+    f"INSERT INTO {_MADE} (id, assumed) SELECT id, held_lines FROM made"
 )
 
 _LINE_COLUMNS = (
@@ -147,15 +161,17 @@ def _lines_select(opened_at: str) -> str:
 
 
 # 3. Lines, and the held-line counts of what was really inserted, in one statement.
-_CANCELLED = LineState.CANCELLED.value
 _LINES_POSTGRESQL = _stamped(
     f"WITH inserted AS (INSERT INTO lines ({_LINE_COLUMNS}) "
     + _lines_select("(s.opened_on::date)::timestamp AT TIME ZONE 'UTC'")
     + " ON CONFLICT (msisdn) DO NOTHING RETURNING customer_id, state), "
-    "held AS (UPDATE customers SET held_lines = customers.held_lines + n.added "
+    "held AS (UPDATE customers SET held_lines = customers.held_lines + d.delta "
+    "FROM (SELECT coalesce(n.customer_id, m.id) AS id, "
+    "coalesce(n.added, 0) - coalesce(m.assumed, 0) AS delta "
     "FROM (SELECT customer_id, count(*) AS added FROM inserted "
     f"WHERE customer_id IS NOT NULL AND state <> '{_CANCELLED}' GROUP BY customer_id) n "
-    "WHERE customers.id = n.customer_id RETURNING 1) "
+    f"FULL JOIN {_MADE} m ON m.id = n.customer_id) d "
+    "WHERE customers.id = d.id AND d.delta <> 0 RETURNING 1) "
     "SELECT count(*) FROM inserted"
 )
 # SQLite stores datetimes as text in SQLAlchemy's layout; midnight UTC like the campaigns'.
@@ -168,10 +184,12 @@ _LINES_SQLITE = _stamped(
 # lock is held from BEGIN IMMEDIATE, and SQLite gives a new row the highest rowid plus one.
 # Counted in SQL rather than fetched and counted here (a fifth of SQLite's loading time).
 _LAST_LINE_SQLITE = "SELECT coalesce(max(id), 0) FROM lines"
+# Only customers there before this chunk: those it made already count their lines.
+_LAST_CUSTOMER_SQLITE = "SELECT coalesce(max(id), 0) FROM customers"
 _HELD_SQLITE = text(
     "UPDATE customers SET held_lines = customers.held_lines + n.added "
     "FROM (SELECT customer_id, count(*) AS added FROM lines "
-    f"WHERE id > :before AND customer_id IS NOT NULL AND state <> '{_CANCELLED}' "
+    f"WHERE id > :before AND customer_id <= :customers_before AND state <> '{_CANCELLED}' "
     "GROUP BY customer_id) n "
     "WHERE customers.id = n.customer_id"
 )
@@ -256,11 +274,15 @@ class SqlBaseImportTransaction:
             RejectedRow(row[0], row[1], _refusal(bool(row[2]), row[3], row[4])) for row in found
         ]
         if self.postgresql:
+            self.conn.exec_driver_sql(
+                f"CREATE TEMPORARY TABLE {_MADE} (id bigint, assumed bigint) ON COMMIT DROP"
+            )
             self.conn.execute(_CUSTOMERS_POSTGRESQL, {"stamp": stamp})
             loaded = int(self.conn.execute(_LINES_POSTGRESQL, {"stamp": stamp}).scalar_one())
         else:
+            customers_before = int(self.conn.exec_driver_sql(_LAST_CUSTOMER_SQLITE).scalar_one())
             self.conn.execute(_CUSTOMERS, {"stamp": stamp})
-            loaded = self._lines_sqlite(stamp)
+            loaded = self._lines_sqlite(stamp, customers_before)
             self.conn.exec_driver_sql(f"DROP TABLE temp.{STAGE}")
         return ChunkOutcome(loaded, refused)
 
@@ -295,11 +317,13 @@ class SqlBaseImportTransaction:
         finally:
             cursor.close()
 
-    def _lines_sqlite(self, stamp: datetime) -> int:
+    def _lines_sqlite(self, stamp: datetime, customers_before: int) -> int:
         before = int(self.conn.exec_driver_sql(_LAST_LINE_SQLITE).scalar_one())
         inserted = self.conn.execute(_LINES_SQLITE, {"stamp": stamp}).rowcount
         if inserted:
-            self.conn.execute(_HELD_SQLITE, {"before": before})
+            self.conn.execute(
+                _HELD_SQLITE, {"before": before, "customers_before": customers_before}
+            )
         return int(inserted)
 
     def save_progress(
