@@ -19,6 +19,7 @@ from operator import itemgetter
 from typing import Any, NamedTuple, Protocol
 
 import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -184,7 +185,9 @@ class Stager:
             columns = _merged(where.tolist(), columns, others_at, others)
         return StagedChunk(columns, rejected, chunk.rows_read)
 
-    def _plain_columns(self, chunk: RawChunk, plain: PlainRows, where: Any) -> list[list[Any]]:
+    def _plain_columns(
+        self, chunk: RawChunk, plain: PlainRows, where: npt.NDArray[np.intp]
+    ) -> list[list[Any]]:
         """The rows the vector checks accepted, as the per-row path would stage them, column
         by column. Each document of the chunk is indexed and encrypted once (its lines share
         them); names and numbers are sealed in batches."""
