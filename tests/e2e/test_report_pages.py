@@ -16,13 +16,12 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import update
 
-from simreg.adapters.passwords import Argon2Passwords
-from simreg.bootstrap import Simreg, bootstrap
+from simreg.bootstrap import Simreg
 from simreg.core.clock import FixedClock
 from simreg.core.settings import Settings
 from simreg.db import tables as t
 from tests.e2e.test_page_permissions import ROLES, log_in
-from tests.support.report_base import ReportBase, at, build_report_base
+from tests.support.report_base import REPORT_NOW, ReportBase, at, build_report_base, report_app
 from tests.support.world import World
 
 READERS = {"risk_analyst", "admin", "auditor", "channel_manager"}
@@ -31,15 +30,14 @@ EN = {"accept-language": "en"}
 
 @pytest.fixture
 def clock() -> FixedClock:
-    return FixedClock(at("2026-03-15", 4))
+    return FixedClock(REPORT_NOW)
 
 
 @pytest.fixture
 def simreg(settings: Settings, clock: FixedClock) -> Iterator[Simreg]:
     """The conftest's world and client are built on this, with the clock fixed."""
-    app = bootstrap(settings, clock=clock, passwords=Argon2Passwords(fast_for_tests=True))
-    yield app
-    app.close()
+    with report_app(settings, clock) as app:
+        yield app
 
 
 @pytest.fixture

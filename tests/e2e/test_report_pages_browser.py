@@ -9,12 +9,10 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from simreg.adapters.passwords import Argon2Passwords
-from simreg.bootstrap import Simreg, bootstrap
-from simreg.core.clock import FixedClock
+from simreg.bootstrap import Simreg
 from simreg.core.settings import Settings
 from tests.e2e.browser_support import browser_context, log_in, screenshot
-from tests.support.report_base import at, build_report_base
+from tests.support.report_base import build_report_base, report_app
 from tests.support.world import World
 
 pytestmark = pytest.mark.slow
@@ -22,10 +20,8 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture
 def simreg(settings: Settings) -> Iterator[Simreg]:
-    clock = FixedClock(at("2026-03-15", 4))
-    app = bootstrap(settings, clock=clock, passwords=Argon2Passwords(fast_for_tests=True))
-    yield app
-    app.close()
+    with report_app(settings) as app:
+        yield app
 
 
 def keys(page: Page) -> list[str | None]:

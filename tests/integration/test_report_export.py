@@ -15,8 +15,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from pypdf import PdfReader
 from sqlalchemy import insert, select, update
 
-from simreg.adapters.passwords import Argon2Passwords
-from simreg.bootstrap import Simreg, bootstrap
+from simreg.bootstrap import Simreg
 from simreg.core.clock import FixedClock
 from simreg.core.errors import Forbidden, InvalidInput
 from simreg.core.settings import Settings
@@ -24,7 +23,14 @@ from simreg.db import tables as t
 from simreg.identity.documents import document_index, parse_document
 from simreg.reporting.domain import Figure, Ratio
 from simreg.reporting.monthly import ExportFormat, Language
-from tests.support.report_base import CREATED, ReportBase, at, build_report_base
+from tests.support.report_base import (
+    CREATED,
+    REPORT_NOW,
+    ReportBase,
+    at,
+    build_report_base,
+    report_app,
+)
 
 # The example number of GB 11643-1999: a real, valid resident ID number.
 FULL_NUMBER = "11010519491231002X"
@@ -35,14 +41,13 @@ MASKED = parse_document("resident_id", FULL_NUMBER, today=MARCH_15).masked
 
 @pytest.fixture
 def clock() -> FixedClock:
-    return FixedClock(at("2026-03-15", 4))  # noon in Shanghai
+    return FixedClock(REPORT_NOW)
 
 
 @pytest.fixture
 def app(settings: Settings, clock: FixedClock) -> Iterator[Simreg]:
-    simreg = bootstrap(settings, clock=clock, passwords=Argon2Passwords(fast_for_tests=True))
-    yield simreg
-    simreg.close()
+    with report_app(settings, clock) as simreg:
+        yield simreg
 
 
 @pytest.fixture

@@ -12,15 +12,14 @@ from typing import Any
 import pytest
 from sqlalchemy import select, update
 
-from simreg.adapters.passwords import Argon2Passwords
-from simreg.bootstrap import Simreg, bootstrap
+from simreg.bootstrap import Simreg
 from simreg.core.clock import FixedClock
 from simreg.core.errors import InvalidInput
 from simreg.core.settings import Settings
 from simreg.db import tables as t
 from simreg.reporting.census_gap import BEFORE_FIRST_CENSUS, NO_CENSUS_ON_DAY
 from simreg.reporting.domain import Dimension, Figure, Grain, Level, Period
-from tests.support.report_base import ReportBase, at, build_report_base
+from tests.support.report_base import REPORT_NOW, ReportBase, at, build_report_base, report_app
 
 MARCH = Period.parse_month("2026-03")
 MARCH_15 = date(2026, 3, 15)
@@ -28,14 +27,13 @@ MARCH_15 = date(2026, 3, 15)
 
 @pytest.fixture
 def clock() -> FixedClock:
-    return FixedClock(at("2026-03-15", 4))
+    return FixedClock(REPORT_NOW)
 
 
 @pytest.fixture
 def app(settings: Settings, clock: FixedClock) -> Iterator[Simreg]:
-    simreg = bootstrap(settings, clock=clock, passwords=Argon2Passwords(fast_for_tests=True))
-    yield simreg
-    simreg.close()
+    with report_app(settings, clock) as simreg:
+        yield simreg
 
 
 @pytest.fixture

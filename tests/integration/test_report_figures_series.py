@@ -10,12 +10,10 @@ from datetime import date, timedelta
 
 import pytest
 
-from simreg.adapters.passwords import Argon2Passwords
-from simreg.bootstrap import Simreg, bootstrap
-from simreg.core.clock import FixedClock
+from simreg.bootstrap import Simreg
 from simreg.core.settings import Settings
 from simreg.reporting.domain import Dimension, Figure, Grain, Period, Ratio, Series
-from tests.support.report_base import ReportBase, at, build_report_base
+from tests.support.report_base import ReportBase, build_report_base, report_app
 from tests.support.report_series_base import (
     add_series_events,
     deployment_on,
@@ -29,10 +27,8 @@ START, END = date(2026, 1, 10), date(2026, 3, 10)  # 60 days: two month ends, ni
 
 @pytest.fixture
 def app(settings: Settings) -> Iterator[Simreg]:
-    clock = FixedClock(at("2026-03-15", 4))
-    simreg = bootstrap(settings, clock=clock, passwords=Argon2Passwords(fast_for_tests=True))
-    yield simreg
-    simreg.close()
+    with report_app(settings) as simreg:
+        yield simreg
 
 
 @pytest.fixture

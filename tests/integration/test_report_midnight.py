@@ -11,13 +11,11 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlalchemy import insert, update
 
-from simreg.adapters.passwords import Argon2Passwords
-from simreg.bootstrap import Simreg, bootstrap
-from simreg.core.clock import FixedClock
+from simreg.bootstrap import Simreg
 from simreg.core.settings import Settings
 from simreg.db import tables as t
 from simreg.reporting.domain import Figure, Grain, Ratio
-from tests.support.report_base import ReportBase, at, build_report_base
+from tests.support.report_base import ReportBase, build_report_base, report_app
 
 APP = Figure.APP_DEPLOYMENT_RATE
 # 16:00 UTC is midnight in Shanghai, the first instant of the next day there.
@@ -27,10 +25,8 @@ MIDNIGHT_1 = datetime(2026, 2, 28, 16, 0, tzinfo=UTC)  # 2026-03-01 00:00 Shangh
 
 @pytest.fixture
 def app(settings: Settings) -> Iterator[Simreg]:
-    clock = FixedClock(at("2026-03-15", 4))
-    simreg = bootstrap(settings, clock=clock, passwords=Argon2Passwords(fast_for_tests=True))
-    yield simreg
-    simreg.close()
+    with report_app(settings) as simreg:
+        yield simreg
 
 
 @pytest.fixture

@@ -10,20 +10,21 @@ from datetime import date, timedelta
 
 import pytest
 
-from simreg.adapters.passwords import Argon2Passwords
-from simreg.bootstrap import Simreg, bootstrap
+from simreg.bootstrap import Simreg
 from simreg.cli.census_clock import start_census_clock
 from simreg.core.clock import FixedClock
 from simreg.core.errors import Forbidden, InvalidInput, NotFound
 from simreg.core.settings import Settings
 from simreg.reporting.domain import Dimension, Figure, FigureTable, Grain, Period, Ratio
 from tests.support.report_base import (
+    REPORT_NOW,
     ReportBase,
     add_case,
     at,
     audit_actions,
     build_report_base,
     enrol,
+    report_app,
     set_line,
 )
 
@@ -36,14 +37,13 @@ MARCH_15 = date(2026, 3, 15)
 
 @pytest.fixture
 def clock() -> FixedClock:
-    return FixedClock(at("2026-03-15", 4))  # noon in Shanghai
+    return FixedClock(REPORT_NOW)
 
 
 @pytest.fixture
 def app(settings: Settings, clock: FixedClock) -> Iterator[Simreg]:
-    simreg = bootstrap(settings, clock=clock, passwords=Argon2Passwords(fast_for_tests=True))
-    yield simreg
-    simreg.close()
+    with report_app(settings, clock) as simreg:
+        yield simreg
 
 
 @pytest.fixture

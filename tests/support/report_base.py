@@ -11,14 +11,19 @@ inspection and violations. The operator's timezone is Asia/Shanghai (UTC+8).
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
-from simreg.bootstrap import Simreg
+from simreg.adapters.passwords import Argon2Passwords
+from simreg.bootstrap import Simreg, bootstrap
 from simreg.core.actors import Actor, Role
+from simreg.core.clock import Clock, FixedClock
+from simreg.core.settings import Settings
 from simreg.db import tables as t
 
 CREATED = datetime(2025, 1, 1, tzinfo=UTC)
@@ -28,6 +33,25 @@ def at(day: str, hour: int = 2, minute: int = 0) -> datetime:
     """A UTC instant; 02:00 UTC is 10:00 the same day in Shanghai."""
     y, m, d = (int(p) for p in day.split("-"))
     return datetime(y, m, d, hour, minute, tzinfo=UTC)
+
+
+# The report tests' "now": 04:00 UTC, noon in Shanghai.
+REPORT_NOW = at("2026-03-15", 4)
+
+
+@contextmanager
+def report_app(settings: Settings, clock: Clock | None = None) -> Iterator[Simreg]:
+    """simreg on the test's database with the report tests' clock (fixed at REPORT_NOW
+    unless the test brings its own)."""
+    app = bootstrap(
+        settings,
+        clock=clock or FixedClock(REPORT_NOW),
+        passwords=Argon2Passwords(fast_for_tests=True),
+    )
+    try:
+        yield app
+    finally:
+        app.close()
 
 
 # (channel, kind, state, real-name state, opened at); None channel: see COUNTER and LOOSE.
