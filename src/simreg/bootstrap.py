@@ -305,7 +305,11 @@ def bootstrap(
         uow=SqlUnitOfWork(engine, SqlReportTransaction),
         analytics=DuckDbAnalytics(settings.resolved_database_url()),
         clock=clock,
-        settings=ReportSettings(settings.timezone, settings.report_cutoff),
+        settings=ReportSettings(
+            settings.timezone,
+            settings.report_cutoff,
+            census_refresh_seconds=settings.report_census_refresh_seconds,
+        ),
     )
     return Simreg(
         settings=settings,

@@ -180,6 +180,21 @@ def test_a_person_asking_again_soon_gets_the_census_just_taken(
     assert audit_actions(app).count("report.census") == 2
 
 
+def test_the_operator_can_make_every_press_take_a_fresh_census(
+    settings: Settings, clock: FixedClock
+) -> None:
+    # SIMREG_REPORT_CENSUS_REFRESH_SECONDS=0: no census is handed back, however recent.
+    eager = settings.model_copy(update={"report_census_refresh_seconds": 0})
+    with report_app(eager, clock) as app:
+        base = build_report_base(app)
+        app.reports.take_census(base.actors["admin"])
+        set_line(app, base, 19, real_name_state="verified")
+        app.reports.take_census(base.actors["auditor"])  # the same minute
+        table = app.reports.figures(base.actors["auditor"], as_of=MARCH_15)
+        assert table.total.figures[RN] == Ratio(11, 17)
+        assert audit_actions(app).count("report.census") == 2
+
+
 def test_review_waiting_times_median_and_95th_percentile(app: Simreg, base: ReportBase) -> None:
     times = app.reports.review_times(base.actors["auditor"], Period.parse_month("2026-03"))
     # Decided in March: 10, 20, 30, 40, 50, 60 minutes (A8 was decided in February).

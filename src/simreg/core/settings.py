@@ -85,6 +85,12 @@ class Settings(BaseSettings):
         default=date(2013, 9, 1), description="lines opened since this day are new customers"
     )
     report_census_minutes: int = Field(default=60, ge=1, le=24 * 60)
+    report_census_refresh_seconds: int = Field(
+        default=120,
+        ge=0,
+        le=24 * 3600,
+        description="a person asking this soon after the last census gets that one back",
+    )
     operator_name: str = Field(
         default="", max_length=100, description="the operator's name on the regulator's reports"
     )
