@@ -33,6 +33,10 @@ PAGES = [
     "/enterprises",
     "/pickup",
     "/orders",
+    "/channels",
+    "/reports",
+    "/reports/breakdown",
+    "/reports/exports",
 ]
 ALLOWED = {
     "/app": {"clerk"},
@@ -50,6 +54,9 @@ ALLOWED = {
     "/enterprises": {"admin", "auditor"},  # and account managers (not among these roles)
     "/pickup": {"clerk"},
     "/orders": {"admin", "reviewer", "channel_manager", "risk_analyst", "auditor"},
+    "/reports": {"auditor", "admin", "risk_analyst", "channel_manager"},
+    "/reports/breakdown": {"auditor", "admin", "risk_analyst", "channel_manager"},
+    "/reports/exports": {"auditor", "admin", "risk_analyst", "channel_manager"},
 }
 
 
