@@ -340,7 +340,7 @@ def bootstrap(
             reports=reports,
             renderers={
                 ExportFormat.XLSX: XlsxMonthlyReport(),
-                ExportFormat.PDF: PdfMonthlyReport(),
+                ExportFormat.PDF: PdfMonthlyReport(settings.report_pdf_font),
             },
             operator=settings.operator_name,
         ),

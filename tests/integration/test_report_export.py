@@ -8,6 +8,7 @@ import io
 import zipfile
 from collections.abc import Iterator
 from datetime import date, datetime
+from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
@@ -187,6 +188,52 @@ def test_march_pdf_shows_the_figures_and_the_census_day(app: Simreg, base: Repor
     english = app.monthly_reports.export(auditor, "2026-03", ExportFormat.PDF, Language.EN)
     words = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(english.content)).pages)
     assert "Real-name registration monthly report" in words and "58.82%" in words
+
+
+# Debian's fonts-wqy-microhei (installed by .ci/run): TrueType outlines with Chinese.
+CJK_TRUETYPE = Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")
+STANDARD_14 = {
+    f"/{family}{style}"
+    for family, styles in (
+        ("Helvetica", ("", "-Bold", "-Oblique", "-BoldOblique")),
+        ("Times", ("-Roman", "-Bold", "-Italic", "-BoldItalic")),
+        ("Courier", ("", "-Bold", "-Oblique", "-BoldOblique")),
+    )
+    for style in styles
+} | {"/Symbol", "/ZapfDingbats"}
+
+
+def test_a_named_truetype_font_is_embedded_in_the_pdf(
+    settings: Settings, clock: FixedClock
+) -> None:
+    if not CJK_TRUETYPE.is_file():
+        pytest.skip(f"{CJK_TRUETYPE} is not installed (Debian package fonts-wqy-microhei)")
+    embedding = settings.model_copy(update={"report_pdf_font": CJK_TRUETYPE})
+    with report_app(embedding, clock) as app:
+        base = build_report_base(app)
+        app.reports.take_census(None)
+        auditor = base.actors["auditor"]
+        export = app.monthly_reports.export(auditor, "2026-03", ExportFormat.PDF)
+        again = app.monthly_reports.export(auditor, "2026-03", ExportFormat.PDF)
+    assert export.content == again.content
+    reader = PdfReader(io.BytesIO(export.content))
+    fonts = [
+        font.get_object() for page in reader.pages for font in page["/Resources"]["/Font"].values()
+    ]
+    # Every font but the standard 14 (reportlab's Helvetica, which every viewer must have) is
+    # carried inside the file; STSong-Light is not even named.
+    carried = [font for font in fonts if font["/BaseFont"] not in STANDARD_14]
+    assert carried and all("/FontFile2" in font["/FontDescriptor"] for font in carried)
+    assert b"STSong" not in export.content
+    text = "\n".join(page.extract_text() for page in reader.pages)
+    assert "实名制登记月报" in text and "58.82%" in text
+
+
+def test_the_standard_pdf_names_its_font_without_embedding_it(
+    app: Simreg, base: ReportBase
+) -> None:
+    export = app.monthly_reports.export(base.actors["auditor"], "2026-03", ExportFormat.PDF)
+    assert b"/STSong-Light" in export.content and b"/FontFile" not in export.content
 
 
 def test_a_past_month_exports_the_same_file_again(

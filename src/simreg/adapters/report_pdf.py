@@ -2,9 +2,11 @@
 
 Text is set in Adobe's STSong-Light through reportlab's CID font support: the PDF names the
 font and every PDF viewer supplies its glyphs (Chinese and Latin), so no font file is shipped
-or embedded (ADR 13). The document is built in invariant mode (fixed creation date and file
-id): the same report gives the same bytes. Page numbers ("3 of 12") need the page count, so
-pages are kept until the end and numbered as they are written out.
+or embedded (ADR 13). An operator whose readers may lack a Chinese font names a TrueType font
+file instead (`SIMREG_REPORT_PDF_FONT`), and the glyphs the report uses are embedded. The
+document is built in invariant mode (fixed creation date and file id): the same report gives
+the same bytes. Page numbers ("3 of 12") need the page count, so pages are kept until the end
+and numbered as they are written out.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import io
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from functools import partial
+from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 from zoneinfo import ZoneInfo
@@ -23,6 +26,7 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+from reportlab.pdfbase.ttfonts import TTFError, TTFont
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
     CondPageBreak,
@@ -36,6 +40,7 @@ from reportlab.platypus import (
 )
 
 from simreg.adapters.report_pdf_charts import bar_chart, line_chart
+from simreg.core.errors import ConfigurationError
 from simreg.reporting.domain import TABLE_FIGURES, Figure, FigureRow, Level, Ratio
 from simreg.reporting.events import COMPLIANCE_COUNTS, FUNNEL_STEPS, WaitingTimes
 from simreg.reporting.monthly import DAILY_FIGURES, Language, MonthlyReport
@@ -53,15 +58,60 @@ def _para(text: str, style: ParagraphStyle) -> Paragraph:
     return Paragraph(escape(text), style)
 
 
-def _font() -> str:
+def _standard_font() -> str:
     if FONT not in pdfmetrics.getRegisteredFontNames():
         pdfmetrics.registerFont(UnicodeCIDFont(FONT))
     return FONT
 
 
+def _embedded_font(path: Path) -> str:
+    """Registers a TrueType font file (.ttf, or the first face of a .ttc) to be embedded, after
+    checking that it can set the report's Chinese. A wrong file is refused when simreg starts,
+    not when a regulator's report is due."""
+    name = f"simreg-embedded-{path.resolve()}"
+    if name in pdfmetrics.getRegisteredFontNames():
+        return name
+
+    def refuse(why: str, why_zh: str) -> ConfigurationError:
+        return ConfigurationError(
+            f"SIMREG_REPORT_PDF_FONT ({path}) {why}",
+            code="REPORT-PDF-FONT",
+            message_zh=f"SIMREG_REPORT_PDF_FONT（{path}）{why_zh}",
+        )
+
+    if not path.is_file():
+        raise refuse("is not a file.", "不是文件。")
+    try:
+        font = TTFont(name, str(path), subfontIndex=0)
+    except TTFError as error:
+        # reportlab embeds TrueType outlines only; OpenType/CFF fonts (.otf, Noto CJK) fail here.
+        raise refuse(
+            f"cannot be embedded: {error}. Name a TrueType font (.ttf or .ttc) with Chinese.",
+            f"无法嵌入：{error}。请指定含中文字形的 TrueType 字体（.ttf 或 .ttc）。",
+        ) from error
+    missing = sorted({c for c in _CHINESE_SAMPLE if ord(c) not in font.face.charToGlyph})
+    if missing:
+        raise refuse(
+            f"has no glyph for {''.join(missing)}: name a font with Chinese.",
+            f"缺少字形 {''.join(missing)}：请指定含中文的字体。",
+        )
+    pdfmetrics.registerFont(font)
+    return name
+
+
+_ZH = Words(Language.ZH)
+# Words every Chinese report prints; a font without them is no use for the report.
+_CHINESE_SAMPLE = "".join(
+    _ZH(key) for key in ("title", "summary", "census_earlier", "page_n")
+).replace(" ", "")
+
+
 class PdfMonthlyReport:
+    def __init__(self, font_file: Path | None = None) -> None:
+        self.font = _embedded_font(font_file) if font_file else _standard_font()
+
     def render(self, report: MonthlyReport, language: Language) -> bytes:
-        font = _font()
+        font = self.font
         words = Words(language)
         buffer = io.BytesIO()
         doc = SimpleDocTemplate(

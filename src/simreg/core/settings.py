@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -91,9 +91,20 @@ class Settings(BaseSettings):
         le=24 * 3600,
         description="a person asking this soon after the last census gets that one back",
     )
+    report_pdf_font: Path | None = Field(
+        default=None,
+        description="TrueType font (.ttf/.ttc) with Chinese to embed in PDF reports; "
+        "none: the standard STSong-Light, supplied by the reader's viewer",
+    )
     operator_name: str = Field(
         default="", max_length=100, description="the operator's name on the regulator's reports"
     )
+
+    @field_validator("report_pdf_font", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: object) -> object:
+        # SIMREG_REPORT_PDF_FONT= (set but empty) means no font file, not the current directory.
+        return None if value == "" else value
 
     def resolved_database_url(self) -> str:
         if self.database_url:
