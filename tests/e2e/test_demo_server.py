@@ -27,7 +27,7 @@ def free_port() -> int:
 
 
 @pytest.fixture
-def demo_server(tmp_path: Path) -> Iterator[tuple[str, str]]:
+def demo_server(tmp_path: Path) -> Iterator[tuple[str, str, Path]]:
     port = free_port()
     log = tmp_path / "demo.log"
     env = {**os.environ, "SIMREG_MASTER_KEY": "", "COLUMNS": "200"}
@@ -64,7 +64,7 @@ def demo_server(tmp_path: Path) -> Iterator[tuple[str, str]]:
             assert process.poll() is None, log.read_text()
         else:
             pytest.fail("demo server did not come up: " + log.read_text())
-        yield base, log.read_text()
+        yield base, log.read_text(), log
     finally:
         process.terminate()
         process.wait(timeout=20)
@@ -87,8 +87,10 @@ def curl_as_request(command: str) -> tuple[str, dict[str, str], dict[str, str], 
     return url, headers, data, files
 
 
-def test_printed_curl_example_submits_a_registration(demo_server: tuple[str, str]) -> None:
-    base, output = demo_server
+def test_printed_curl_example_submits_a_registration(
+    demo_server: tuple[str, str, Path],
+) -> None:
+    base, output, _ = demo_server
     match = re.search(r"curl -s \S+/api/v1/registrations \\\n(?:.*\\\n)*.*", output)
     assert match, output
     url, headers, data, files = curl_as_request(match.group(0))
@@ -111,8 +113,8 @@ def test_printed_curl_example_submits_a_registration(demo_server: tuple[str, str
     assert response.json()["id"] in [i["id"] for i in queue["items"]] or queue["total"] > 50
 
 
-def test_campaign_sms_go_out_and_their_links_open(demo_server: tuple[str, str]) -> None:
-    base, output = demo_server
+def test_campaign_sms_go_out_and_their_links_open(demo_server: tuple[str, str, Path]) -> None:
+    base, output, log = demo_server
     sent = re.search(r"go to (\S+sent\.jsonl)", output.replace("\n", ""))
     assert sent, output
     journal = Path(sent.group(1))
@@ -129,3 +131,11 @@ def test_campaign_sms_go_out_and_their_links_open(demo_server: tuple[str, str]) 
     assert link and link.group(1).startswith(base), text
     page = httpx.get(link.group(1))
     assert page.status_code == 200 and "reregister-form" in page.text
+    # The server's access log names the page but not the link's token, nor a query's values.
+    token = link.group(1).rsplit("/", 1)[1]
+    httpx.get(f"{base}/audit?document_type=resident_id&document_number=11010519491231002X")
+    time.sleep(0.5)  # the log line is written as the response starts
+    logged = log.read_text()
+    assert "/r/*** HTTP/1.1" in logged and token not in logged
+    assert "/audit?document_type=*&document_number=* HTTP/1.1" in logged
+    assert "11010519491231002X" not in logged

@@ -140,6 +140,12 @@ def test_security_headers_on_pages(client: TestClient, world: World) -> None:
     response = client.get("/login")
     assert response.headers["x-frame-options"] == "DENY"
     assert "script-src 'self'" in response.headers["content-security-policy"]
+    # Pages may show decrypted identity data: no browser or proxy keeps a copy; assets may.
+    assert response.headers["cache-control"] == "no-store"
+    log_in(client, "reviewer")
+    assert client.get("/review").headers["cache-control"] == "no-store"
+    asset = client.get("/static/simreg.css")
+    assert asset.status_code == 200 and "cache-control" not in asset.headers
 
 
 def test_clerk_cannot_open_another_outlets_registration(client: TestClient, world: World) -> None:

@@ -13,6 +13,7 @@ import uvicorn
 
 from simreg.bootstrap import Simreg, bootstrap
 from simreg.cli import setup_commands
+from simreg.cli.access_log import log_config
 from simreg.cli.base_commands import base_app
 from simreg.cli.campaign_clock import start_campaign_clock
 from simreg.cli.campaign_commands import campaigns_app
@@ -112,6 +113,7 @@ def serve(
         port=port,
         workers=workers,
         log_level="info",
+        log_config=log_config(),
     )
 
 
@@ -128,7 +130,9 @@ def _serve(simreg: Simreg, host: str, port: int, *, dispatch_sms: bool = False) 
     # Today's census is taken now and refreshed through the day (ADR 12).
     stop_census = start_census_clock(simreg)
     try:
-        uvicorn.run(create_app(simreg), host=host, port=port, log_level="info")
+        uvicorn.run(
+            create_app(simreg), host=host, port=port, log_level="info", log_config=log_config()
+        )
     finally:
         for stop in (stop_sms, stop_clock, stop_retrier, stop_shop, stop_census):
             if stop is not None:

@@ -20,6 +20,8 @@ def normalise_url(url: str) -> str:
 
 
 def make_engine(url: str, *, pool_size: int = 10) -> Engine:
+    """``hide_parameters``: a database error's message (logged, or shown in a traceback) says
+    which statement failed but not its values: numbers, names, ciphertexts, blind indexes."""
     url = normalise_url(url)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
@@ -27,6 +29,7 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(
             url,
+            hide_parameters=True,
             poolclass=NullPool if parsed.database in (None, "", ":memory:") else None,
             connect_args={"timeout": 60, "check_same_thread": False},
         )
@@ -34,7 +37,13 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
         return engine
     # No pre-ping: it costs a round trip on every checkout. Connections are recycled hourly,
     # and a connection found dead is discarded by the pool after the one failed request.
-    return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_recycle=3600)
+    return create_engine(
+        url,
+        hide_parameters=True,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_recycle=3600,
+    )
 
 
 def _configure_sqlite(engine: Engine) -> None:

@@ -1,4 +1,6 @@
-"""Browser hardening on every response: no framing, no sniffing, scripts only from simreg."""
+"""Browser hardening on every response: no framing, no sniffing, scripts only from simreg, and
+nothing but the static assets kept in a browser's or proxy's cache (pages and API answers may
+carry decrypted identity data: a review item, a revealed document, an audit export)."""
 
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ HEADERS = [
     ),
     (b"permissions-policy", b"camera=(self), geolocation=(), microphone=()"),
 ]
+NO_STORE = (b"cache-control", b"no-store")
 
 
 class SecurityHeaders:
@@ -27,11 +30,13 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
 
+        wanted = HEADERS if scope["path"].startswith("/static/") else [*HEADERS, NO_STORE]
+
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 existing = {name.lower() for name, _ in message.get("headers", [])}
                 message["headers"] = list(message.get("headers", [])) + [
-                    (name, value) for name, value in HEADERS if name not in existing
+                    (name, value) for name, value in wanted if name not in existing
                 ]
             await send(message)
 
