@@ -149,6 +149,10 @@ def test_language_switch_and_audit_export(browser: Browser, base_url: str, world
     content = Path(download.value.path()).read_text(encoding="utf-8-sig")
     assert content.startswith("at,action,outcome")
     assert re.search(r"registration\.submitted,ok", content)
+    page.fill("input[name=document_number]", "11010519491231002X")
+    page.click("button.primary")
+    expect(page.locator("input[name=document_number]")).to_have_value("11010519491231002X")
+    assert page.url.endswith("/audit")  # posted: not in the address bar or the history
 
 
 def test_channel_manager_terminates_a_reseller_and_its_clerk_is_refused(

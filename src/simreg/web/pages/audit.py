@@ -67,9 +67,24 @@ def _filter(s: Site, params: dict[str, str]) -> AuditFilter:
 
 @router.get("/audit")
 def audit_page(request: Request, session: PageSession) -> Response:
+    return _search_page(request, session, dict(request.query_params))
+
+
+# The search form posts: a document number typed into it stays out of the address bar, the
+# browser's history, a login redirect's "next" and any proxy's log.
+@router.post("/audit")
+async def audit_search(request: Request, session: PageSession) -> Response:
+    return _search_page(request, session, await _form(request))
+
+
+async def _form(request: Request) -> dict[str, str]:
+    form = await request.form()
+    return {k: v for k, v in form.items() if isinstance(v, str) and k != "csrf_token"}
+
+
+def _search_page(request: Request, session: PageSession, params: dict[str, str]) -> Response:
     allow(session, *AUDIT_READERS)
     s = site(request)
-    params = dict(request.query_params)
     rows: list[dict[str, Any]] = []
     error = None
     try:
@@ -81,7 +96,6 @@ def audit_page(request: Request, session: PageSession) -> Response:
         error = problem
         with s.simreg.engine.connect() as conn:
             actions = audit_actions(conn)
-    export = request.url.include_query_params(format="csv").query
     return s.render(
         request,
         session,
@@ -91,15 +105,23 @@ def audit_page(request: Request, session: PageSession) -> Response:
         error=error,
         actions=actions,
         page_rows=PAGE_ROWS,
-        export_query=export,
     )
 
 
 @router.get("/audit.csv")
 def audit_csv(request: Request, session: PageSession) -> Response:
+    return _csv(request, session, dict(request.query_params))
+
+
+@router.post("/audit.csv")
+async def audit_csv_posted(request: Request, session: PageSession) -> Response:
+    return _csv(request, session, await _form(request))
+
+
+def _csv(request: Request, session: PageSession, params: dict[str, str]) -> Response:
     allow(session, *AUDIT_READERS)
     s = site(request)
-    query = _filter(s, dict(request.query_params))
+    query = _filter(s, params)
 
     def lines() -> Iterator[str]:
         buffer = io.StringIO()
@@ -120,6 +142,9 @@ def audit_csv(request: Request, session: PageSession) -> Response:
                 "details",
             ]
         )
+        yield buffer.getvalue()  # the header even when nothing matches
+        buffer.seek(0)
+        buffer.truncate()
         with s.simreg.engine.connect() as conn:
             for row in stream_audit(conn, session.actor, query):
                 writer.writerow(
