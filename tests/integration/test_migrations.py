@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import pytest
 from alembic import command
-from sqlalchemy import Engine, inspect
+from sqlalchemy import Engine, insert, inspect, select
 
+from simreg.db import tables as t
 from simreg.db.engine import make_engine
 from simreg.db.migrate import alembic_config, schema_drift, upgrade
 from simreg.db.tables import metadata
+from simreg.identity.documents import mask_number
 
 
 @pytest.fixture
@@ -39,3 +42,27 @@ def test_downgrade_to_empty_and_back(engine: Engine) -> None:
     assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
     upgrade(engine)
     assert schema_drift(engine) == []
+
+
+def test_stored_masks_of_short_documents_are_narrowed(engine: Engine) -> None:
+    """0014 rewrites masks written by the old rule (four characters kept at each end of a
+    number over eight) into what the new rule gives for the same numbers."""
+    upgrade(engine, "0013")
+    numbers = {"E12345678": "E123*5678", "H1234567": "H1****67", "11010519491231002X": None}
+    with engine.begin() as conn:
+        for at, (number, old_mask) in enumerate(numbers.items(), start=1):
+            conn.execute(
+                insert(t.customers).values(
+                    doc_type="passport",
+                    doc_index=f"index-{at}",
+                    doc_number_enc=b"sealed",
+                    doc_masked=old_mask or mask_number(number),
+                    held_lines=0,
+                    created_at=datetime(2026, 1, 1, tzinfo=UTC),
+                )
+            )
+    upgrade(engine)
+    with engine.connect() as conn:
+        masks = conn.execute(select(t.customers.c.doc_masked).order_by(t.customers.c.id))
+        assert masks.scalars().all() == [mask_number(number) for number in numbers]
+    assert mask_number("E12345678") == "E1*****78"

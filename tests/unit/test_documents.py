@@ -255,9 +255,11 @@ def test_document_type_labels_and_channel_flags() -> None:
     ("number", "masked"),
     [
         ("11010519491231002X", "1101**********002X"),
-        ("E12345678", "E123*5678"),
-        ("H1234567", "H1****67"),
-        ("X1234", "X1*34"),
+        ("810000199408230021", "8100**********0021"),
+        ("E12345678", "E1*****78"),  # passport: 4 of 9 shown
+        ("H1234567801", "H1*******01"),  # Home-Return Permit, 11 characters
+        ("12345678", "1******8"),  # Taiwan compatriot permit
+        ("X1234", "X***4"),
         ("1234", "****"),
         ("", ""),
     ],
@@ -265,6 +267,12 @@ def test_document_type_labels_and_channel_flags() -> None:
 def test_mask_number(number: str, masked: str) -> None:
     assert mask_number(number) == masked
     assert len(mask_number(number)) == len(number)
+
+
+@pytest.mark.parametrize("length", range(1, 41))
+def test_a_mask_never_shows_more_than_half(length: int) -> None:
+    masked = mask_number("9" * length)
+    assert masked.count("9") <= length // 2
 
 
 @pytest.mark.parametrize(

@@ -481,10 +481,13 @@ _PARSERS: dict[DocumentType, Callable[[DocumentType, str, date], Document]] = {
 
 
 def mask_number(number: str) -> str:
+    """A document number as staff and exports see it: never more than half of it shown, so a
+    masked passport or permit (8 to 11 characters) cannot be guessed from what is left. An
+    18-character resident ID shows its first four (province, city) and last four."""
     if len(number) <= 4:
         # Nothing can be shown of so short a value without showing most of it.
         return "*" * len(number)
-    keep = 2 if len(number) <= 8 else 4
+    keep = 1 if len(number) <= 8 else 2 if len(number) < 16 else 4
     return number[:keep] + "*" * (len(number) - 2 * keep) + number[-keep:]
 
 
