@@ -49,6 +49,7 @@ def test_import_prints_a_summary_and_writes_the_rejects_beside_the_file(
     assert summary["rejected"] == "2"
     assert summary["unchanged (already there)"] == "0"
     assert summary["verified share"] == "66.7%"  # 8 of the 12 loaded rows carry an identity
+    assert "today's census retaken for the reports: 12 lines in service" in result.output
     rejects = tmp_path / "base.csv.rejects.csv"
     assert str(rejects.name) in result.output.replace("\n", "")
     with rejects.open(newline="") as handle:
@@ -63,6 +64,7 @@ def test_import_prints_a_summary_and_writes_the_rejects_beside_the_file(
     assert again.exit_code == 0, again.output
     assert _summary(again.output)["unchanged (already there)"] == "12"
     assert _summary(again.output)["loaded"] == "0"
+    assert "census retaken" not in again.output  # nothing changed
 
 
 def test_parquet_with_workers_and_a_chosen_reject_path(tmp_path: Path, database_url: str) -> None:
@@ -93,6 +95,24 @@ def test_a_file_without_the_columns_is_refused_with_a_reason(
     assert result.exit_code == 2
     assert "IMPORT-HEADER" in result.output
     assert "msisdn" in result.output
+
+
+def test_a_utf8_file_read_as_gbk_is_refused_with_the_line_not_a_traceback(
+    tmp_path: Path, database_url: str
+) -> None:
+    env, args = _operator(tmp_path, database_url)
+    path = write_csv(tmp_path / "base.csv", base_rows(6))  # UTF-8, names in Chinese
+    forced = ["--encoding", "gbk"]  # taken as GB18030: UTF-8 Chinese is not valid there
+
+    result = runner.invoke(app, ["base", "import", str(path), *forced, *args], env=env)
+
+    assert result.exit_code == 2, result.output
+    assert "IMPORT-ENCODING" in result.output and "Traceback" not in result.output
+    assert "--encoding utf-8" in result.output
+    gbk = write_csv(tmp_path / "gbk.csv", base_rows(6), encoding="gb18030")
+    right = runner.invoke(app, ["base", "import", str(gbk), *args], env=env)
+    assert right.exit_code == 0, right.output
+    assert _summary(right.output)["loaded"] == "6"
 
 
 def test_bulk_mode_on_request_says_so_and_leaves_the_schema_as_migrated(

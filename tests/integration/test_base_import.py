@@ -23,6 +23,7 @@ from simreg.db.unit_of_work import SqlUnitOfWork
 from simreg.demo.synthetic import person_name, resident_id
 from simreg.identity.documents import DocumentType, document_index, parse_document
 from simreg.legacy.importing import BaseImportService, ImportReport, ImportTotals
+from simreg.legacy.rows import COLUMNS
 from simreg.legacy.staging import DOC_NUMBER_PURPOSE, HOLDER_NAME_PURPOSE
 from tests.support.legacy_base import (
     BaseRow,
@@ -436,6 +437,58 @@ def test_a_file_without_the_columns_is_refused_before_anything_happens(
     with pytest.raises(InvalidInput) as refused:
         open_base_file(path)
     assert refused.value.code == "IMPORT-HEADER"
+    assert count(world.simreg, t.base_imports) == 0
+
+
+def test_a_gbk_file_saved_by_excel_imports_with_its_chinese_names(
+    world: World, tmp_path: Path
+) -> None:
+    rows = base_rows(12)
+    path = write_csv(tmp_path / "base.csv", rows, encoding="gb18030")
+    report, rejects = run_import(world.simreg, path)
+    assert rejects == [] and report.totals.loaded == 12
+    with world.simreg.engine.connect() as conn:
+        sealed = dict(
+            conn.execute(
+                select(t.lines.c.msisdn, t.lines.c.holder_name_enc).where(
+                    t.lines.c.holder_name_enc.is_not(None)
+                )
+            ).all()
+        )
+    fields = world.simreg.vault.fields
+    names = {m: fields.decrypt_text(enc, HOLDER_NAME_PURPOSE) for m, enc in sealed.items()}
+    assert names == {row.msisdn: row.holder_name for row in rows if row.holder_name}
+
+
+def test_a_file_that_turns_into_another_encoding_stops_with_the_line(
+    world: World, tmp_path: Path
+) -> None:
+    # Past the first megabyte (what the encoding is judged on), one GBK row among UTF-8 ones.
+    rows = [replace(row, holder_name="") for row in base_rows(12_000)]
+    rows[11_000] = replace(rows[11_000], doc_type="resident_id", holder_name="张三")
+    path = write_csv(tmp_path / "base.csv", rows[:11_000])
+    with path.open("a", newline="", encoding="gb18030") as handle:
+        csv.writer(handle).writerows(list(vars(row).values()) for row in rows[11_000:])
+    assert path.stat().st_size > 1 << 20
+    with pytest.raises(InvalidInput) as stopped:
+        run_import(world.simreg, path, chunk_size=5_000)
+    assert stopped.value.code == "IMPORT-ENCODING"
+    assert "Line 11,002 " in str(stopped.value) and "--encoding gb18030" in str(stopped.value)
+    assert imported(world.simreg) < 12_000
+    # Run again in the right encoding: the rest is added, nothing twice.
+    rejects = tmp_path / "rejects.csv"
+    import_service(world.simreg).run(open_base_file(path, "gb18030"), rejects=rejects)
+    assert imported(world.simreg) == 12_000
+
+
+def test_a_file_in_neither_encoding_is_refused_before_anything_happens(
+    world: World, tmp_path: Path
+) -> None:
+    path = tmp_path / "base.csv"
+    path.write_bytes(",".join(COLUMNS).encode() + b"\n" + bytes([0x81, 0x20, 0xFF]) * 10)
+    with pytest.raises(InvalidInput) as refused:
+        open_base_file(path)
+    assert refused.value.code == "IMPORT-ENCODING"
     assert count(world.simreg, t.base_imports) == 0
 
 

@@ -56,8 +56,10 @@ def base_rows(count: int, *, start: int = 0, seed: int = 5) -> list[BaseRow]:
     return rows
 
 
-def write_csv(path: Path, rows: Sequence[BaseRow | Sequence[str]]) -> Path:
-    with path.open("w", newline="", encoding="utf-8") as handle:
+def write_csv(
+    path: Path, rows: Sequence[BaseRow | Sequence[str]], *, encoding: str = "utf-8"
+) -> Path:
+    with path.open("w", newline="", encoding=encoding) as handle:
         writer = csv.writer(handle)
         writer.writerow(COLUMNS)
         for row in rows:

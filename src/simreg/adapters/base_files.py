@@ -3,14 +3,19 @@
 CSV rows keep their physical line number (the header is line 1), so the reject report points
 at the line an operator opens in an editor; rows that do not split into the header's columns
 are handed on as malformed, with their line, rather than skipped.
+
+A CSV is UTF-8 (with or without a byte-order mark) or GB18030, the superset of GBK and
+GB2312 that Excel on Chinese Windows saves. With ``encoding="auto"`` the first megabyte
+decides: UTF-8 if it reads as UTF-8, else GB18030 if it reads as that.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import hashlib
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pyarrow as pa
@@ -26,13 +31,64 @@ _READ_BLOCK = 1 << 22
 _FILE_BLOCK = 1 << 20
 
 
-def open_base_file(path: Path) -> CsvBaseFile | ParquetBaseFile:
+ENCODINGS = ("auto", "utf-8", "gb18030")
+
+
+def open_base_file(path: Path, encoding: str = "auto") -> CsvBaseFile | ParquetBaseFile:
     """Check the file and its header; CSV unless the name ends in .parquet or .parq."""
     if not path.is_file():
         raise InvalidInput(f"No such file: {path.name}.", code="IMPORT-FILE")
     if path.suffix.lower() in (".parquet", ".parq"):
         return ParquetBaseFile(path)
-    return CsvBaseFile(path)
+    if encoding not in ENCODINGS:
+        raise InvalidInput(
+            f"Unknown encoding {encoding!r}; one of: {', '.join(ENCODINGS)}.",
+            code="IMPORT-ENCODING",
+        )
+    return CsvBaseFile(path, _sniffed(path) if encoding == "auto" else encoding)
+
+
+def _sniffed(path: Path) -> str:
+    with path.open("rb") as handle:
+        head = handle.read(_FILE_BLOCK)
+    for encoding in ("utf-8", "gb18030"):
+        try:
+            # final=False: a character cut by the end of the sample is not an error.
+            codecs.getincrementaldecoder(encoding)().decode(head, final=False)
+        except UnicodeDecodeError:
+            continue
+        return encoding
+    raise InvalidInput(
+        "The file is neither UTF-8 nor GB18030 (GBK) text. Save it as CSV UTF-8.",
+        code="IMPORT-ENCODING",
+        message_zh="文件既不是 UTF-8 也不是 GB18030（GBK）文本，请另存为 CSV UTF-8。",
+    )
+
+
+def _wrong_encoding(path: Path, encoding: str) -> InvalidInput:
+    line = _first_undecodable_line(path, encoding)
+    other = "gb18030" if encoding == "utf-8" else "utf-8"
+    return InvalidInput(
+        f"Line {line:,} of the file is not {encoding} text, though the lines before it are. "
+        f"Run the import again with --encoding {other} (what was loaded stays; a re-run adds "
+        "only what is missing), or save the whole file as CSV UTF-8.",
+        code="IMPORT-ENCODING",
+        message_zh=f"文件第 {line:,} 行不是 {encoding} 文本（此前各行是）。请加 --encoding "
+        f"{other} 重新导入（已导入的保留，重复导入只补缺失部分），或将整个文件另存为 CSV UTF-8。",
+        encoding=encoding,
+        line=line,
+    )
+
+
+def _first_undecodable_line(path: Path, encoding: str) -> int:
+    """Only read when the import has already failed on it: one pass, line by line."""
+    with path.open("rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            try:
+                raw.decode(encoding)
+            except UnicodeDecodeError:
+                return number
+    return 0
 
 
 def _missing_columns(found: list[str]) -> InvalidInput | None:
@@ -64,10 +120,12 @@ def _digest_and_lines(path: Path) -> tuple[str, int]:
 
 
 class CsvBaseFile:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, encoding: str = "utf-8") -> None:
         self.path = path
         self.name = path.name
-        with path.open(encoding="utf-8-sig", errors="replace", newline="") as handle:
+        self.encoding = encoding
+        text_encoding = "utf-8-sig" if encoding == "utf-8" else encoding
+        with path.open(encoding=text_encoding, errors="replace", newline="") as handle:
             header = next(csv.reader(io.StringIO(handle.readline())), [])
         self._header = [name.strip() for name in header]
         problem = _missing_columns(self._header)
@@ -84,31 +142,34 @@ class CsvBaseFile:
             malformed[row.number] = row.text or ""
             return "skip"
 
-        reader = pa_csv.open_csv(
-            self.path,
-            read_options=pa_csv.ReadOptions(
-                use_threads=False,
-                block_size=_READ_BLOCK,
-                column_names=self._header,
-                skip_rows=1,
-            ),
-            parse_options=pa_csv.ParseOptions(
-                # Blank lines become rows of empty fields (then refused), so line numbers
-                # stay true and nothing disappears.
-                ignore_empty_lines=False,
-                newlines_in_values=False,
-                invalid_row_handler=keep_malformed,
-            ),
-            convert_options=pa_csv.ConvertOptions(
-                column_types={name: pa.string() for name in self._header},
-                include_columns=list(COLUMNS),
-                strings_can_be_null=False,
-                quoted_strings_can_be_null=False,
-            ),
-        )
+        def reader() -> pa_csv.CSVStreamingReader:
+            return pa_csv.open_csv(
+                self.path,
+                read_options=pa_csv.ReadOptions(
+                    use_threads=False,
+                    block_size=_READ_BLOCK,
+                    column_names=self._header,
+                    skip_rows=1,
+                    encoding=self.encoding,
+                ),
+                parse_options=pa_csv.ParseOptions(
+                    # Blank lines become rows of empty fields (then refused), so line numbers
+                    # stay true and nothing disappears.
+                    ignore_empty_lines=False,
+                    newlines_in_values=False,
+                    invalid_row_handler=keep_malformed,
+                ),
+                convert_options=pa_csv.ConvertOptions(
+                    column_types={name: pa.string() for name in self._header},
+                    include_columns=list(COLUMNS),
+                    strings_can_be_null=False,
+                    quoted_strings_can_be_null=False,
+                ),
+            )
+
         builder = _ChunkBuilder(size)
         next_line = 2
-        for batch in reader:
+        for batch in _batches(reader, self.path, self.encoding):
             columns = {name: batch.column(name) for name in COLUMNS}
             if malformed:
                 lines = []
@@ -125,6 +186,25 @@ class CsvBaseFile:
             yield from builder.add(lines, columns)
         builder.malformed += sorted(malformed.items())
         yield from builder.flush()
+
+
+def _batches(
+    opened: Callable[[], pa_csv.CSVStreamingReader], path: Path, encoding: str
+) -> Iterator[pa.RecordBatch]:
+    """The reader's batches; text that is not in the file's encoding ends the import with a
+    coded error naming the first such line, not a traceback. (Opening reads the first block.)"""
+    reader = None
+    while True:
+        try:
+            reader = reader or opened()
+            batch = reader.read_next_batch()
+        except StopIteration:
+            return
+        except (pa.ArrowInvalid, UnicodeDecodeError) as error:
+            if isinstance(error, UnicodeDecodeError) or "UTF8" in str(error):
+                raise _wrong_encoding(path, encoding) from None
+            raise
+        yield batch
 
 
 class ParquetBaseFile:

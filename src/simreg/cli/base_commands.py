@@ -78,6 +78,14 @@ def import_base(
             show_default=False,
         ),
     ] = None,
+    encoding: Annotated[
+        str,
+        typer.Option(
+            "--encoding",
+            help="CSV text encoding: auto (UTF-8, else GB18030/GBK as Excel on Chinese "
+            "Windows saves it, judged on the first megabyte), utf-8 or gb18030",
+        ),
+    ] = "auto",
     database_url: DatabaseUrl = None,
     data_dir: DataDir = None,
 ) -> None:
@@ -86,7 +94,7 @@ def import_base(
     half-way is finished by running it again."""
     reject_path = rejects or default_rejects_path(file)
     try:
-        source = open_base_file(file)
+        source = open_base_file(file, encoding.lower().replace("gbk", "gb18030"))
     except DomainError as error:
         fail(error)
     with (
@@ -116,7 +124,16 @@ def import_base(
             progress=moved,
             bulk=bulk,
         )
+        # The report pages read line-state figures from today's census (ADR 12): retaken
+        # now, so they show the imported base at once rather than at the next hourly census.
+        census = simreg.reports.take_census(None) if report.totals.loaded else None
     _summary(report)
+    if census is not None:
+        console.print(
+            f"today's census retaken for the reports: {census.lines_in_service:,} lines in "
+            f"service ({census.elapsed_ms / 1000:.1f} s)",
+            highlight=False,
+        )
 
 
 def _summary(report: ImportReport) -> None:
