@@ -240,7 +240,9 @@ def test_links_that_were_forged_or_have_expired_are_refused(
 ) -> None:
     legacy_lines(app, 1)
     manager = world.actors["manager"]
-    campaign_id = app.campaigns.create(manager, plan(link_valid_days=3))
+    no_deadline = "补登请点击 {link}"
+    quick = plan(link_valid_days=3, deadline=None, sms_template=no_deadline)
+    campaign_id = app.campaigns.create(manager, quick)
     app.campaigns.start(manager, campaign_id)
     _, target_id, body = outbox(app)[0]
     token = token_for(app, campaign_id, target_id, body)
@@ -254,6 +256,26 @@ def test_links_that_were_forged_or_have_expired_are_refused(
             app.campaigns.open_link(forged)
         assert dead.value.code == "LINK-INVALID"
     clock.advance(days=4)
+    with pytest.raises(NotFound) as late:
+        app.campaigns.open_link(token)
+    assert late.value.code == "LINK-EXPIRED"
+
+
+def test_a_link_lasts_until_the_deadline_its_message_announces(
+    app: Simreg, world: World, clock: MovableClock
+) -> None:
+    legacy_lines(app, 1)
+    manager = world.actors["manager"]
+    deadline = clock.today() + timedelta(days=60)
+    campaign_id = app.campaigns.create(manager, plan(link_valid_days=30, deadline=deadline))
+    app.campaigns.start(manager, campaign_id)
+    _, target_id, body = outbox(app)[0]
+    text = app.campaigns.personalise(campaign_id, target_id, body)
+    assert f"请在{deadline.isoformat()}前点击" in text
+    token = text.split("/r/", 1)[1].split()[0]
+    clock.advance(days=59)  # past the 30 days, before the deadline: still good
+    assert app.campaigns.open_link(token) is not None
+    clock.advance(days=2)  # the deadline's day has ended
     with pytest.raises(NotFound) as late:
         app.campaigns.open_link(token)
     assert late.value.code == "LINK-EXPIRED"

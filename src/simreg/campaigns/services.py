@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from simreg.campaigns.domain import (
@@ -59,7 +59,8 @@ class CampaignService:
         self.zone = ZoneInfo(timezone)
         self.links = links
         self.reregistration = reregistration
-        self._link_days: dict[int, int] = {}
+        # campaign -> (link_valid_days, the end of its deadline day or None), read once.
+        self._link_validity: dict[int, tuple[int, datetime | None]] = {}
 
     # -- planning -----------------------------------------------------------------------------
 
@@ -231,12 +232,21 @@ class CampaignService:
         template, so a million targets are queued with one INSERT ... SELECT)."""
         if "{link}" not in body or campaign_id is None or target_id is None:
             return body
-        days = self._link_days.get(campaign_id)
-        if days is None:
+        validity = self._link_validity.get(campaign_id)
+        if validity is None:
             with self.uow.begin() as tx:
                 campaign = _load(tx, campaign_id)
-            days = self._link_days[campaign_id] = campaign.link_valid_days
+            # A link never expires before the deadline the message announces: the end of that
+            # day, local time.
+            last = None
+            if campaign.deadline is not None:
+                day_after = campaign.deadline + timedelta(days=1)
+                last = datetime.combine(day_after, time(), tzinfo=self.zone).astimezone(UTC)
+            validity = self._link_validity[campaign_id] = (campaign.link_valid_days, last)
+        days, last = validity
         expires = self.clock.now() + timedelta(days=days)
+        if last is not None and expires < last:
+            expires = last
         return body.replace("{link}", self.links.url(target_id, expires))
 
 
