@@ -183,3 +183,57 @@ def test_a_refused_upload_shows_the_reason_and_keeps_the_line_unverified(
     )
     assert refused.status_code == 422 and "DOC-" in refused.text
     assert line_states(app, [msisdn])[msisdn] == ("active", "legacy_unverified")
+    # What the subscriber typed stays in the form; only the photos are chosen again.
+    assert 'value="11010519491231002Y"' in refused.text
+
+
+def test_a_rejected_subscriber_sees_why_on_the_link_and_can_send_again(
+    client: TestClient, app: Simreg, world: World
+) -> None:
+    (msisdn,) = legacy_lines(app, 1)
+    csrf = log_in(client, "manager")
+    created = client.post(
+        "/campaigns",
+        data={"csrf_token": csrf, "name": "c", "sms_template": "Go to {link}"},
+        follow_redirects=False,
+    )
+    client.post(
+        created.headers["location"].split("?")[0] + "/action",
+        data={"csrf_token": csrf, "action": "start"},
+    )
+    link = personal_link(app, msisdn)
+    photos = {
+        "front": ("front.jpg", FRONT, "image/jpeg"),
+        "back": ("back.jpg", BACK, "image/jpeg"),
+        "portrait": ("me.jpg", PORTRAIT, "image/jpeg"),
+    }
+    number = world.resident_id()
+    client.cookies.clear()
+    client.post(link, data={"document_number": number, "customer_name": "钱九"}, files=photos)
+    csrf = log_in(client, "reviewer")
+    queue = client.get("/review")
+    (registration_id,) = re.findall(r'/review/([0-9a-f]{32})"', queue.text)[:1]
+    client.get(f"/review/{registration_id}")  # claims it
+    rejected = client.post(
+        f"/review/{registration_id}/reject",
+        data={"csrf_token": csrf, "reasons": ["photo_unreadable"], "comment": "blurred"},
+        follow_redirects=False,
+    )
+    assert rejected.status_code == 303
+
+    client.cookies.clear()
+    again = client.get(link, headers={"Accept-Language": "zh-CN"})
+    assert 'id="rejected"' in again.text and "证件照片不清晰" in again.text
+    assert "blurred" not in again.text  # the reviewer's note is for staff, not the subscriber
+    with app.engine.connect() as conn:
+        told = conn.execute(
+            select(t.sms_outbox).where(t.sms_outbox.c.dedupe_key == f"resubmit:{registration_id}")
+        ).one()
+    text = app.campaigns.personalise(told.campaign_id, told.target_id, told.body)
+    assert told.msisdn == msisdn and "证件照片不清晰" in text and link in text
+    assert 'id="reregister-form"' in again.text
+    resent = client.post(
+        link, data={"document_number": number, "customer_name": "钱九"}, files=photos
+    )
+    assert resent.status_code == 200
+    assert 'id="rejected"' not in client.get(link).text  # now waiting for review again

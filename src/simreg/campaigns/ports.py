@@ -25,6 +25,9 @@ class LinkTarget:
     line_state: LineState
     real_name_state: RealNameState | None
     re_registered_at: datetime | None
+    # The reasons the back-office gave when it rejected the line's latest registration;
+    # empty unless that latest one was rejected. The subscriber sees them and tries again.
+    rejected_for: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

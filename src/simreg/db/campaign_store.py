@@ -350,6 +350,17 @@ class SqlCampaignTransaction:
         ).one_or_none()
         if row is None:
             return None
+        latest = self.conn.execute(
+            select(t.registrations.c.state, t.registrations.c.rejection_reasons)
+            .where(t.registrations.c.line_id == row.line_id)
+            .order_by(t.registrations.c.submitted_at.desc())
+            .limit(1)
+        ).one_or_none()
+        rejected_for = (
+            tuple(latest.rejection_reasons or ())
+            if latest is not None and latest.state == "rejected"
+            else ()
+        )
         return LinkTarget(
             row.id,
             row.campaign_id,
@@ -360,6 +371,7 @@ class SqlCampaignTransaction:
             LineState(row.state),
             RealNameState(row.real_name_state) if row.real_name_state else None,
             aware(row.re_registered_at),
+            rejected_for,
         )
 
     def call_task(self, task_id: int) -> CallTask | None:

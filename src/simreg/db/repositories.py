@@ -306,6 +306,32 @@ class SqlRegistrationTransaction:
             )
         )
 
+    def ask_to_resubmit(
+        self, target_id: int, line_id: int, *, key: str, body: str, at: datetime
+    ) -> None:
+        ct = t.campaign_targets
+        target = self.conn.execute(
+            select(ct.c.campaign_id, t.lines.c.msisdn)
+            .join(t.lines, t.lines.c.id == ct.c.line_id)
+            .where(ct.c.id == target_id, ct.c.line_id == line_id)
+        ).one_or_none()
+        if target is None:
+            return
+        self.conn.execute(
+            upsert_insert(self.conn)(t.sms_outbox)
+            .values(
+                dedupe_key=key,
+                campaign_id=target.campaign_id,
+                target_id=target_id,
+                msisdn=target.msisdn,
+                body=body,
+                status="queued",
+                created_at=at,
+                not_before=at,
+            )
+            .on_conflict_do_nothing(index_elements=["dedupe_key"])
+        )
+
     def record_reregistration(self, target_id: int, line_id: int, at: datetime) -> bool:
         """Close the campaign step and lift a campaign suspension at once. True when the line
         was restored to service."""

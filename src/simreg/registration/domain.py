@@ -96,6 +96,15 @@ _REASONS = {
 }
 
 
+def resubmit_message(reasons: tuple[RejectionReason, ...]) -> str:
+    """The SMS to a subscriber whose re-registration through a campaign link was rejected;
+    ``{link}`` is their link, filled in as the message is sent."""
+    why = "；".join(reason.label_zh for reason in reasons)
+    return (
+        f"【实名补登】您提交的补登资料未通过审核（{why}）。请点击 {{link}} 重新上传身份证原件照片。"
+    )
+
+
 @dataclass(frozen=True)
 class Approval:
     """Proof that a reviewer approved a registration. Only ``Registration.approve`` makes one."""

@@ -87,6 +87,13 @@ class RegistrationTransaction(Protocol):
 
     def record_reregistration(self, target_id: int, line_id: int, at: datetime) -> bool: ...
 
+    def ask_to_resubmit(
+        self, target_id: int, line_id: int, *, key: str, body: str, at: datetime
+    ) -> None:
+        """Queue an SMS to the line carrying its campaign link again (``{link}`` in ``body``
+        is filled in as it is sent); ``key`` keeps it to one message per rejection."""
+        ...
+
     def add_registration(
         self,
         registration: Registration,

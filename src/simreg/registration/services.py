@@ -46,6 +46,7 @@ from simreg.registration.domain import (
     RegistrationState,
     RejectionReason,
     looks_like_registration_id,
+    resubmit_message,
 )
 from simreg.registration.photos import check_photos, store_photos
 from simreg.registration.ports import (
@@ -370,6 +371,16 @@ class RegistrationService:
             elif current.is_reregistration:
                 tx.mark_unverified(current.line_id, now)
                 tx.release_line_slot(current.customer_id)
+                if current.campaign_target_id is not None:
+                    # The subscriber sent it from a campaign link: tell them why, and how
+                    # to send it again (the link's page shows the reasons too).
+                    tx.ask_to_resubmit(
+                        current.campaign_target_id,
+                        current.line_id,
+                        key=f"resubmit:{registration_id}",
+                        body=resubmit_message(reasons),
+                        at=now,
+                    )
             else:
                 tx.set_line_state(current.line_id, LineState.AVAILABLE, now)
                 tx.release_line_slot(current.customer_id)

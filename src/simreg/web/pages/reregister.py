@@ -11,6 +11,7 @@ from fastapi.responses import Response
 from simreg.campaigns.domain import CampaignStatus
 from simreg.core.errors import DomainError, NotFound
 from simreg.lines.domain import RealNameState
+from simreg.registration.domain import RejectionReason
 from simreg.web.pages.rendering import negotiate_language
 from simreg.web.pages.shared import site
 
@@ -40,8 +41,17 @@ def reregister_page(request: Request, token: str) -> Response:
         closed=target.campaign_status is CampaignStatus.CLOSED,
         pending=target.real_name_state is RealNameState.REVERIFICATION_PENDING,
         verified=target.real_name_state is RealNameState.VERIFIED,
+        rejected_for=_reasons(target.rejected_for, language),
         token=token,
     )
+
+
+def _reasons(codes: tuple[str, ...], language: str) -> list[str]:
+    """The review's reasons in the subscriber's language (codes that are no longer reasons are
+    left out rather than shown raw)."""
+    known = {reason.value: reason for reason in RejectionReason}
+    reasons = [known[code] for code in codes if code in known]
+    return [r.label_zh if language.startswith("zh") else r.label_en for r in reasons]
 
 
 @router.post("/r/{token}")
@@ -84,5 +94,6 @@ def reregister(
             verified=False,
             token=token,
             customer_name=customer_name,
+            document_number=document_number,
         )
     return s.pages.render(request, "reregister/done.html", language, msisdn=_masked(target.msisdn))
