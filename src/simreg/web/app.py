@@ -17,6 +17,7 @@ from simreg.web.api import online_overview as online_overview_api
 from simreg.web.api import report_exports as report_export_api
 from simreg.web.api import reports as report_api
 from simreg.web.api import shop as shop_api
+from simreg.web.body_limit import BodySizeLimit
 from simreg.web.input_guard import ControlCharacterGuard
 from simreg.web.pages import admin, audit, auth, clerk, pickup, reregister, review
 from simreg.web.pages import base as base_pages
@@ -46,6 +47,8 @@ def create_app(simreg: Simreg) -> FastAPI:
     app.state.site = Site(simreg, Pages(simreg.settings.timezone))
     errors.install(app, render_page_error)
     app.add_middleware(ControlCharacterGuard)
+    # Three photos at their limit and the form around them: the largest honest request.
+    app.add_middleware(BodySizeLimit, max_bytes=3 * simreg.settings.photo_max_bytes + (1 << 20))
     app.add_middleware(SecurityHeaders)
     app.include_router(registrations.router)
     app.include_router(lines.router)

@@ -101,7 +101,9 @@ def install(app: FastAPI, page_errors: PageErrors | None = None) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
-        code = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}.get(exc.status_code, "HTTP_ERROR")
+        code = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 413: "REQUEST-TOO-LARGE"}.get(
+            exc.status_code, "HTTP_ERROR"
+        )
         if page_errors is not None and not is_api(request) and exc.status_code == 404:
             return page_errors(
                 request, NotFound("This page does not exist.", message_zh="页面不存在。"), 404
