@@ -254,3 +254,15 @@ def test_one_document_is_tried_only_so_often(settings: Settings) -> None:
             shop.simreg.shop.submit(reservation.secret, shop.identity(person))
         assert throttled.value.retry_after > 0
         assert shop.simreg.shop.order(reservation.secret).status.value == "reserved"
+
+
+def test_made_up_orders_do_not_use_up_a_documents_tries(settings: Settings) -> None:
+    with shop_world(settings, public_rate_per_document=2) as shop:
+        victim = shop.person()
+        for _ in range(5):  # someone with the victim's number and no order of their own
+            with pytest.raises(NotFound) as unknown:
+                shop.simreg.shop.submit("no-such-order", shop.identity(victim))
+            assert unknown.value.code == "ORDER-NOT-FOUND"
+        reservation = shop.reserve()
+        shop.simreg.shop.submit(reservation.secret, shop.identity(victim))
+        assert shop.simreg.shop.order(reservation.secret).status.value != "reserved"

@@ -187,6 +187,10 @@ class OnlineShop:
                 missing=missing,
             )
         doc_index = document_index(self.vault, document)
+        # Only a request for a real order counts against the document: else anyone holding a
+        # person's ID number could use up that person's tries with made-up orders.
+        with self.uow.begin() as tx:
+            self._load(tx, secret)
         self.throttle.document(doc_index)
         identity = IdentityDetails(
             doc_type=document.type.value,
