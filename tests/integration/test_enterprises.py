@@ -14,13 +14,26 @@ from sqlalchemy import select
 
 from simreg.adapters.passwords import Argon2Passwords
 from simreg.bootstrap import Simreg, bootstrap
-from simreg.core.errors import Conflict, DomainError, Forbidden, InvalidInput, RuleViolated
+from simreg.core.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    RuleViolated,
+)
 from simreg.core.settings import Settings
 from simreg.customers.bindings import BindActualUser
 from simreg.customers.domain import Agreement, BindingStatus, EnterpriseStatus
 from simreg.customers.roster import read_roster
 from simreg.customers.services import NewEnterprise
 from simreg.db import tables as t
+from simreg.db.enterprise_queries import (
+    enterprise_bindings,
+    enterprise_detail,
+    enterprise_lines,
+    list_enterprises,
+)
 from simreg.registration.services import RejectRegistration
 from simreg.simulators.identity_authority import AuthorityServer
 from tests.support import enterprise as support
@@ -497,3 +510,34 @@ def test_a_suspended_customer_opens_no_line_and_ends_only_without_users(
     assert ended.status is EnterpriseStatus.TERMINATED
     line = _line(simreg, group.lines[1])
     assert line["state"] == "available" and line["enterprise_id"] is None
+
+
+def test_an_account_manager_sees_and_acts_only_on_their_own_group_customers(
+    world: World, group: Group, authority: AuthorityServer
+) -> None:
+    simreg = world.simreg
+    other, _ = account_manager(world, "account_mgr2")
+    before = _line(simreg, group.lines[0])
+    # Another manager's customer is "not found", whatever they try, as if it did not exist.
+    attempts = {
+        "suspend": lambda: simreg.enterprises.suspend(other, group.id, "not mine"),
+        "allocate": lambda: simreg.enterprises.allocate_lines(other, group.id, count=1),
+        "bind": lambda: simreg.enterprises.bind(
+            other, group.id, BindActualUser(group.lines[0], "resident_id", *resident(authority, 3))
+        ),
+    }
+    for name, attempt in attempts.items():
+        with pytest.raises(NotFound) as hidden:
+            attempt()
+        assert hidden.value.code == "ENTERPRISE-NOT-FOUND", name
+    with simreg.engine.connect() as conn:
+        assert list_enterprises(conn, other) == []
+        assert [e["id"] for e in list_enterprises(conn, group.manager)] == [group.id]
+        for read in (enterprise_detail, enterprise_lines, enterprise_bindings):
+            with pytest.raises(NotFound):
+                read(conn, other, group.id)
+        assert enterprise_detail(conn, world.actors["admin"], group.id)["id"] == group.id
+    assert _line(simreg, group.lines[0]) == before  # nothing was changed
+    assert simreg.enterprises.suspend(world.actors["admin"], group.id, "audit").status.value == (
+        "suspended"
+    )

@@ -118,7 +118,7 @@ class ActualUserActions:
         now = self.clock.now()
         counts = self.binding.count_toward_limit
         with self.uow.begin() as tx:
-            load_enterprise(tx, enterprise_id).require_active()
+            load_enterprise(tx, enterprise_id, actor).require_active()
             line = tx.group_line(msisdn)
             if line is None or line.enterprise_id != enterprise_id:
                 raise NotFound(
@@ -224,6 +224,7 @@ class ActualUserActions:
         actor.require(*BINDERS)
         now = self.clock.now()
         with self.uow.begin() as tx:
+            load_enterprise(tx, enterprise_id, actor)
             binding = tx.binding(binding_id)
             if binding is None or binding.enterprise_id != enterprise_id:
                 raise NotFound(
@@ -254,7 +255,7 @@ class ActualUserActions:
         number, code and reason. The report is kept with the import's audit row."""
         actor.require(*BINDERS)
         with self.uow.begin() as tx:
-            load_enterprise(tx, enterprise_id).require_active()
+            load_enterprise(tx, enterprise_id, actor).require_active()
         report = RosterReport()
         listed = list(rows)
         # Each row waits mostly on the identity authority: a few rows are bound at once (each

@@ -95,6 +95,7 @@ class Enterprise:
     status: EnterpriseStatus
     agreement: Agreement | None
     agent_matched: bool
+    account_manager_id: int | None = None
 
     def require_active(self) -> None:
         if self.status is not EnterpriseStatus.ACTIVE:

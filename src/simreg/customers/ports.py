@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from simreg.core.actors import Actor, Role
 from simreg.core.audit import AuditEvent
 from simreg.core.errors import NotFound
 from simreg.customers.domain import Agreement, BindingStatus, Enterprise, EnterpriseStatus
@@ -187,10 +188,18 @@ class EnterpriseUnitOfWork(Protocol):
     def begin(self) -> AbstractContextManager[EnterpriseTransaction]: ...
 
 
-def load_enterprise(tx: EnterpriseTransaction, enterprise_id: int) -> Enterprise:
+def load_enterprise(tx: EnterpriseTransaction, enterprise_id: int, actor: Actor) -> Enterprise:
+    """The group customer, if ``actor`` may act on it: an account manager only on the ones
+    they manage (another manager's is "not found", as if it did not exist)."""
     found = tx.enterprise(enterprise_id)
+    if found is not None and not manages(actor, found.account_manager_id):
+        found = None
     if found is None:
         raise NotFound(
             "No such group customer.", code="ENTERPRISE-NOT-FOUND", message_zh="集团客户不存在。"
         )
     return found
+
+
+def manages(actor: Actor, account_manager_id: int | None) -> bool:
+    return actor.role is not Role.ACCOUNT_MANAGER or account_manager_id == actor.staff_id

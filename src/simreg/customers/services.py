@@ -151,7 +151,7 @@ class EnterpriseService(ActualUserActions):
         check_agreement(agreement, self.clock.today())
         now = self.clock.now()
         with self.uow.begin() as tx:
-            enterprise = load_enterprise(tx, enterprise_id)
+            enterprise = load_enterprise(tx, enterprise_id, actor)
             if enterprise.status.value == "terminated":
                 raise Conflict(
                     "The group customer is terminated.",
@@ -179,7 +179,7 @@ class EnterpriseService(ActualUserActions):
         """Ask the identity authority about the handling agent again (after it was down)."""
         actor.require(*MANAGERS)
         with self.uow.begin() as tx:
-            load_enterprise(tx, enterprise_id)
+            load_enterprise(tx, enterprise_id, actor)
             agent = tx.agent_identity(enterprise_id)
         assert agent is not None
         number = self.vault.fields.decrypt_text(agent.doc_number_enc, "enterprise.agent_doc_number")
@@ -216,7 +216,7 @@ class EnterpriseService(ActualUserActions):
         actor.require(*MANAGERS)
         now = self.clock.now()
         with self.uow.begin() as tx:
-            current = load_enterprise(tx, enterprise_id)
+            current = load_enterprise(tx, enterprise_id, actor)
             target = move(current, action, self.clock.today())
             released = 0
             if target is EnterpriseStatus.TERMINATED:
@@ -251,7 +251,7 @@ class EnterpriseService(ActualUserActions):
                     lines_released=released or None,
                 )
             )
-            return load_enterprise(tx, enterprise_id)
+            return load_enterprise(tx, enterprise_id, actor)
 
     # -- lines ------------------------------------------------------------------------------
 
@@ -283,7 +283,7 @@ class EnterpriseService(ActualUserActions):
             )
         now = self.clock.now()
         with self.uow.begin() as tx:
-            load_enterprise(tx, enterprise_id).require_active()
+            load_enterprise(tx, enterprise_id, actor).require_active()
             if count is not None:
                 taken = tx.allocate_from_pool(enterprise_id, count, now)
             else:

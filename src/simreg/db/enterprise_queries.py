@@ -7,9 +7,9 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, case, func, select
+from sqlalchemy import ColumnElement, Connection, and_, case, func, select
 
-from simreg.core.actors import Actor
+from simreg.core.actors import Actor, Role
 from simreg.core.errors import NotFound
 from simreg.customers.domain import BindingStatus
 from simreg.customers.services import READERS
@@ -29,6 +29,23 @@ def _iso(value: datetime | date | None) -> str | None:
         stamped = aware(value)
         return stamped.isoformat() if stamped else None
     return value.isoformat() if value is not None else None
+
+
+def _managed_by(actor: Actor) -> list[ColumnElement[bool]]:
+    """An account manager sees the group customers they manage; other readers see all."""
+    if actor.role is Role.ACCOUNT_MANAGER:
+        return [_e.c.account_manager_id == actor.staff_id]
+    return []
+
+
+def _require_visible(conn: Connection, actor: Actor, enterprise_id: int) -> None:
+    found = conn.execute(
+        select(_e.c.id).where(_e.c.id == enterprise_id, *_managed_by(actor))
+    ).first()
+    if found is None:
+        raise NotFound(
+            "No such group customer.", code="ENTERPRISE-NOT-FOUND", message_zh="集团客户不存在。"
+        )
 
 
 def list_enterprises(conn: Connection, actor: Actor) -> list[dict[str, Any]]:
@@ -71,6 +88,7 @@ def list_enterprises(conn: Connection, actor: Actor) -> list[dict[str, Any]]:
         .outerjoin(lines, lines.c.enterprise_id == _e.c.id)
         .outerjoin(bound, bound.c.enterprise_id == _e.c.id)
         .outerjoin(waiting, waiting.c.enterprise_id == _e.c.id)
+        .where(*_managed_by(actor))
         .order_by(_e.c.name)
     )
     return [
@@ -103,7 +121,7 @@ def enterprise_detail(conn: Connection, actor: Actor, enterprise_id: int) -> dic
         )
         .outerjoin(t.org_units, t.org_units.c.id == _e.c.org_unit_id)
         .outerjoin(_checks, _checks.c.id == _e.c.agent_check_id)
-        .where(_e.c.id == enterprise_id)
+        .where(_e.c.id == enterprise_id, *_managed_by(actor))
     ).one_or_none()
     if row is None:
         raise NotFound(
@@ -141,6 +159,7 @@ def enterprise_lines(
     """The enterprise's lines with the actual user in force (masked) and any user on the way.
     ``unbound``: lines with no user in force; ``active``: lines open for their user."""
     actor.require(*READERS)
+    _require_visible(conn, actor, enterprise_id)
     current = _b.alias("current")
     coming = _b.alias("coming")
     query = (
@@ -188,6 +207,7 @@ def enterprise_bindings(
 ) -> list[dict[str, Any]]:
     """Bindings on their way (being verified, in review) or refused and rejected ones."""
     actor.require(*READERS)
+    _require_visible(conn, actor, enterprise_id)
     statuses = (
         [BindingStatus.VERIFYING.value, BindingStatus.PENDING_REVIEW.value]
         if which == "waiting"
@@ -244,6 +264,7 @@ def enterprise_bindings(
 def roster_rejects(conn: Connection, actor: Actor, enterprise_id: int, import_id: int) -> list[Any]:
     """The reject report kept with a roster import's audit row."""
     actor.require(*READERS)
+    _require_visible(conn, actor, enterprise_id)
     details = conn.execute(
         select(t.audit_events.c.details).where(
             t.audit_events.c.id == import_id,

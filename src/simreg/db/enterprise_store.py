@@ -115,6 +115,7 @@ class SqlEnterpriseTransaction:
             status=EnterpriseStatus(row.status),
             agreement=agreement,
             agent_matched=row.agent_result == CheckResult.MATCH.value,
+            account_manager_id=row.account_manager_id,
         )
 
     def agent_identity(self, enterprise_id: int) -> AgentIdentity | None:
