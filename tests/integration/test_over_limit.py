@@ -124,7 +124,8 @@ def test_keep_cancel_and_transfer_in_one_resolution(world: World) -> None:
     assert lines[holder.line_ids[5]].state == LineState.CANCELLED.value
     moved = lines[holder.line_ids[6]]
     assert moved.customer_id != holder.customer_id
-    assert moved.real_name_state == RealNameState.VERIFIED.value
+    # Named, not verified: the line waits for the receiver to re-register with the document.
+    assert moved.real_name_state == RealNameState.LEGACY_UNVERIFIED.value
     assert moved.holder_name_masked == "王**"
     assert app.vault.fields.decrypt_text(moved.holder_name_enc, HOLDER_NAME_PURPOSE) == "王小明"
     assert new_holder.held_lines == 1 and new_holder.doc_masked.startswith(receiver[:4])

@@ -169,7 +169,10 @@ class SqlOverLimitTransaction:
                 customer_id=to_customer,
                 holder_name_enc=holder_name_enc,
                 holder_name_masked=holder_name_masked,
-                real_name_state="verified",
+                # The receiver was named, not verified: nobody has seen their document. The
+                # line waits for them to re-register (a campaign link, or a hall), like any
+                # legacy line without real-name data (RN-01, RN-13).
+                real_name_state="legacy_unverified",
                 identity_issue=None,
                 updated_at=at,
             )
