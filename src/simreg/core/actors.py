@@ -18,6 +18,26 @@ class Role(StrEnum):
     AUDITOR = "auditor"  # read-only
     ACCOUNT_MANAGER = "account_manager"  # 集团客户经理: group customers and their actual users
 
+    @property
+    def label_en(self) -> str:
+        return _ROLE_LABELS[self][0]
+
+    @property
+    def label_zh(self) -> str:
+        return _ROLE_LABELS[self][1]
+
+
+_ROLE_LABELS = {
+    Role.ADMIN: ("administrator", "系统管理员"),
+    Role.REVIEWER: ("back-office reviewer", "后台审核员"),
+    Role.CLERK: ("channel clerk", "营业员"),
+    Role.CHANNEL_MANAGER: ("channel manager", "渠道经理"),
+    Role.CALL_CENTRE: ("call-centre agent", "外呼坐席"),
+    Role.RISK_ANALYST: ("risk analyst", "风控分析员"),
+    Role.AUDITOR: ("auditor", "稽核员"),
+    Role.ACCOUNT_MANAGER: ("group-account manager", "集团客户经理"),
+}
+
 
 @dataclass(frozen=True)
 class Actor:
@@ -30,9 +50,12 @@ class Actor:
     def require(self, *roles: Role) -> None:
         if self.role not in roles:
             raise Forbidden(
-                f"Role {self.role.value} may not do this; it needs "
-                + " or ".join(r.value for r in roles)
+                f"A {self.role.label_en} may not do this; it is for a "
+                + " or ".join(r.label_en for r in roles)
                 + ".",
+                message_zh=f"{self.role.label_zh}无权执行此操作，仅限"
+                + "或".join(r.label_zh for r in roles)
+                + "。",
                 required_roles=[r.value for r in roles],
             )
 

@@ -153,7 +153,7 @@ class Registration:
             raise Conflict(
                 f"Cannot {action} a registration that is {self.state.value.replace('_', ' ')}.",
                 code="REGISTRATION-STATE",
-                message_zh=f"登记当前状态为 {self.state.value}，无法{_ACTION_ZH[action]}。",
+                message_zh=f"该登记{_STATE_ZH[self.state]}，无法{_ACTION_ZH[action]}。",
                 state=self.state.value,
             )
 
@@ -226,3 +226,10 @@ class Registration:
 
 
 _ACTION_ZH = {"approve": "审核通过", "reject": "驳回", "activate": "开通", "cancel": "撤销"}
+_STATE_ZH = {
+    RegistrationState.PENDING_REVIEW: "待审核",
+    RegistrationState.APPROVED: "已审核通过",
+    RegistrationState.ACTIVE: "已开通",
+    RegistrationState.REJECTED: "已驳回",
+    RegistrationState.CANCELLED: "已撤销",
+}

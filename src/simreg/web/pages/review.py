@@ -97,7 +97,12 @@ def _checks(item: dict[str, Any], facts: dict[str, Any], limit: int) -> list[dic
             {"held": lines_held, "limit": limit},
             not check_per_id_limit(held_others, limit),
         ),
-        ("RN-02", "Original inspected (%(method)s)", {"method": item["inspection_method"]}, True),
+        (
+            "RN-02",
+            _INSPECTION_LABELS.get(item["inspection_method"], "Original inspected (%(method)s)"),
+            {"method": item["inspection_method"]},
+            True,
+        ),
         ("RN-03", "Document photographed", {}, {p["kind"] for p in item["photos"]} >= {"front"}),
     ]
     origin = item.get("origin")
@@ -124,6 +129,14 @@ def _checks(item: dict[str, Any], facts: dict[str, Any], limit: int) -> list[dic
             )
         )
     return [{"code": c, "label": label, "args": args, "ok": ok} for c, label, args, ok in found]
+
+
+# How the original was seen, in words (each a message of its own, so it is translated whole).
+_INSPECTION_LABELS = {
+    "chip_reader": "Original inspected: chip read by the ID card reader",
+    "visual": "Original inspected by eye",
+    "online_upload": "No original seen: photos uploaded by the subscriber",
+}
 
 
 @router.get("/review/{registration_id}")
