@@ -169,3 +169,5 @@ def test_figures_page_drills_down_and_sorts(client: TestClient, world: World) ->
     assert re.search(r'id="real-name-rate">0\.0%<', county.text)
     assert re.findall(r'data-channel="(\w+)"', county.text) == ["SOC"]
     assert "Province" in county.text and "City" in county.text  # the trail back up
+    unknown = client.get("/base?unit=999999")  # not the network's figures under a bad unit
+    assert unknown.status_code == 404 and "ORG-UNIT-NOT-FOUND" in unknown.text

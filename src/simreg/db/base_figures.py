@@ -241,3 +241,8 @@ def _unit_row(unit: Any, counts: Counts) -> dict[str, Any]:
         "parent_id": unit.parent_id if unit is not None else None,
         **counts.as_dict(),
     }
+
+
+def org_unit_exists(conn: Connection, org_unit_id: int) -> bool:
+    found = select(t.org_units.c.id).where(t.org_units.c.id == org_unit_id)
+    return conn.execute(found).first() is not None

@@ -8,8 +8,8 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
-from simreg.core.errors import DomainError
-from simreg.db.base_figures import CLASSES, real_name_figures
+from simreg.core.errors import DomainError, NotFound
+from simreg.db.base_figures import CLASSES, org_unit_exists, real_name_figures
 from simreg.db.over_limit_store import case_detail, list_cases
 from simreg.identity.documents import DocumentType
 from simreg.legacy.over_limit import READERS, RESOLVERS, LineAction, ProposedDecision
@@ -45,6 +45,13 @@ def figures_page(request: Request, session: PageSession) -> Response:
     descending = request.query_params.get("dir", "asc" if sort in ("rate", "name") else "desc")
     descending_flag = descending == "desc"
     with s.simreg.engine.connect() as conn:
+        if unit is not None and not org_unit_exists(conn, unit):
+            # Not the whole network's figures under a unit that does not exist.
+            raise NotFound(
+                "No such organisation unit.",
+                code="ORG-UNIT-NOT-FOUND",
+                message_zh="组织单元不存在。",
+            )
         figures = real_name_figures(
             conn, session.actor, per_id_limit=s.simreg.settings.per_id_limit, org_unit_id=unit
         )
