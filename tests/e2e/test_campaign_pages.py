@@ -92,6 +92,8 @@ def test_campaign_from_plan_to_reregistration_and_calls(
         follow_redirects=False,
     )
     assert started.status_code == 303
+    told = client.get(started.headers["location"], headers={"Accept-Language": "en"})
+    assert re.search(r'id="done">Started: the SMS are queued', told.text)
     detail = client.get(detail_path)
     assert re.search(
         r'data-step="targeted">\s*<th[^>]*>[^<]*</th>\s*<td class="num">3<', detail.text

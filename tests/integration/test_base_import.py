@@ -492,6 +492,15 @@ def test_a_file_in_neither_encoding_is_refused_before_anything_happens(
     assert count(world.simreg, t.base_imports) == 0
 
 
+@pytest.mark.parametrize("content", [b"", b"\n", b"\xef\xbb\xbf\r\n"])
+def test_an_empty_file_is_refused_as_empty(world: World, tmp_path: Path, content: bytes) -> None:
+    path = tmp_path / "base.csv"
+    path.write_bytes(content)
+    with pytest.raises(InvalidInput) as refused:
+        open_base_file(path)
+    assert refused.value.code == "IMPORT-EMPTY"
+
+
 def test_only_an_administrator_imports_from_outside_the_command_line(
     world: World, tmp_path: Path
 ) -> None:

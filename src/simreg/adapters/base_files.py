@@ -128,6 +128,16 @@ class CsvBaseFile:
         with path.open(encoding=text_encoding, errors="replace", newline="") as handle:
             header = next(csv.reader(io.StringIO(handle.readline())), [])
         self._header = [name.strip() for name in header]
+        if not any(self._header):
+            raise InvalidInput(
+                "The file is empty: it needs a header line ("
+                + ", ".join(COLUMNS)
+                + ") and then one line per number.",
+                code="IMPORT-EMPTY",
+                message_zh="文件为空：首行须为表头（"
+                + "，".join(COLUMNS)
+                + "），其后每行一个号码。",
+            )
         problem = _missing_columns(self._header)
         if problem is not None:
             raise problem

@@ -124,6 +124,8 @@ def import_base(
             progress=moved,
             bulk=bulk,
         )
+        # The total was counted in lines; quoted fields may span lines, so end on the rows read.
+        bar.update(task, total=report.totals.read, completed=report.totals.read)
         # The report pages read line-state figures from today's census (ADR 12): retaken
         # now, so they show the imported base at once rather than at the next hourly census.
         census = simreg.reports.take_census(None) if report.totals.loaded else None
