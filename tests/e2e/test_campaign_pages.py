@@ -140,6 +140,12 @@ def test_campaign_from_plan_to_reregistration_and_calls(
     calls = client.get("/calls")
     assert calls.status_code == 200
     assert numbers[1] in calls.text and numbers[2] in calls.text and numbers[0] not in calls.text
+    # The holder of numbers[2] calls in: the agent finds the task by the last digits.
+    found = client.get("/calls", params={"number": numbers[2][-6:]})
+    assert numbers[2] in found.text and numbers[1] not in found.text
+    campaign_id = int(detail_path.rsplit("/", 1)[1])
+    other = client.get("/calls", params={"campaign": campaign_id + 1})
+    assert 'data-task="' not in other.text
     task = re.search(r'data-task="(\d+)"', calls.text)
     assert task
     recorded = client.post(

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Integer, case, func, literal_column, or_, select
+from sqlalchemy import Connection, Integer, case, func, literal_column, or_, select, true
 from sqlalchemy.sql.elements import ColumnElement
 
 from simreg.campaigns.calls import CallOutcome
@@ -239,20 +239,38 @@ def daily_series(
 
 
 def call_worklist(
-    conn: Connection, actor: Actor, *, now: datetime, limit: int = 50
+    conn: Connection,
+    actor: Actor,
+    *,
+    now: datetime,
+    limit: int = 50,
+    campaign_id: int | None = None,
+    number: str = "",
 ) -> dict[str, Any]:
-    """Open call tasks due now, callbacks first by time, each with what the agent needs."""
+    """Open call tasks due now, callbacks first by time, each with what the agent needs.
+    ``campaign_id`` keeps one campaign's; ``number`` (some digits of the MSISDN) finds a
+    holder's task whether it is due or not: the holder who calls in about their SMS."""
     actor.require(Role.CALL_CENTRE, Role.ADMIN)
     tasks = t.call_tasks
-    due = (
+    digits = "".join(ch for ch in number if ch.isdigit())[:11]
+    due: tuple[ColumnElement[bool], ...] = (
         tasks.c.status == "open",
-        tasks.c.due_at <= now,
+        tasks.c.due_at <= now if not digits else true(),
         or_(
             tasks.c.claimed_until.is_(None),
             tasks.c.claimed_until < now,
             tasks.c.assigned_to == actor.staff_id,
         ),
     )
+    if campaign_id is not None:
+        due = (*due, tasks.c.campaign_id == campaign_id)
+    if digits:
+        matching = select(ct.c.id).join(t.lines, t.lines.c.id == ct.c.line_id)
+        if len(digits) == 11:
+            matching = matching.where(t.lines.c.msisdn == digits)
+        else:
+            matching = matching.where(t.lines.c.msisdn.contains(digits, autoescape=True))
+        due = (*due, tasks.c.target_id.in_(matching))
     total = conn.execute(select(func.count()).where(*due)).scalar_one()
     later = conn.execute(
         select(func.count()).where(tasks.c.status == "open", tasks.c.due_at > now)
@@ -286,9 +304,15 @@ def call_worklist(
         )
         .limit(limit)
     )
+    campaigns = conn.execute(
+        select(t.campaigns.c.id, t.campaigns.c.name)
+        .where(t.campaigns.c.id.in_(select(tasks.c.campaign_id).where(tasks.c.status == "open")))
+        .order_by(t.campaigns.c.name)
+    ).all()
     return {
         "due": int(total),
         "later": int(later),
+        "campaigns": [{"id": c.id, "name": c.name} for c in campaigns],
         "items": [
             {
                 "id": r.id,

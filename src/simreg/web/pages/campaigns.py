@@ -229,8 +229,17 @@ def _calls_page(
     request: Request, session: Session, status_code: int = 200, **extra: Any
 ) -> Response:
     s = site(request)
+    raw_campaign = request.query_params.get("campaign", "")
+    campaign_id = int(raw_campaign) if raw_campaign.isdigit() else None
+    number = request.query_params.get("number", "")[:20]
     with s.simreg.engine.connect() as conn:
-        work = call_worklist(conn, session.actor, now=s.simreg.clock.now())
+        work = call_worklist(
+            conn,
+            session.actor,
+            now=s.simreg.clock.now(),
+            campaign_id=campaign_id,
+            number=number,
+        )
         history = {
             item["id"]: call_history(conn, session.actor, item["id"]) for item in work["items"][:20]
         }
@@ -242,6 +251,8 @@ def _calls_page(
         work=work,
         history=history,
         outcomes=list(CallOutcome),
+        chosen_campaign=campaign_id,
+        number=number,
         **extra,
     )
 
