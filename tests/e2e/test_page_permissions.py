@@ -7,6 +7,7 @@ import re
 import pytest
 from fastapi.testclient import TestClient
 
+from simreg.web.app import create_app
 from tests.support.world import PASSWORD, World
 
 ROLES = {
@@ -127,6 +128,27 @@ def test_unknown_user_and_wrong_password_look_the_same(client: TestClient, world
     wrong = client.post("/login", data={"username": "reviewer", "password": "x" * 12})
     assert unknown.status_code == wrong.status_code == 401
     assert "LOGIN-FAILED" in unknown.text and "LOGIN-FAILED" in wrong.text
+
+
+def test_changing_the_password_ends_the_accounts_other_sessions(
+    client: TestClient, world: World
+) -> None:
+    with TestClient(create_app(world.simreg)) as elsewhere:
+        log_in(elsewhere, "reviewer")  # say, someone who had learnt the old password
+        csrf = log_in(client, "reviewer")
+        changed = client.post(
+            "/account/password",
+            data={
+                "csrf_token": csrf,
+                "current": PASSWORD,
+                "new": "a-new-long-passphrase-9",
+                "repeat": "a-new-long-passphrase-9",
+            },
+            follow_redirects=False,
+        )
+        assert changed.status_code == 303
+        assert client.get("/review", follow_redirects=False).status_code == 200  # this one stays
+        assert elsewhere.get("/review", follow_redirects=False).status_code == 303  # to login
 
 
 def test_logout_ends_the_session(client: TestClient, world: World) -> None:

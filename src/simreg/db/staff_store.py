@@ -125,13 +125,20 @@ class SqlStaffTransaction:
         return (_account(row), row.csrf_token) if row else None
 
     def revoke_sessions(
-        self, *, token_index: str | None = None, staff_id: int | None = None, at: datetime
+        self,
+        *,
+        token_index: str | None = None,
+        staff_id: int | None = None,
+        at: datetime,
+        keep_token_index: str | None = None,
     ) -> None:
         query = update(t.web_sessions).where(t.web_sessions.c.revoked_at.is_(None))
         if token_index is not None:
             query = query.where(t.web_sessions.c.token_index == token_index)
         if staff_id is not None:
             query = query.where(t.web_sessions.c.staff_id == staff_id)
+        if keep_token_index is not None:
+            query = query.where(t.web_sessions.c.token_index != keep_token_index)
         self.conn.execute(query.values(revoked_at=at))
 
     def record(self, event: AuditEvent) -> None:

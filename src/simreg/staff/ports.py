@@ -55,7 +55,12 @@ class StaffTransaction(Protocol):
     def session(self, token_index: str, now: datetime) -> tuple[StaffAccount, str] | None: ...
 
     def revoke_sessions(
-        self, *, token_index: str | None = None, staff_id: int | None = None, at: datetime
+        self,
+        *,
+        token_index: str | None = None,
+        staff_id: int | None = None,
+        at: datetime,
+        keep_token_index: str | None = None,
     ) -> None: ...
 
     def record(self, event: AuditEvent) -> None: ...

@@ -129,7 +129,11 @@ class StaffService:
 
     # -- own account ------------------------------------------------------------------------
 
-    def change_password(self, actor: Actor, current: str, new: str) -> None:
+    def change_password(
+        self, actor: Actor, current: str, new: str, *, session_token: str | None = None
+    ) -> None:
+        """Every other session of the account ends (someone who learnt the old password and
+        logged in elsewhere is logged out); ``session_token``, the one asking, stays."""
         now = self.clock.now()
         with self.uow.begin() as tx:
             account = _account(tx, actor.staff_id)
@@ -150,6 +154,11 @@ class StaffService:
                 )
             tx.update_account(
                 account.id, password_hash=self.hasher.hash(new), must_change_password=False
+            )
+            tx.revoke_sessions(
+                staff_id=account.id,
+                at=now,
+                keep_token_index=self.index.digest(session_token) if session_token else None,
             )
             tx.record(
                 AuditEvent(

@@ -115,7 +115,9 @@ def change_password(
                 code="PASSWORD-MISMATCH",
                 message_zh="两次输入的新密码不一致。",
             )
-        s.simreg.staff.change_password(session.actor, current, new)
+        s.simreg.staff.change_password(
+            session.actor, current, new, session_token=request.cookies.get(SESSION_COOKIE)
+        )
     except InvalidInput as problem:
         return s.render(request, session, "password.html", status_code=422, error=problem)
     return RedirectResponse(HOME.get(session.actor.role, "/") + "?changed=1", status_code=303)
