@@ -196,8 +196,12 @@ def test_unknown_number_and_taken_number_are_refused_without_changes(world: Worl
 
 
 def test_bad_photo_is_refused_with_its_reason(world: World) -> None:
-    error = refused(world, photos={"front": b"not an image", "back": FRONT})
+    error = refused(world, photos={"front": FRONT, "back": b"not an image"})
     assert error.code == "PHOTO-NOT-IMAGE"
+    # Which of the photos to take again, in both languages.
+    assert error.details["photo"] == "back"
+    assert error.message.startswith("Back of the document: ")
+    assert error.message_zh.startswith("证件背面：")
 
 
 def test_data_card_is_registered_like_a_voice_line(world: World) -> None:

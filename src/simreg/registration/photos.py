@@ -24,8 +24,25 @@ def check_photos(
                 code="PHOTO-KIND",
                 message_zh="未知照片类型，请上传证件正面、背面或客户人像。",
             ) from exc
-        checked[kind] = check_photo(data)
+        try:
+            checked[kind] = check_photo(data)
+        except InvalidInput as refused:
+            # Three photos are sent at once: say which one to take again.
+            en, zh = _PHOTO_NAMES[kind]
+            raise InvalidInput(
+                f"{en}: {refused.message}",
+                code=refused.code,
+                message_zh=f"{zh}：{refused.message_zh}",
+                **{**refused.details, "photo": kind.value},
+            ) from refused
     return checked
+
+
+_PHOTO_NAMES = {
+    PhotoKind.FRONT: ("Front of the document", "证件正面"),
+    PhotoKind.BACK: ("Back of the document", "证件背面"),
+    PhotoKind.PORTRAIT: ("Portrait", "本人人像"),
+}
 
 
 def store_photos(
