@@ -9,7 +9,7 @@ them all; nothing here touches storage.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
@@ -184,10 +184,13 @@ def check_resolution(
     *,
     case_doc_index: str,
     per_id_limit: int,
+    refused_details: Collection[int] = (),
 ) -> list[Violation]:
     """Every reason the resolution cannot be applied: each line of the case decided once and
     only lines of the case, lines under review kept, no transfer to the same document or to a
-    business licence, and at most ``per_id_limit`` lines kept (RN-14, the limit of RN-05)."""
+    business licence, and at most ``per_id_limit`` lines kept (RN-14, the limit of RN-05).
+    ``refused_details``: lines whose decision was given but refused for its details (a
+    receiver's bad document), already reported, so not reported again as undecided."""
     decisions = list(decisions)
     by_id = {line.id: line for line in lines}
     found: list[Violation] = []
@@ -212,7 +215,9 @@ def check_resolution(
                 line_ids=foreign,
             )
         )
-    undecided = sorted(line.msisdn for line in lines if line.id not in counts)
+    undecided = sorted(
+        line.msisdn for line in lines if line.id not in counts and line.id not in refused_details
+    )
     if undecided:
         found.append(
             _v(

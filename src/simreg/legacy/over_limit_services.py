@@ -189,7 +189,11 @@ class OverLimitService:
                 index=lambda document: document_index(self.vault, document),
             )
             problems += check_resolution(
-                lines, decisions, case_doc_index=case.doc_index, per_id_limit=self.per_id_limit
+                lines,
+                decisions,
+                case_doc_index=case.doc_index,
+                per_id_limit=self.per_id_limit,
+                refused_details={int(p.data["line_id"]) for p in problems if "line_id" in p.data},
             )
             if problems:
                 raise RuleViolated(problems)
