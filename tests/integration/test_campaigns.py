@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 
 from simreg.bootstrap import Simreg
 from simreg.campaigns.domain import DEFAULT_TEMPLATE_ZH, CampaignPlan, parse_filters
@@ -18,6 +18,7 @@ from simreg.core.errors import Conflict, Forbidden, InvalidInput, NotFound, Rule
 from simreg.core.settings import Settings
 from simreg.db import directory
 from simreg.db import tables as t
+from simreg.db.campaign_queries import filter_choices
 from simreg.demo.synthetic import person_name, resident_id
 from simreg.lines.domain import LineKind, RealNameState
 from simreg.registration.services import RejectRegistration
@@ -467,3 +468,21 @@ def test_one_call_task_is_worked_by_one_agent_at_a_time(
     with app.engine.connect() as conn:
         attempts = conn.execute(select(func.count()).select_from(t.call_attempts)).scalar_one()
     assert attempts == 1
+
+
+def test_the_campaign_forms_org_units_come_in_tree_order(app: Simreg, units: Units) -> None:
+    now = app.clock.now()
+    with app.engine.begin() as conn:
+        # A second province, coded to sort between the first province's units.
+        second = conn.execute(
+            insert(t.org_units)
+            .values(code="B0", name="Province 2", level="province", created_at=now)
+            .returning(t.org_units.c.id)
+        ).scalar_one()
+        conn.execute(
+            insert(t.org_units).values(
+                code="A0", name="City 2", level="city", parent_id=second, created_at=now
+            )
+        )
+        names = [u["name"] for u in filter_choices(conn)["org_units"]]
+    assert names == ["Province 2", "City 2", "Province", "City", "County A", "County B"]

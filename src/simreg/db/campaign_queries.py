@@ -386,14 +386,30 @@ def _iso(value: datetime | None) -> str | None:
 def filter_choices(conn: Connection) -> dict[str, list[dict[str, Any]]]:
     """Org units (in tree order) and channels a campaign can be narrowed to."""
     units = conn.execute(
-        select(t.org_units.c.id, t.org_units.c.name, t.org_units.c.level, t.org_units.c.code)
+        select(
+            t.org_units.c.id,
+            t.org_units.c.name,
+            t.org_units.c.level,
+            t.org_units.c.code,
+            t.org_units.c.parent_id,
+        ).order_by(t.org_units.c.code)
     ).all()
-    order = {"province": 0, "city": 1, "county": 2}
+    known = {u.id for u in units}
+    children: dict[int | None, list[Any]] = {}
+    for unit in units:
+        parent = unit.parent_id if unit.parent_id in known else None
+        children.setdefault(parent, []).append(unit)
+    ordered: list[Any] = []
+
+    def under(parent: int | None) -> None:
+        # Each unit followed by the units under it: a county right below its city.
+        for unit in children.get(parent, []):
+            ordered.append(unit)
+            under(unit.id)
+
+    under(None)
     return {
-        "org_units": [
-            {"id": u.id, "name": u.name, "level": u.level}
-            for u in sorted(units, key=lambda u: (order.get(u.level, 3), u.code))
-        ],
+        "org_units": [{"id": u.id, "name": u.name, "level": u.level} for u in ordered],
         "channels": [
             {"id": c.id, "code": c.code, "name": c.name}
             for c in conn.execute(
