@@ -501,6 +501,13 @@ def test_an_empty_file_is_refused_as_empty(world: World, tmp_path: Path, content
     assert refused.value.code == "IMPORT-EMPTY"
 
 
+def test_the_reject_report_gives_a_formula_back_as_text(world: World, tmp_path: Path) -> None:
+    row = replace(base_rows(1)[0], msisdn='=HYPERLINK("http://x","click")')
+    path = write_csv(tmp_path / "base.csv", [row])
+    _, rejects = run_import(world.simreg, path)
+    assert [r["msisdn"] for r in rejects] == ["'" + row.msisdn]
+
+
 def test_only_an_administrator_imports_from_outside_the_command_line(
     world: World, tmp_path: Path
 ) -> None:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from simreg.core.spreadsheet import formula_safe
 from simreg.reporting.domain import Ratio
 from simreg.web.pages.reports_tables import (
     Column,
     ReportTable,
     count,
-    formula_safe,
     ratio,
     seconds,
     text,

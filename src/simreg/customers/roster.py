@@ -11,6 +11,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
 from simreg.core.errors import DomainError, InvalidInput
+from simreg.core.spreadsheet import formula_safe
 from simreg.identity.documents import DocumentType
 
 MAX_ROWS = 5000
@@ -107,10 +108,7 @@ def reject_report_csv(rejects: Iterable[Iterable[object]], language: str = "en")
     )
     for reject in rejects:
         line, msisdn, code, reason, reason_zh = list(reject)
-        writer.writerow([line, _cell(str(msisdn)), code, reason_zh if language == "zh" else reason])
+        writer.writerow(
+            [line, formula_safe(str(msisdn)), code, reason_zh if language == "zh" else reason]
+        )
     return out.getvalue()
-
-
-def _cell(value: str) -> str:
-    # A number as typed in the roster goes back into a spreadsheet: never as a formula.
-    return "'" + value if value[:1] in ("=", "+", "-", "@") else value

@@ -25,6 +25,7 @@ from simreg.core.actors import Actor, Role
 from simreg.core.audit import AuditEvent
 from simreg.core.clock import Clock
 from simreg.core.errors import DomainError
+from simreg.core.spreadsheet import formula_safe
 from simreg.legacy.bulk import bulk_wanted
 from simreg.legacy.rows import repeated_rows
 from simreg.legacy.staging import (
@@ -157,7 +158,9 @@ class RejectFile:
 
     def write(self, rows: list[RejectedRow]) -> None:
         for row in sorted(rows, key=lambda r: r.line):
-            self._writer.writerow((row.line, row.msisdn, row.rejection.code, row.rejection.message))
+            # The number is as the file gave it: it goes back to a spreadsheet as text.
+            msisdn = formula_safe(row.msisdn)
+            self._writer.writerow((row.line, msisdn, row.rejection.code, row.rejection.message))
         self._handle.flush()
 
     def close(self) -> None:

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response, StreamingResponse
 
 from simreg.core.errors import DomainError, InvalidInput
+from simreg.core.spreadsheet import formula_safe
 from simreg.db.audit_queries import (
     AUDIT_READERS,
     AuditFilter,
@@ -148,7 +149,8 @@ def _csv(request: Request, session: PageSession, params: dict[str, str]) -> Resp
         with s.simreg.engine.connect() as conn:
             for row in stream_audit(conn, session.actor, query):
                 writer.writerow(
-                    [
+                    formula_safe(cell)
+                    for cell in [
                         s.pages.localtime(row["at"], "%Y-%m-%d %H:%M:%S"),
                         row["action"],
                         row["outcome"],

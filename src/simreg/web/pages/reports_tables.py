@@ -17,6 +17,7 @@ from datetime import date
 
 from fastapi.responses import Response
 
+from simreg.core.spreadsheet import formula_safe
 from simreg.reporting.domain import Ratio
 
 CellValue = int | float | str | None
@@ -82,14 +83,6 @@ def csv_download(table: ReportTable, filename: str) -> Response:
             "Cache-Control": "private, no-store",
         },
     )
-
-
-def formula_safe(value: CellValue) -> CellValue:
-    """Names of units, channels and reviewers are typed by people and go back into a
-    spreadsheet: text that a spreadsheet would run as a formula is quoted."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
 
 
 # -- cells ------------------------------------------------------------------------------------
