@@ -63,6 +63,22 @@ def personal_link(app: Simreg, msisdn: str) -> str:
     return "/r/" + text.split("/r/", 1)[1].split()[0]
 
 
+def one_line_campaign(client: TestClient, app: Simreg) -> tuple[str, str]:
+    """A manager starts a campaign over one legacy line: (its number, its personal link)."""
+    (msisdn,) = legacy_lines(app, 1)
+    csrf = log_in(client, "manager")
+    created = client.post(
+        "/campaigns",
+        data={"csrf_token": csrf, "name": "c", "sms_template": "Go to {link}"},
+        follow_redirects=False,
+    )
+    client.post(
+        created.headers["location"].split("?")[0] + "/action",
+        data={"csrf_token": csrf, "action": "start"},
+    )
+    return msisdn, personal_link(app, msisdn)
+
+
 def test_campaign_from_plan_to_reregistration_and_calls(
     client: TestClient, app: Simreg, world: World, clock: MovableClock
 ) -> None:
@@ -171,18 +187,7 @@ def test_a_dead_link_says_so_and_leaks_nothing(client: TestClient, app: Simreg) 
 def test_a_refused_upload_shows_the_reason_and_keeps_the_line_unverified(
     client: TestClient, app: Simreg, world: World
 ) -> None:
-    (msisdn,) = legacy_lines(app, 1)
-    csrf = log_in(client, "manager")
-    created = client.post(
-        "/campaigns",
-        data={"csrf_token": csrf, "name": "c", "sms_template": "Go to {link}"},
-        follow_redirects=False,
-    )
-    client.post(
-        created.headers["location"].split("?")[0] + "/action",
-        data={"csrf_token": csrf, "action": "start"},
-    )
-    link = personal_link(app, msisdn)
+    msisdn, link = one_line_campaign(client, app)
     client.cookies.clear()
     refused = client.post(
         link,
@@ -198,18 +203,7 @@ def test_a_refused_upload_shows_the_reason_and_keeps_the_line_unverified(
 def test_a_rejected_subscriber_sees_why_on_the_link_and_can_send_again(
     client: TestClient, app: Simreg, world: World
 ) -> None:
-    (msisdn,) = legacy_lines(app, 1)
-    csrf = log_in(client, "manager")
-    created = client.post(
-        "/campaigns",
-        data={"csrf_token": csrf, "name": "c", "sms_template": "Go to {link}"},
-        follow_redirects=False,
-    )
-    client.post(
-        created.headers["location"].split("?")[0] + "/action",
-        data={"csrf_token": csrf, "action": "start"},
-    )
-    link = personal_link(app, msisdn)
+    msisdn, link = one_line_campaign(client, app)
     photos = {
         "front": ("front.jpg", FRONT, "image/jpeg"),
         "back": ("back.jpg", BACK, "image/jpeg"),

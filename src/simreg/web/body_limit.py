@@ -8,12 +8,10 @@ at once; one that does not say (chunked) is counted as it arrives and cut off at
 
 from __future__ import annotations
 
-import json
-
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from simreg.web.errors import body
+from simreg.web.errors import send_error
 
 
 class BodyTooLarge(HTTPException):
@@ -61,23 +59,11 @@ class BodySizeLimit:
 
     async def _refuse(self, send: Send) -> None:
         megabytes = self.max_bytes // (1024 * 1024)
-        payload = json.dumps(
-            body(
-                "REQUEST-TOO-LARGE",
-                f"The request is larger than {megabytes} MB.",
-                f"请求超过 {megabytes} MB。",
-                {"max_bytes": self.max_bytes},
-            )
-        ).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(payload)).encode()),
-                    (b"connection", b"close"),
-                ],
-            }
+        await send_error(
+            send,
+            413,
+            "REQUEST-TOO-LARGE",
+            f"The request is larger than {megabytes} MB.",
+            f"请求超过 {megabytes} MB。",
+            {"max_bytes": self.max_bytes},
         )
-        await send({"type": "http.response.body", "body": payload})

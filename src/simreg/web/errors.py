@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -10,6 +11,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import Send
 
 from simreg.core.errors import (
     ConfigurationError,
@@ -50,6 +52,31 @@ def body(
     code: str, message: str, message_zh: str | None, details: dict[str, Any]
 ) -> dict[str, Any]:
     return {"code": code, "message": message, "message_zh": message_zh, "details": details}
+
+
+async def send_error(
+    send: Send,
+    status: int,
+    code: str,
+    message: str,
+    message_zh: str,
+    details: dict[str, Any] | None = None,
+) -> None:
+    """An error answered from ASGI middleware, before any route: the same JSON as every other
+    error, and the connection closed (the rest of the request is not read)."""
+    payload = json.dumps(body(code, message, message_zh, details or {})).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(payload)).encode()),
+                (b"connection", b"close"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": payload})
 
 
 PageErrors = Callable[[Request, DomainError, int], Response]

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import re
 from typing import BinaryIO
 from urllib.parse import unquote_to_bytes
@@ -16,7 +15,7 @@ from urllib.parse import unquote_to_bytes
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from simreg.core.errors import InvalidInput
-from simreg.web.errors import body
+from simreg.web.errors import send_error
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
@@ -72,22 +71,10 @@ class ControlCharacterGuard:
 
 
 async def _refuse(send: Send) -> None:
-    payload = json.dumps(
-        body(
-            "INPUT-CONTROL-CHAR",
-            "The address contains control characters.",
-            "请求地址包含非法控制字符。",
-            {},
-        )
-    ).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 422,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(payload)).encode()),
-            ],
-        }
+    await send_error(
+        send,
+        422,
+        "INPUT-CONTROL-CHAR",
+        "The address contains control characters.",
+        "请求地址包含非法控制字符。",
     )
-    await send({"type": "http.response.body", "body": payload})
