@@ -222,6 +222,8 @@ def test_a_rejected_subscriber_sees_why_on_the_link_and_can_send_again(
         follow_redirects=False,
     )
     assert rejected.status_code == 303
+    told = client.get(rejected.headers["location"], headers={"Accept-Language": "en"})
+    assert "The subscriber sees the reasons on their link" in told.text
 
     client.cookies.clear()
     again = client.get(link, headers={"Accept-Language": "zh-CN"})
