@@ -211,6 +211,7 @@ def online_shop(
                 settings.public_rate_per_address,
                 settings.public_rate_per_document,
                 settings.public_rate_window_seconds,
+                settings.document_checks_per_staff,
             ),
         ),
         rules=ShopRules(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 import pytest
 from fastapi.testclient import TestClient
@@ -232,6 +233,27 @@ def test_page_actions_check_the_role(client: TestClient, world: World, who: str)
         follow_redirects=False,
     )
     assert staff.status_code == (303 if role == "admin" else 403)
+
+
+def test_a_clerks_document_checks_are_limited_but_typing_is_free(
+    client: TestClient, world: World
+) -> None:
+    limits = world.simreg.shop.throttle.limits
+    world.simreg.shop.throttle.limits = replace(limits, lookups_per_staff=3)
+    csrf = log_in(client, "clerk_hall")
+
+    def check(number: str) -> str:
+        return client.post(
+            "/app/check-document",
+            data={"csrf_token": csrf, "document_type": "resident_id", "document_number": number},
+        ).text
+
+    for typed in ("1", "11", "110105", "1101051949"):  # partial numbers, as typed: not counted
+        assert "TOO-MANY-REQUESTS" not in check(typed)
+    for _ in range(3):
+        assert 'class="check ok"' in check("11010519491231002X")
+    refused = check("11010519491231002X")
+    assert "TOO-MANY-REQUESTS" in refused and 'class="check ok"' not in refused
 
 
 def test_audit_finds_a_document_by_its_number_through_the_blind_index(

@@ -79,6 +79,9 @@ class Settings(BaseSettings):
     public_rate_per_address: int = Field(default=60, ge=1)
     public_rate_per_document: int = Field(default=5, ge=1)
     public_rate_window_seconds: int = Field(default=600, ge=1)
+    document_checks_per_staff: int = Field(
+        default=120, ge=1, description="a clerk's live document checks per window"
+    )
     # Reporting (ADR 12): the new-customer cut-off, and how often the census beside
     # `simreg serve` refreshes today's counts (the last one of a day stands for that day).
     report_cutoff: date = Field(

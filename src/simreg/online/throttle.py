@@ -1,5 +1,6 @@
 """Throttling of the public pages and API (the online shop): requests per client address and
-identity submissions per document, counted in fixed windows shared by every server process.
+identity submissions per document, counted in fixed windows shared by every server process;
+and of the clerks' live document checks, per staff member.
 
 Buckets are keyed hashes, never the address or the document number itself, so the table
 says nothing about who asked. Each request is one conditional upsert (``ThrottleStore.hit``).
@@ -22,6 +23,8 @@ class ThrottleLimits:
     per_address: int
     per_document: int
     window_seconds: int
+    # Live document checks (how many lines an ID holds) one staff member may make a window.
+    lookups_per_staff: int = 120
 
 
 class PublicThrottle:
@@ -42,8 +45,18 @@ class PublicThrottle:
         names against a number (or numbers against a name) from many addresses."""
         self._hit("doc:" + self.keys.digest("throttle-document:" + doc_index), "document")
 
+    def document_lookup(self, staff_id: int) -> None:
+        """One live document check by a clerk. The check says how many lines any ID number
+        holds; a clerk serves a customer at a time, so hundreds a window is someone
+        harvesting, not registering."""
+        self._hit("lookup:" + self.keys.digest(f"throttle-lookup:{staff_id}"), "lookup")
+
     def _hit(self, bucket: str, kind: str) -> None:
-        limit = self.limits.per_address if kind == "address" else self.limits.per_document
+        limit = {
+            "address": self.limits.per_address,
+            "document": self.limits.per_document,
+            "lookup": self.limits.lookups_per_staff,
+        }[kind]
         now = self.clock.now()
         start = window_start(now, self.limits.window_seconds)
         if not self.store.hit(bucket, start, limit):

@@ -9,7 +9,7 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 
 from simreg.core.actors import Role
-from simreg.core.errors import DomainError, InvalidInput, RuleViolated, Violation
+from simreg.core.errors import DomainError, InvalidInput, RuleViolated, TooManyRequests, Violation
 from simreg.db import queries
 from simreg.db.directory import device_for_token
 from simreg.identity.documents import DocumentInvalid, DocumentType
@@ -120,12 +120,16 @@ def check_document(
     if document_number.strip():
         try:
             checked_text("document_number", document_number)
-            result["check"] = s.simreg.registrations.check_document(
+            check = s.simreg.registrations.check_document(
                 session.actor, document_type, document_number
             )
+            # Counted only once the number is complete and valid (not at every keystroke),
+            # and the count it holds is shown only within the clerk's allowance.
+            s.simreg.shop.throttle.document_lookup(session.actor.staff_id)
+            result["check"] = check
         except DocumentInvalid as problem:
             result["problem"] = problem
-        except InvalidInput as problem:
+        except (InvalidInput, TooManyRequests) as problem:
             result["problem"] = problem
     return s.render(request, session, "clerk/_doccheck.html", **result)
 
