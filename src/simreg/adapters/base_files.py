@@ -181,14 +181,16 @@ class CsvBaseFile:
         next_line = 2
         for batch in _batches(reader, self.path, self.encoding):
             columns = {name: batch.column(name) for name in COLUMNS}
-            if malformed:
+            spans = _line_breaks_inside(columns)
+            if malformed or spans is not None:
                 lines = []
-                for _ in range(batch.num_rows):
+                for row in range(batch.num_rows):
                     while next_line in malformed:
                         builder.malformed.append((next_line, malformed.pop(next_line)))
                         next_line += 1
                     lines.append(next_line)
-                    next_line += 1
+                    # A quoted value may hold line breaks: the next row starts that much lower.
+                    next_line += 1 + (spans[row] if spans is not None else 0)
             else:
                 # The usual case: no malformed row ahead, the lines simply follow on.
                 lines = list(range(next_line, next_line + batch.num_rows))
@@ -196,6 +198,17 @@ class CsvBaseFile:
             yield from builder.add(lines, columns)
         builder.malformed += sorted(malformed.items())
         yield from builder.flush()
+
+
+def _line_breaks_inside(columns: dict[str, pa.Array]) -> list[int] | None:
+    """Per row, the line breaks inside its quoted values; None when there are none (the usual
+    case, checked column by column without leaving Arrow)."""
+    counts = None
+    for column in columns.values():
+        found = pc.count_substring(column, "\n")
+        if pc.max(found).as_py():
+            counts = found if counts is None else pc.add(counts, found)
+    return None if counts is None else counts.to_pylist()
 
 
 def _batches(
