@@ -217,6 +217,27 @@ def test_rejected_reregistration_leaves_the_line_in_service_and_unverified(
     # The holder can try again with the same link.
     app.campaigns.reregister(token, document, "李四", PHOTOS)
     assert line_states(app, [msisdn])[msisdn] == ("active", "reverification_pending")
+    # One SMS told the holder why and brought the link back: one, however often it is read.
+    told = [m for m in outbox(app) if "证件照片不清晰" in m[2]]
+    assert [(m[0], m[1]) for m in told] == [(msisdn, target_id)]
+
+
+def test_a_rejection_after_the_campaign_closed_sends_no_sms(app: Simreg, world: World) -> None:
+    legacy_lines(app, 1)
+    manager = world.actors["manager"]
+    campaign_id = app.campaigns.create(manager, plan())
+    app.campaigns.start(manager, campaign_id)
+    _, target_id, body = outbox(app)[0]
+    token = token_for(app, campaign_id, target_id, body)
+    app.campaigns.reregister(token, resident_id(random.Random(6)), "李四", PHOTOS)
+    app.campaigns.close(manager, campaign_id)
+    reviewer = world.actors["reviewer"]
+    registration_id = app.registrations.claim_next(reviewer)
+    assert registration_id is not None
+    app.registrations.reject(
+        reviewer, registration_id, RejectRegistration(reasons=("photo_unreadable",))
+    )
+    assert len(outbox(app)) == 1  # the campaign's first SMS only: its link now says "ended"
 
 
 def test_reregistration_refuses_a_document_at_the_limit(app: Simreg, world: World) -> None:

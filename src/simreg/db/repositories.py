@@ -313,7 +313,9 @@ class SqlRegistrationTransaction:
         target = self.conn.execute(
             select(ct.c.campaign_id, t.lines.c.msisdn)
             .join(t.lines, t.lines.c.id == ct.c.line_id)
-            .where(ct.c.id == target_id, ct.c.line_id == line_id)
+            .join(t.campaigns, t.campaigns.c.id == ct.c.campaign_id)
+            # A closed campaign's link only says it has ended: no SMS to send it again.
+            .where(ct.c.id == target_id, ct.c.line_id == line_id, t.campaigns.c.status == "running")
         ).one_or_none()
         if target is None:
             return
