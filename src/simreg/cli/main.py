@@ -97,6 +97,14 @@ def serve(
         simreg = bootstrap(cli_settings(database_url, data_dir))
     except DomainError as error:
         fail(error)
+    if simreg.settings.sms_gateway == "file" and not simreg.settings.demo:
+        # The file gateway writes each SMS, personal link included, in clear to a file.
+        err.print(
+            f"warning: SMS go to {simreg.settings.sms_file} (SIMREG_SMS_GATEWAY=file), not to "
+            "subscribers, and their links are readable there; set SIMREG_SMS_GATEWAY=smpp "
+            "in production",
+            highlight=False,
+        )
     if workers == 1:
         _serve(simreg, host, port, dispatch_sms=dispatch_sms)
         return
