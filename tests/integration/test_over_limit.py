@@ -10,13 +10,16 @@ import pytest
 from sqlalchemy import func, select
 
 from simreg.bootstrap import Simreg
+from simreg.campaigns.domain import CampaignPlan, parse_filters
 from simreg.core.errors import Conflict, DomainError, Forbidden, RuleViolated
 from simreg.db import tables as t
 from simreg.db.over_limit_store import case_detail, list_cases
+from simreg.identity.documents import mask_number
 from simreg.legacy.over_limit import ProposedDecision
 from simreg.legacy.staging import HOLDER_NAME_PURPOSE
 from simreg.lines.domain import LineState, RealNameState
 from tests.support.over_limit_base import Holder, document_holding, new_document_number
+from tests.support.shop import PHOTOS as REREGISTRATION_PHOTOS
 from tests.support.world import World
 
 BUSINESS_LICENCE = "91350100M000100Y43"
@@ -111,9 +114,6 @@ def test_keep_cancel_and_transfer_in_one_resolution(world: World) -> None:
         held = conn.execute(
             select(t.customers.c.held_lines).where(t.customers.c.id == holder.customer_id)
         ).scalar_one()
-        new_holder = conn.execute(
-            select(t.customers).where(t.customers.c.id == lines[holder.line_ids[6]].customer_id)
-        ).one()
         case = conn.execute(
             select(t.over_limit_cases).where(t.over_limit_cases.c.id == case_id)
         ).one()
@@ -123,38 +123,62 @@ def test_keep_cancel_and_transfer_in_one_resolution(world: World) -> None:
     assert held == 5
     assert lines[holder.line_ids[5]].state == LineState.CANCELLED.value
     moved = lines[holder.line_ids[6]]
-    assert moved.customer_id != holder.customer_id
-    # Named, not verified: the line waits for the receiver to re-register with the document.
+    # Named, not verified: the line leaves the holder's document and waits, held by none, for
+    # the receiver to re-register with theirs (RN-05 is claimed then).
+    assert moved.customer_id is None
     assert moved.real_name_state == RealNameState.LEGACY_UNVERIFIED.value
     assert moved.holder_name_masked == "王**"
     assert app.vault.fields.decrypt_text(moved.holder_name_enc, HOLDER_NAME_PURPOSE) == "王小明"
-    assert new_holder.held_lines == 1 and new_holder.doc_masked.startswith(receiver[:4])
     assert case.status == "resolved" and case.open_customer_id is None
     assert case.resolved_by == risk.staff_id and case.notes == "holder called in"
     decision = case.decision
     assert decision["kept"] == 5 and decision["by_username"] == "risk"
-    assert decision["lines"][6]["receiver"]["doc_masked"] == new_holder.doc_masked
+    assert decision["lines"][6]["receiver"]["doc_masked"] == mask_number(receiver)
     assert receiver not in str(decision) and "王小明" not in str(decision)
     assert len(audit) == 1 and audit[0].doc_index == holder.doc_index
     # Resolved and back at the limit: a new search opens nothing.
     assert app.over_limit.find(risk) == 0
 
 
-def test_transfer_raises_an_existing_receivers_count(world: World) -> None:
+def test_a_transferred_line_waits_for_its_receiver_to_re_register(world: World) -> None:
     app, risk = world.simreg, world.actors["risk"]
     holder = document_holding(app, 6)
-    receiver = document_holding(app, 2)
+    receiver = document_holding(app, 4)
     app.over_limit.find(risk)
     decisions = keep_all_but(holder, l0=("transfer", "resident_id", receiver.doc_number, "李雷"))
     app.over_limit.resolve(risk, open_case(app, holder), decisions)
+
+    def held_and_holder() -> tuple[int, int | None]:
+        with app.engine.connect() as conn:
+            held = conn.execute(
+                select(t.customers.c.held_lines).where(t.customers.c.id == receiver.customer_id)
+            ).scalar_one()
+            on = conn.execute(
+                select(t.lines.c.customer_id).where(t.lines.c.id == holder.line_ids[0])
+            ).scalar_one()
+        return int(held), on
+
+    assert held_and_holder() == (4, None)  # not theirs until they show their document
+    # They re-register it through a campaign link; approval makes it theirs and verified.
+    manager = world.actors["manager"]
+    campaign_id = app.campaigns.create(
+        manager, CampaignPlan("RN-14 transfers", parse_filters(), "补登请点击 {link}")
+    )
+    app.campaigns.start(manager, campaign_id)
     with app.engine.connect() as conn:
-        row = conn.execute(
-            select(t.customers.c.held_lines).where(t.customers.c.id == receiver.customer_id)
-        ).scalar_one()
-        moved_to = conn.execute(
-            select(t.lines.c.customer_id).where(t.lines.c.id == holder.line_ids[0])
-        ).scalar_one()
-    assert row == 3 and moved_to == receiver.customer_id
+        target = conn.execute(
+            select(t.sms_outbox.c.target_id, t.sms_outbox.c.body).where(
+                t.sms_outbox.c.msisdn == holder.msisdns[0]
+            )
+        ).one()
+    text = app.campaigns.personalise(campaign_id, target.target_id, target.body)
+    token = text.split("/r/", 1)[1].split()[0]
+    app.campaigns.reregister(token, receiver.doc_number, "李雷", REREGISTRATION_PHOTOS)
+    reviewer = world.actors["reviewer"]
+    registration_id = app.registrations.claim_next(reviewer)
+    assert registration_id is not None
+    app.registrations.approve(reviewer, registration_id, open_line=True)
+    assert held_and_holder() == (5, receiver.customer_id)
 
 
 @pytest.mark.parametrize(

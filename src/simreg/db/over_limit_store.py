@@ -14,7 +14,7 @@ from simreg.core.audit import AuditEvent
 from simreg.core.errors import NotFound
 from simreg.db import tables as t
 from simreg.db.audit_store import record_audit
-from simreg.db.repositories import aware, claim_document_slot, upsert_insert
+from simreg.db.repositories import aware, upsert_insert
 from simreg.legacy.over_limit import EXEMPT_DOCUMENT_TYPES, READERS, CaseLine
 from simreg.legacy.over_limit_services import OpenCase
 from simreg.lines.domain import LineState
@@ -119,28 +119,6 @@ class SqlOverLimitTransaction:
         )
         return result.rowcount == 1
 
-    def claim_slot(
-        self,
-        *,
-        doc_type: str,
-        doc_index: str,
-        doc_number_enc: bytes,
-        doc_masked: str,
-        per_id_limit: int,
-        at: datetime,
-    ) -> int | None:
-        # The same conditional upsert as a counter registration: the receiver's count rises
-        # only while under the limit, atomically on both databases.
-        return claim_document_slot(
-            self.conn,
-            doc_type=doc_type,
-            doc_index=doc_index,
-            doc_number_enc=doc_number_enc,
-            doc_masked=doc_masked,
-            at=at,
-            per_id_limit=per_id_limit,
-        )
-
     def held_lines(self, doc_index: str) -> int:
         held = self.conn.execute(
             select(t.customers.c.held_lines).where(t.customers.c.doc_index == doc_index)
@@ -153,7 +131,6 @@ class SqlOverLimitTransaction:
         *,
         from_customer: int,
         state: str,
-        to_customer: int,
         holder_name_enc: bytes,
         holder_name_masked: str,
         at: datetime,
@@ -166,12 +143,12 @@ class SqlOverLimitTransaction:
                 t.lines.c.state == state,
             )
             .values(
-                customer_id=to_customer,
+                customer_id=None,
                 holder_name_enc=holder_name_enc,
                 holder_name_masked=holder_name_masked,
                 # The receiver was named, not verified: nobody has seen their document. The
-                # line waits for them to re-register (a campaign link, or a hall), like any
-                # legacy line without real-name data (RN-01, RN-13).
+                # line waits for them to re-register (a campaign link, or a hall), held by no
+                # document, like any legacy line without real-name data (RN-01, RN-13).
                 real_name_state="legacy_unverified",
                 identity_issue=None,
                 updated_at=at,

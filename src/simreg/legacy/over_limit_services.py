@@ -3,6 +3,7 @@ transaction with its audit row inside it; a refused resolution changes nothing."
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -59,19 +60,6 @@ class OverLimitTransaction(Protocol):
 
     def cancel_line(self, line_id: int, customer_id: int, state: str, at: datetime) -> bool: ...
 
-    def claim_slot(
-        self,
-        *,
-        doc_type: str,
-        doc_index: str,
-        doc_number_enc: bytes,
-        doc_masked: str,
-        per_id_limit: int,
-        at: datetime,
-    ) -> int | None:
-        """RN-05 for the receiver: one conditional upsert; None when they are at the limit."""
-        ...
-
     def held_lines(self, doc_index: str) -> int: ...
 
     def move_line(
@@ -80,7 +68,6 @@ class OverLimitTransaction(Protocol):
         *,
         from_customer: int,
         state: str,
-        to_customer: int,
         holder_name_enc: bytes,
         holder_name_masked: str,
         at: datetime,
@@ -240,20 +227,17 @@ class OverLimitService:
             line = lines[decision.line_id]
             if not tx.cancel_line(line.id, case.customer_id, line.state, now):
                 raise _changed_under_us(line.msisdn)
+        # A transfer names the person who uses the line; it does not verify them. The line
+        # leaves the holder's document and waits, legacy-unverified and held by no document,
+        # for that person to re-register with their own (a campaign link or a hall): RN-05 is
+        # claimed then. Here the receiver's count only has to leave room for it.
+        planned: Counter[str] = Counter()
         for decision in resolution.with_action(LineAction.TRANSFER):
             line, receiver = lines[decision.line_id], decision.receiver
             assert receiver is not None
-            document = receiver.document
-            to_customer = tx.claim_slot(
-                doc_type=document.type.value,
-                doc_index=receiver.doc_index,
-                doc_number_enc=self.vault.fields.encrypt_text(document.number, DOC_NUMBER_PURPOSE),
-                doc_masked=document.masked,
-                per_id_limit=self.per_id_limit,
-                at=now,
-            )
-            if to_customer is None:
-                held = tx.held_lines(receiver.doc_index)
+            planned[receiver.doc_index] += 1
+            held = tx.held_lines(receiver.doc_index)
+            if held + planned[receiver.doc_index] > self.per_id_limit:
                 violation = per_id_limit_violation(held, self.per_id_limit)
                 raise RuleViolated(
                     [
@@ -269,7 +253,6 @@ class OverLimitService:
                 line.id,
                 from_customer=case.customer_id,
                 state=line.state,
-                to_customer=to_customer,
                 holder_name_enc=self.vault.fields.encrypt_text(receiver.name, HOLDER_NAME_PURPOSE),
                 holder_name_masked=receiver.name_masked,
                 at=now,
