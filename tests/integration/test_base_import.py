@@ -511,14 +511,18 @@ def test_the_reject_report_gives_a_formula_back_as_text(world: World, tmp_path: 
 def test_reject_lines_stay_true_after_a_value_that_spans_lines(
     world: World, tmp_path: Path
 ) -> None:
-    rows = base_rows(4)
-    rows[1] = replace(rows[1], holder_name="张\n三")  # a quoted name with a line break
-    rows[3] = replace(rows[3], msisdn="12345")
+    rows: list[BaseRow | list[str]] = list(base_rows(4))
+    rows[1] = replace(base_rows(4)[1], holder_name="张\n三")  # a quoted name with a line break
+    rows[3] = replace(base_rows(4)[3], msisdn="12345")
+    rows.insert(2, ["not", "a", "row"])  # malformed: too few columns
     path = write_csv(tmp_path / "base.csv", rows)
-    assert path.read_text(encoding="utf-8").count("\n") == 6  # header, 4 rows, 1 inside
+    assert path.read_text(encoding="utf-8").count("\n") == 7  # header, 5 rows, 1 inside
     _, rejects = run_import(world.simreg, path)
-    # Header on line 1, rows on 2, 3-4, 5 and 6: the bad number is on line 6 in an editor.
-    assert [(r["line"], r["msisdn"]) for r in rejects] == [("6", "12345")]
+    # Header on line 1, rows on 2, 3-4, 5, 6 and 7: as an editor numbers them.
+    assert [(r["line"], r["code"]) for r in rejects] == [
+        ("5", "IMPORT-COLUMNS"),
+        ("7", "LINE-MSISDN"),
+    ]
 
 
 def test_only_an_administrator_imports_from_outside_the_command_line(

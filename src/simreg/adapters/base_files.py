@@ -148,7 +148,8 @@ class CsvBaseFile:
         malformed: dict[int, str] = {}
 
         def keep_malformed(row: pa_csv.InvalidRow) -> str:
-            # Known when the reader runs on one thread: the row's physical line number.
+            # Known when the reader runs on one thread: the row's number among the file's rows
+            # (the header is row 1). It is its line too unless a value above spans lines.
             malformed[row.number] = row.text or ""
             return "skip"
 
@@ -166,7 +167,8 @@ class CsvBaseFile:
                     # Blank lines become rows of empty fields (then refused), so line numbers
                     # stay true and nothing disappears.
                     ignore_empty_lines=False,
-                    newlines_in_values=False,
+                    # A quoted value may hold a line break, wherever a read block ends.
+                    newlines_in_values=True,
                     invalid_row_handler=keep_malformed,
                 ),
                 convert_options=pa_csv.ConvertOptions(
@@ -178,25 +180,35 @@ class CsvBaseFile:
             )
 
         builder = _ChunkBuilder(size)
-        next_line = 2
+        # Rows as the reader numbers them, and lines as an editor does: they part ways below
+        # a value that holds a line break.
+        next_row = next_line = 2
         for batch in _batches(reader, self.path, self.encoding):
             columns = {name: batch.column(name) for name in COLUMNS}
             spans = _line_breaks_inside(columns)
             if malformed or spans is not None:
                 lines = []
                 for row in range(batch.num_rows):
-                    while next_line in malformed:
-                        builder.malformed.append((next_line, malformed.pop(next_line)))
-                        next_line += 1
+                    while next_row in malformed:
+                        text = malformed.pop(next_row)
+                        builder.malformed.append((next_line, text))
+                        next_row += 1
+                        next_line += 1 + text.count("\n")
                     lines.append(next_line)
-                    # A quoted value may hold line breaks: the next row starts that much lower.
+                    next_row += 1
                     next_line += 1 + (spans[row] if spans is not None else 0)
             else:
                 # The usual case: no malformed row ahead, the lines simply follow on.
                 lines = list(range(next_line, next_line + batch.num_rows))
                 next_line += batch.num_rows
+                next_row += batch.num_rows
             yield from builder.add(lines, columns)
-        builder.malformed += sorted(malformed.items())
+        # Malformed rows after the last good one: their lines follow on from it.
+        for number, text in sorted(malformed.items()):
+            next_line += number - next_row
+            builder.malformed.append((next_line, text))
+            next_row = number + 1
+            next_line += 1 + text.count("\n")
         yield from builder.flush()
 
 
