@@ -481,6 +481,19 @@ def test_a_file_that_turns_into_another_encoding_stops_with_the_line(
     assert imported(world.simreg) == 12_000
 
 
+def test_a_gbk_file_with_utf8_lines_is_refused_before_anything_happens(
+    world: World, tmp_path: Path
+) -> None:
+    rows = base_rows(6)
+    path = write_csv(tmp_path / "base.csv", rows[:3], encoding="gb18030")
+    with path.open("a", newline="", encoding="utf-8") as handle:
+        csv.writer(handle).writerows(list(vars(row).values()) for row in rows[3:])
+    with pytest.raises(InvalidInput) as refused:
+        open_base_file(path)  # GB18030 at its start, then UTF-8 Chinese from line 5
+    assert refused.value.code == "IMPORT-ENCODING"
+    assert count(world.simreg, t.base_imports) == 0
+
+
 def test_a_file_in_neither_encoding_is_refused_before_anything_happens(
     world: World, tmp_path: Path
 ) -> None:

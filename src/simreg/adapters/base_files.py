@@ -70,14 +70,40 @@ def _wrong_encoding(path: Path, encoding: str) -> InvalidInput:
     other = "gb18030" if encoding == "utf-8" else "utf-8"
     return InvalidInput(
         f"Line {line:,} of the file is not {encoding} text, though the lines before it are. "
-        f"Run the import again with --encoding {other} (what was loaded stays; a re-run adds "
-        "only what is missing), or save the whole file as CSV UTF-8.",
+        "Save the whole file as CSV UTF-8 and import it again (what was loaded stays; a re-run "
+        f"adds only what is missing), or, if the whole file is {other}, run the import again "
+        f"with --encoding {other}.",
         code="IMPORT-ENCODING",
-        message_zh=f"文件第 {line:,} 行不是 {encoding} 文本（此前各行是）。请加 --encoding "
-        f"{other} 重新导入（已导入的保留，重复导入只补缺失部分），或将整个文件另存为 CSV UTF-8。",
+        message_zh=f"文件第 {line:,} 行不是 {encoding} 文本（此前各行是）。请将整个文件另存为 "
+        "CSV UTF-8 后重新导入（已导入的保留，重复导入只补缺失部分）；如整个文件都是 "
+        f"{other}，请加 --encoding {other} 重新导入。",
         encoding=encoding,
         line=line,
     )
+
+
+def _refuse_utf8_inside(path: Path) -> None:
+    """GB18030 decodes almost any bytes, so UTF-8 text inside a GB18030 file would be stored
+    as nonsense, not refused. A line of Chinese that is valid UTF-8 hardly ever occurs in GBK
+    text by chance: finding one means the file mixes the two, and nothing is imported."""
+    with path.open("rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            if raw.isascii():
+                continue
+            try:
+                raw.decode("utf-8")
+            except UnicodeDecodeError:
+                continue
+            raise InvalidInput(
+                f"Line {number:,} is UTF-8 text, but the file is read as GB18030 (GBK). If "
+                "the whole file is UTF-8, import it with --encoding utf-8 (or auto); if it "
+                "mixes the two, save the whole file as CSV UTF-8.",
+                code="IMPORT-ENCODING",
+                message_zh=f"第 {number:,} 行是 UTF-8 文本，但文件按 GB18030（GBK）读取。"
+                "如整个文件都是 UTF-8，请用 --encoding utf-8（或 auto）导入；如混用了两种编码，"
+                "请将整个文件另存为 CSV UTF-8。",
+                line=number,
+            )
 
 
 def _first_undecodable_line(path: Path, encoding: str) -> int:
@@ -143,6 +169,8 @@ class CsvBaseFile:
             raise problem
         self.sha256, lines = _digest_and_lines(path)
         self.total_rows = max(0, lines - 1)
+        if encoding == "gb18030":
+            _refuse_utf8_inside(path)
 
     def chunks(self, size: int) -> Iterator[RawChunk]:
         malformed: dict[int, str] = {}
