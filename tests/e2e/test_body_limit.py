@@ -37,6 +37,7 @@ def test_a_chunked_body_is_cut_off_at_the_limit(client: TestClient, world: World
     )
     assert response.status_code == 413
     assert response.json()["code"] == "REQUEST-TOO-LARGE"
+    assert response.headers["connection"] == "close"  # the rest of the body is not read
 
 
 def test_a_request_within_the_limit_is_served_as_before(client: TestClient, world: World) -> None:

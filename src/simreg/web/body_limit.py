@@ -15,9 +15,15 @@ from simreg.web.errors import send_error
 
 
 class BodyTooLarge(HTTPException):
-    # An HTTPException, so that a parser that meets it mid-read passes it on as it is.
-    def __init__(self) -> None:
-        super().__init__(status_code=413, detail="The request is too large.")
+    # An HTTPException, so that a parser that meets it mid-read passes it on as it is. The
+    # connection closes after the answer: the rest of the body is never read.
+    def __init__(self, max_bytes: int) -> None:
+        megabytes = max_bytes // (1024 * 1024)
+        super().__init__(
+            status_code=413,
+            detail=f"The request is larger than {megabytes} MB.",
+            headers={"Connection": "close"},
+        )
 
 
 class BodySizeLimit:
@@ -42,7 +48,7 @@ class BodySizeLimit:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:
-                    raise BodyTooLarge()
+                    raise BodyTooLarge(self.max_bytes)
             return message
 
         async def watched(message: Message) -> None:

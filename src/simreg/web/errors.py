@@ -135,7 +135,12 @@ def install(app: FastAPI, page_errors: PageErrors | None = None) -> None:
             return page_errors(
                 request, NotFound("This page does not exist.", message_zh="页面不存在。"), 404
             )
-        return JSONResponse(body(code, str(exc.detail), None, {}), status_code=exc.status_code)
+        message_zh = "请求过大。" if exc.status_code == 413 else None
+        return JSONResponse(
+            body(code, str(exc.detail), message_zh, {}),
+            status_code=exc.status_code,
+            headers=exc.headers,
+        )
 
     @app.exception_handler(Exception)
     async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
