@@ -61,8 +61,20 @@ def test_stored_masks_of_short_documents_are_narrowed(engine: Engine) -> None:
                     created_at=datetime(2026, 1, 1, tzinfo=UTC),
                 )
             )
+        # A resolved RN-14 case whose decision record names a receiver by the old mask.
+        conn.execute(
+            insert(t.over_limit_cases).values(
+                customer_id=1,
+                status="resolved",
+                held_when_found=6,
+                found_at=datetime(2026, 1, 2, tzinfo=UTC),
+                decision={"lines": [{"action": "keep"}, {"receiver": {"doc_masked": "E123*5678"}}]},
+            )
+        )
     upgrade(engine)
     with engine.connect() as conn:
         masks = conn.execute(select(t.customers.c.doc_masked).order_by(t.customers.c.id))
         assert masks.scalars().all() == [mask_number(number) for number in numbers]
+        decision = conn.execute(select(t.over_limit_cases.c.decision)).scalar_one()
+        assert decision["lines"][1]["receiver"]["doc_masked"] == "E1*****78"
     assert mask_number("E12345678") == "E1*****78"

@@ -8,7 +8,8 @@ Masks used to keep the first and last four characters of any number over eight c
 (a 9-character passport showed eight of nine) and two of a shorter one. The new mask
 (`identity.documents.mask_number`) keeps one of a number of up to eight characters and two of
 one up to fifteen. Every character the new mask shows was shown by the old one, so the stored
-masks are rewritten from themselves: no key, no decryption. Downgrade keeps the new masks
+masks (customers, group-customer agents, and the receivers in resolved RN-14 decisions) are
+rewritten from themselves: no key, no decryption. Downgrade keeps the new masks
 (the old ones cannot be recovered from them, and are the reason for this revision).
 """
 
@@ -36,6 +37,7 @@ def remasked(old: str) -> str:
 
 def upgrade() -> None:
     connection = op.get_bind()
+    _remask_decisions(connection)
     for table, key, column in _MASKS:
         rows = connection.execute(
             sa.text(
@@ -48,6 +50,26 @@ def upgrade() -> None:
             connection.execute(
                 sa.text(f"UPDATE {table} SET {column} = :m WHERE {key} = :k"),  # noqa: S608
                 changed,
+            )
+
+
+def _remask_decisions(connection: sa.Connection) -> None:
+    """Resolved RN-14 cases keep each transfer's receiver masked in their decision record."""
+    cases = sa.table("over_limit_cases", sa.column("id"), sa.column("decision", sa.JSON))
+    rows = connection.execute(
+        sa.select(cases.c.id, cases.c.decision).where(cases.c.decision.is_not(None))
+    ).all()
+    for case_id, decision in rows:
+        changed = False
+        for line in (decision or {}).get("lines", []):
+            receiver = line.get("receiver")
+            if receiver and isinstance(receiver.get("doc_masked"), str):
+                narrowed = remasked(receiver["doc_masked"])
+                changed = changed or narrowed != receiver["doc_masked"]
+                receiver["doc_masked"] = narrowed
+        if changed:
+            connection.execute(
+                sa.update(cases).where(cases.c.id == case_id).values(decision=decision)
             )
 
 
