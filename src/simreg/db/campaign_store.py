@@ -352,7 +352,11 @@ class SqlCampaignTransaction:
             return None
         latest = self.conn.execute(
             select(t.registrations.c.state, t.registrations.c.rejection_reasons)
-            .where(t.registrations.c.line_id == row.line_id)
+            # This link's own submissions: not a rejection of someone before it.
+            .where(
+                t.registrations.c.line_id == row.line_id,
+                t.registrations.c.campaign_target_id == row.id,
+            )
             .order_by(t.registrations.c.submitted_at.desc())
             .limit(1)
         ).one_or_none()

@@ -74,6 +74,12 @@ class RejectionReason(StrEnum):
     def label_zh(self) -> str:
         return _REASONS[self][1]
 
+    def for_subscriber(self, chinese: bool) -> str:
+        """As a subscriber reads it, who never sees the reviewer's comment."""
+        if self is RejectionReason.OTHER:
+            return "其他原因，可到营业厅咨询" if chinese else "another reason: ask at a hall"
+        return self.label_zh if chinese else self.label_en
+
 
 _REASONS = {
     RejectionReason.PHOTO_UNREADABLE: ("Document photo unreadable", "证件照片不清晰"),
@@ -99,7 +105,7 @@ _REASONS = {
 def resubmit_message(reasons: tuple[RejectionReason, ...]) -> str:
     """The SMS to a subscriber whose re-registration through a campaign link was rejected;
     ``{link}`` is their link, filled in as the message is sent."""
-    why = "；".join(reason.label_zh for reason in reasons)
+    why = "；".join(reason.for_subscriber(chinese=True) for reason in reasons)
     return (
         f"【实名补登】您提交的补登资料未通过审核（{why}）。请点击 {{link}} 重新上传身份证原件照片。"
     )

@@ -51,7 +51,7 @@ def _reasons(codes: tuple[str, ...], language: str) -> list[str]:
     left out rather than shown raw)."""
     known = {reason.value: reason for reason in RejectionReason}
     reasons = [known[code] for code in codes if code in known]
-    return [r.label_zh if language.startswith("zh") else r.label_en for r in reasons]
+    return [r.for_subscriber(chinese=language.startswith("zh")) for r in reasons]
 
 
 @router.post("/r/{token}")
