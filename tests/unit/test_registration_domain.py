@@ -17,6 +17,7 @@ from simreg.registration.domain import (
     RegistrationState,
     RejectionReason,
     looks_like_registration_id,
+    resubmit_message,
 )
 
 State = RegistrationState
@@ -299,8 +300,6 @@ def test_no_sequence_of_operations_reaches_active_without_approval(ops: list[str
 
 
 def test_the_resubmit_sms_gives_reasons_a_subscriber_can_act_on() -> None:
-    from simreg.registration.domain import RejectionReason, resubmit_message
-
     text = resubmit_message((RejectionReason.PHOTO_UNREADABLE, RejectionReason.OTHER))
     assert "证件照片不清晰" in text and "其他原因，可到营业厅咨询" in text
     assert "见备注" not in text  # the reviewer's comment never reaches the subscriber
