@@ -265,16 +265,24 @@ def call_worklist(
     if campaign_id is not None:
         due = (*due, tasks.c.campaign_id == campaign_id)
     if digits:
-        matching = select(ct.c.id).join(t.lines, t.lines.c.id == ct.c.line_id)
-        if len(digits) == 11:
-            matching = matching.where(t.lines.c.msisdn == digits)
-        else:
-            matching = matching.where(t.lines.c.msisdn.contains(digits, autoescape=True))
-        due = (*due, tasks.c.target_id.in_(matching))
+        number_of_task = (
+            select(t.lines.c.msisdn)
+            .join(ct, ct.c.line_id == t.lines.c.id)
+            .where(ct.c.id == tasks.c.target_id)
+            .scalar_subquery()
+        )
+        # Looked up per open task (a correlated subquery), never by scanning every line.
+        due = (
+            *due,
+            number_of_task == digits
+            if len(digits) == 11
+            else number_of_task.contains(digits, autoescape=True),
+        )
     total = conn.execute(select(func.count()).where(*due)).scalar_one()
-    later = conn.execute(
-        select(func.count()).where(tasks.c.status == "open", tasks.c.due_at > now)
-    ).scalar_one()
+    later_filter = [tasks.c.status == "open", tasks.c.due_at > now]
+    if campaign_id is not None:
+        later_filter.append(tasks.c.campaign_id == campaign_id)
+    later = conn.execute(select(func.count()).where(*later_filter)).scalar_one()
     rows = conn.execute(
         select(
             tasks.c.id,
