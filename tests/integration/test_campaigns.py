@@ -237,7 +237,25 @@ def test_a_rejection_after_the_campaign_closed_sends_no_sms(app: Simreg, world: 
     app.registrations.reject(
         reviewer, registration_id, RejectRegistration(reasons=("photo_unreadable",))
     )
-    assert len(outbox(app)) == 1  # the campaign's first SMS only: its link now says "ended"
+    assert [m for m in outbox(app) if "证件照片不清晰" in m[2]] == []  # its link says "ended"
+
+
+def test_closing_a_campaign_withdraws_its_sms_not_yet_sent(app: Simreg, world: World) -> None:
+    legacy_lines(app, 3)
+    manager = world.actors["manager"]
+    campaign_id = app.campaigns.create(manager, plan())
+    app.campaigns.start(manager, campaign_id)
+    with app.engine.begin() as conn:  # the gateway has taken the first one
+        first = conn.execute(select(func.min(t.sms_outbox.c.id))).scalar_one()
+        conn.execute(t.sms_outbox.update().where(t.sms_outbox.c.id == first).values(status="sent"))
+    app.campaigns.close(manager, campaign_id)
+    with app.engine.connect() as conn:
+        left = conn.execute(select(t.sms_outbox.c.id, t.sms_outbox.c.status)).all()
+        closed = conn.execute(
+            select(t.audit_events.c.details).where(t.audit_events.c.action == "campaign.closed")
+        ).scalar_one()
+    assert [tuple(row) for row in left] == [(first, "sent")]
+    assert closed["sms_withdrawn"] == 2
 
 
 def test_reregistration_refuses_a_document_at_the_limit(app: Simreg, world: World) -> None:

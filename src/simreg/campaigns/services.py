@@ -152,8 +152,17 @@ class CampaignService:
             ):
                 raise _state(campaign, "close")
             closed = tx.close_call_tasks(campaign.id, now)
+            # Its SMS still waiting for their turn would carry links that now say "ended".
+            withdrawn = tx.withdraw_queued_sms(campaign.id)
             tx.record(
-                _event("campaign.closed", actor, now, campaign_id=campaign.id, call_tasks=closed)
+                _event(
+                    "campaign.closed",
+                    actor,
+                    now,
+                    campaign_id=campaign.id,
+                    call_tasks=closed,
+                    sms_withdrawn=withdrawn,
+                )
             )
 
     # -- the campaign clock -------------------------------------------------------------------

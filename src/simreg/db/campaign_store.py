@@ -13,6 +13,7 @@ from sqlalchemy import (
     Text,
     and_,
     cast,
+    delete,
     exists,
     func,
     insert,
@@ -326,6 +327,16 @@ class SqlCampaignTransaction:
             update(t.call_tasks)
             .where(t.call_tasks.c.campaign_id == campaign_id, t.call_tasks.c.status == "open")
             .values(status="done", closed_at=at, last_outcome="campaign_closed")
+        )
+        return int(result.rowcount)
+
+    def withdraw_queued_sms(self, campaign_id: int) -> int:
+        # Only 'queued': a message the dispatcher has taken ('sending') goes its way. On
+        # PostgreSQL a row it is taking right now is waited for, then no longer matches.
+        result = self.conn.execute(
+            delete(t.sms_outbox).where(
+                t.sms_outbox.c.campaign_id == campaign_id, t.sms_outbox.c.status == "queued"
+            )
         )
         return int(result.rowcount)
 
