@@ -120,11 +120,11 @@ def in_process(url: str, key: str, token: str, work: Work, n: int, pg: int | Non
     app = bootstrap(Settings(database_url=url, master_key=key, data_dir=Path(data_dir)))
     try:
         with app.engine.connect() as conn:
-            actor = authenticate(conn, app.vault.tokens, token)
+            actor = authenticate(conn, app.vault.tokens, token, now=app.clock.now())
 
         def token_check(_: int) -> None:
             with app.engine.connect() as conn:
-                authenticate(conn, app.vault.tokens, token)
+                authenticate(conn, app.vault.tokens, token, now=app.clock.now())
 
         def identity(i: int) -> None:
             document = parse_document("resident_id", work.documents[i], today=app.clock.today())

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
+from simreg.db import directory
 from tests.support.world import BACK, FRONT, World
 
 
@@ -173,6 +175,24 @@ def test_every_endpoint_needs_a_valid_token(client: TestClient, world: World) ->
             response = getattr(client, method)(path, headers=headers)
             assert response.status_code == 401, (path, headers)
             assert response.json()["code"] == "UNAUTHENTICATED"
+
+
+def test_an_expired_staff_token_is_refused_with_its_reason(
+    client: TestClient, world: World
+) -> None:
+    app, now = world.simreg, world.simreg.clock.now()
+    reviewer = world.actors["reviewer"].staff_id
+    with app.engine.begin() as conn:
+        lapsed, current = (
+            directory.issue_token(
+                conn, app.vault.tokens, at=now, staff_id=reviewer, expires_at=now + offset
+            )
+            for offset in (timedelta(seconds=-1), timedelta(days=1))
+        )
+    refused = client.get("/api/v1/review/queue", headers={"Authorization": f"Bearer {lapsed}"})
+    assert refused.status_code == 401 and refused.json()["code"] == "TOKEN-EXPIRED"
+    served = client.get("/api/v1/review/queue", headers={"Authorization": f"Bearer {current}"})
+    assert served.status_code == 200
 
 
 def test_roles_are_checked(client: TestClient, world: World) -> None:

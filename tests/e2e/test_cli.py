@@ -174,3 +174,24 @@ def test_serve_warns_when_sms_go_to_a_file(tmp_path: Path) -> None:
         server.wait(timeout=20)
     said = " ".join(log.read_text().split())
     assert "warning: SMS go to" in said and "SIMREG_SMS_GATEWAY=smpp" in said
+
+
+def test_staff_tokens_expire_and_are_renewed_from_the_command_line(tmp_path: Path) -> None:
+    key = runner.invoke(app, ["keygen"]).output.strip()
+    env = {
+        "SIMREG_MASTER_KEY": key,
+        "SIMREG_DATA_DIR": str(tmp_path),
+        "SIMREG_API_TOKEN_DAYS": "30",
+    }
+    made = runner.invoke(app, ["staff", "add", "li.review", "--role", "reviewer"], env=env)
+    assert made.exit_code == 0, made.output
+    assert re.search(r"works until \d{4}-\d{2}-\d{2}", made.output)
+    first = re.search(r"token: (sr_[\w-]+)", made.output)
+    assert first
+    renewed = runner.invoke(app, ["staff", "token", "li.review"], env=env)
+    assert renewed.exit_code == 0, renewed.output
+    assert "1 older token(s) revoked" in renewed.output
+    second = re.search(r"(sr_[\w-]+)", renewed.output)
+    assert second and second.group(1) != first.group(1)
+    unknown = runner.invoke(app, ["staff", "token", "nobody"], env=env)
+    assert unknown.exit_code == 2

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -283,9 +284,58 @@ def staff_add(
             outlet_id=outlet_id,
             at=now,
         )
+        expires = simreg.settings.api_token_expiry(now)
         token = directory.issue_token(
-            conn, simreg.vault.tokens, at=now, staff_id=staff_id, label="cli"
+            conn, simreg.vault.tokens, at=now, staff_id=staff_id, label="cli", expires_at=expires
         )
     console.print(
-        f"created {username} ({role.value}); token: {token}", highlight=False, soft_wrap=True
+        f"created {username} ({role.value}); token: {token}{_until(expires)}",
+        highlight=False,
+        soft_wrap=True,
     )
+
+
+@staff_app.command("token")
+def staff_token(
+    username: str,
+    revoke_others: Annotated[
+        bool,
+        typer.Option(
+            "--revoke-others/--keep-others", help="revoke the staff member's older tokens"
+        ),
+    ] = True,
+    database_url: DatabaseUrl = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Issue a new API token for a staff member (shown once), e.g. before the old one expires;
+    their older tokens stop working unless --keep-others."""
+    from sqlalchemy import select
+
+    from simreg.db import tables as t
+
+    with opened(database_url, data_dir) as simreg, simreg.engine.begin() as conn:
+        staff_id = conn.execute(
+            select(t.staff.c.id).where(t.staff.c.username == username, t.staff.c.active)
+        ).scalar_one_or_none()
+        if staff_id is None:
+            err.print(f"no active staff member {username}", highlight=False)
+            raise typer.Exit(2)
+        now = simreg.clock.now()
+        expires = simreg.settings.api_token_expiry(now)
+        token = directory.issue_token(
+            conn, simreg.vault.tokens, at=now, staff_id=staff_id, label="cli", expires_at=expires
+        )
+        revoked = 0
+        if revoke_others:
+            revoked = directory.revoke_staff_tokens(
+                conn, staff_id, now, but=simreg.vault.tokens.digest(token)
+            )
+    console.print(
+        f"token for {username}: {token}{_until(expires)}; {revoked} older token(s) revoked",
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+def _until(expires: datetime | None) -> str:
+    return f" (works until {expires:%Y-%m-%d %H:%M} UTC)" if expires else " (does not expire)"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from pydantic import Field, field_validator
@@ -26,6 +26,9 @@ class Settings(BaseSettings):
     )
     timezone: str = "Asia/Shanghai"
     penalty_scale: str = Field(default="", description="JSON penalty ladder; empty: default")
+    api_token_days: int = Field(
+        default=90, ge=0, le=3650, description="how long a staff API token works; 0: no end"
+    )
     photo_max_bytes: int = Field(default=8 * 1024 * 1024, ge=1024)
     photo_max_pixels: int = Field(default=40_000_000, ge=10_000)
     photo_min_side: int = Field(default=32, ge=1)
@@ -113,6 +116,9 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'simreg.db').resolve()}"
+
+    def api_token_expiry(self, issued: datetime) -> datetime | None:
+        return issued + timedelta(days=self.api_token_days) if self.api_token_days else None
 
     @property
     def photo_dir(self) -> Path:

@@ -17,6 +17,7 @@ from simreg.core.actors import Actor, Role
 from simreg.core.crypto import BlindIndex
 from simreg.core.errors import InvalidInput, Unauthenticated
 from simreg.db import tables as t
+from simreg.db.repositories import aware
 from simreg.lines.domain import LineKind, LineState, parse_iccid, parse_imsi, parse_msisdn
 
 
@@ -121,6 +122,7 @@ def issue_token(
     staff_id: int | None = None,
     device_id: int | None = None,
     label: str = "",
+    expires_at: datetime | None = None,
 ) -> str:
     """A new bearer token; only its keyed hash is stored, so it is shown exactly once."""
     token = "sr_" + secrets.token_urlsafe(32)
@@ -131,9 +133,24 @@ def issue_token(
             device_id=device_id,
             label=label,
             created_at=at,
+            expires_at=expires_at,
         )
     )
     return token
+
+
+def revoke_staff_tokens(conn: Connection, staff_id: int, at: datetime, *, but: str) -> int:
+    """Revoke every live token of a staff member except ``but`` (the one just issued)."""
+    result = conn.execute(
+        update(t.api_tokens)
+        .where(
+            t.api_tokens.c.staff_id == staff_id,
+            t.api_tokens.c.revoked_at.is_(None),
+            t.api_tokens.c.token_index != but,
+        )
+        .values(revoked_at=at)
+    )
+    return int(result.rowcount)
 
 
 def revoke_token(conn: Connection, index: BlindIndex, token: str, at: datetime) -> bool:
@@ -148,11 +165,22 @@ def revoke_token(conn: Connection, index: BlindIndex, token: str, at: datetime) 
 
 
 def authenticate(
-    conn: Connection, index: BlindIndex, token: str, device_token: str | None = None
+    conn: Connection,
+    index: BlindIndex,
+    token: str,
+    device_token: str | None = None,
+    *,
+    now: datetime,
 ) -> Actor:
     """The staff member behind a bearer token, and the enrolled device if one was presented."""
     row = conn.execute(
-        select(t.staff.c.id, t.staff.c.username, t.staff.c.role, t.staff.c.outlet_id)
+        select(
+            t.staff.c.id,
+            t.staff.c.username,
+            t.staff.c.role,
+            t.staff.c.outlet_id,
+            t.api_tokens.c.expires_at,
+        )
         .join(t.api_tokens, t.api_tokens.c.staff_id == t.staff.c.id)
         .where(
             t.api_tokens.c.token_index == index.digest(token),
@@ -162,6 +190,15 @@ def authenticate(
     ).one_or_none()
     if row is None:
         raise Unauthenticated()
+    expires_at = aware(row.expires_at)
+    if expires_at is not None and expires_at <= now:
+        raise Unauthenticated(
+            "The API token has expired; ask an administrator for a new one "
+            "(simreg staff token USERNAME).",
+            code="TOKEN-EXPIRED",
+            message_zh="API 令牌已过期，请联系管理员重新签发（simreg staff token 用户名）。",
+            expired_at=expires_at.isoformat(),
+        )
     device_id = None
     if device_token:
         device_id = device_for_token(conn, index, device_token)

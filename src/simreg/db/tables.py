@@ -159,6 +159,9 @@ api_tokens = Table(
     Column("label", String(200), nullable=False),
     Column("created_at", Ts, nullable=False),
     Column("revoked_at", Ts, nullable=True),
+    # A staff token stops working then (SIMREG_API_TOKEN_DAYS); NULL: a device token, or one
+    # issued before tokens expired. Devices are revoked by their channel manager instead.
+    Column("expires_at", Ts, nullable=True),
     CheckConstraint("(staff_id IS NULL) <> (device_id IS NULL)", name="one_holder"),
 )
 

@@ -27,7 +27,9 @@ def current_actor(
     token = authorization[7:].strip()
     simreg = simreg_of(request)
     with simreg.engine.connect() as conn:
-        return authenticate(conn, simreg.vault.tokens, token, x_device_token)
+        return authenticate(
+            conn, simreg.vault.tokens, token, x_device_token, now=simreg.clock.now()
+        )
 
 
 CurrentActor = Annotated[Actor, Depends(current_actor)]
