@@ -444,6 +444,9 @@ def test_a_gbk_file_saved_by_excel_imports_with_its_chinese_names(
     world: World, tmp_path: Path
 ) -> None:
     rows = base_rows(12)
+    # 叶雪 in GBK (d2b6 d1a9) is also valid UTF-8 ("Ҷѩ"): still GBK, not a mixed file.
+    rows[1] = replace(rows[1], holder_name="叶雪")
+    assert "叶雪".encode("gb18030").decode("utf-8") == "Ҷѩ"
     path = write_csv(tmp_path / "base.csv", rows, encoding="gb18030")
     report, rejects = run_import(world.simreg, path)
     assert rejects == [] and report.totals.loaded == 12

@@ -15,6 +15,7 @@ import codecs
 import csv
 import hashlib
 import io
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -28,6 +29,7 @@ from simreg.legacy.rows import COLUMNS
 from simreg.legacy.staging import RawChunk
 
 _READ_BLOCK = 1 << 22
+_HAN = re.compile(r"[\u4e00-\u9fff]")
 _FILE_BLOCK = 1 << 20
 
 
@@ -84,15 +86,18 @@ def _wrong_encoding(path: Path, encoding: str) -> InvalidInput:
 
 def _refuse_utf8_inside(path: Path) -> None:
     """GB18030 decodes almost any bytes, so UTF-8 text inside a GB18030 file would be stored
-    as nonsense, not refused. A line of Chinese that is valid UTF-8 hardly ever occurs in GBK
-    text by chance: finding one means the file mixes the two, and nothing is imported."""
+    as nonsense, not refused. A GBK line may by chance also be valid UTF-8 (叶雪 is, as
+    "Ҷѩ"), but then not as Chinese: a line that is valid UTF-8 *and* reads as two or more
+    Chinese characters means the file mixes the two, and nothing is imported."""
     with path.open("rb") as handle:
         for number, raw in enumerate(handle, start=1):
             if raw.isascii():
                 continue
             try:
-                raw.decode("utf-8")
+                text = raw.decode("utf-8")
             except UnicodeDecodeError:
+                continue
+            if len(_HAN.findall(text)) < 2:
                 continue
             raise InvalidInput(
                 f"Line {number:,} is UTF-8 text, but the file is read as GB18030 (GBK). If "

@@ -83,7 +83,7 @@ def import_base(
         typer.Option(
             "--encoding",
             help="CSV text encoding: auto (UTF-8, else GB18030/GBK as Excel on Chinese "
-            "Windows saves it, judged on the first megabyte), utf-8 or gb18030",
+            "Windows saves it, judged on the first megabyte), utf-8, or gb18030 (gbk too)",
         ),
     ] = "auto",
     database_url: DatabaseUrl = None,
