@@ -8,6 +8,7 @@ from dataclasses import replace
 import pytest
 from fastapi.testclient import TestClient
 
+from simreg.registration.services import RejectRegistration
 from simreg.web.app import create_app
 from tests.support.world import PASSWORD, World
 
@@ -259,8 +260,14 @@ def test_a_clerks_document_checks_are_limited_but_typing_is_free(
 def test_audit_finds_a_document_by_its_number_through_the_blind_index(
     client: TestClient, world: World
 ) -> None:
-    world.submit(document_number="11010519491231002X")
+    number = world.number()
+    mine = world.submit(document_number="11010519491231002X", msisdn=number)
     world.submit()
+    reviewer = world.actors["reviewer"]
+    world.simreg.registrations.claim(reviewer, mine.id)
+    world.simreg.registrations.reject(
+        reviewer, mine.id, RejectRegistration(reasons=("photo_unreadable",))
+    )
     csrf = log_in(client, "auditor")
     # The form posts, so the number never appears in an address, a history or a log.
     page = client.post(
@@ -274,6 +281,13 @@ def test_audit_finds_a_document_by_its_number_through_the_blind_index(
     assert page.status_code == 200
     assert '<form method="post" action="/audit"' in page.text
     assert page.text.count("registration.submitted") == 2  # one row, plus the action filter
+    # The review's decision names the registration only, and is found all the same, with its
+    # number shown.
+    assert page.text.count("registration.rejected") == 2
+    rejected_row = page.text.split("registration.rejected</td>", 1)[1].split("</tr>", 1)[0]
+    assert number in rejected_row
+    by_number = client.post("/audit", data={"csrf_token": csrf, "msisdn": number})
+    assert by_number.text.count("registration.rejected") == 2
     everything = client.get("/audit")
     assert everything.text.count("registration.submitted") == 3
     export = client.post(
@@ -281,7 +295,8 @@ def test_audit_finds_a_document_by_its_number_through_the_blind_index(
     )
     assert export.status_code == 200
     lines = export.text.lstrip("\ufeff").strip().splitlines()
-    assert len(lines) == 2 and "registration.submitted" in lines[1]
+    assert len(lines) == 3  # newest first: the rejection, then the submission
+    assert "registration.rejected" in lines[1] and "registration.submitted" in lines[2]
     nothing = client.post("/audit.csv", data={"csrf_token": csrf, "msisdn": "13900000000"})
     assert nothing.text.lstrip("\ufeff").startswith("at,action,outcome")  # header only
     assert "11010519491231002X" not in export.text

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Select, select
+from sqlalchemy import Connection, Select, func, or_, select
 from sqlalchemy.orm import aliased
 
 from simreg.core.actors import Actor, Role
@@ -31,6 +31,7 @@ class AuditFilter:
 def _query(f: AuditFilter) -> Select[Any]:
     a = t.audit_events
     actor = aliased(t.staff)
+    registered_line = aliased(t.lines)
     query = (
         select(
             a.c.id,
@@ -38,7 +39,8 @@ def _query(f: AuditFilter) -> Select[Any]:
             a.c.action,
             a.c.outcome,
             a.c.registration_id,
-            a.c.msisdn,
+            # A review decision names the registration only: its number comes from there.
+            func.coalesce(a.c.msisdn, registered_line.c.msisdn).label("msisdn"),
             a.c.codes,
             a.c.details,
             actor.c.username.label("staff"),
@@ -50,11 +52,25 @@ def _query(f: AuditFilter) -> Select[Any]:
         .outerjoin(t.channels, t.channels.c.id == a.c.channel_id)
         .outerjoin(t.outlets, t.outlets.c.id == a.c.outlet_id)
         .outerjoin(t.devices, t.devices.c.id == a.c.device_id)
+        .outerjoin(t.registrations, t.registrations.c.id == a.c.registration_id)
+        .outerjoin(registered_line, registered_line.c.id == t.registrations.c.line_id)
     )
+    # A document's or a number's events include every event of its registrations (approval,
+    # rejection, activation), which carry the registration, not the document or number.
     if f.doc_index:
-        query = query.where(a.c.doc_index == f.doc_index)
+        of_document = (
+            select(t.registrations.c.id)
+            .join(t.customers, t.customers.c.id == t.registrations.c.customer_id)
+            .where(t.customers.c.doc_index == f.doc_index)
+        )
+        query = query.where(or_(a.c.doc_index == f.doc_index, a.c.registration_id.in_(of_document)))
     if f.msisdn:
-        query = query.where(a.c.msisdn == f.msisdn)
+        of_number = (
+            select(t.registrations.c.id)
+            .join(t.lines, t.lines.c.id == t.registrations.c.line_id)
+            .where(t.lines.c.msisdn == f.msisdn)
+        )
+        query = query.where(or_(a.c.msisdn == f.msisdn, a.c.registration_id.in_(of_number)))
     if f.staff:
         query = query.where(actor.c.username == f.staff)
     if f.channel:
