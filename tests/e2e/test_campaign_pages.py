@@ -162,6 +162,8 @@ def test_campaign_from_plan_to_reregistration_and_calls(
     campaign_id = int(detail_path.rsplit("/", 1)[1])
     other = client.get("/calls", params={"campaign": campaign_id + 1})
     assert 'data-task="' not in other.text
+    assert "CALL-SEARCH" in client.get("/calls", params={"number": "abc"}).text
+    assert 'id="call-shown"' not in calls.text  # both tasks are on the page
     task = re.search(r'data-task="(\d+)"', calls.text)
     assert task
     recorded = client.post(

@@ -232,6 +232,15 @@ def _calls_page(
     raw_campaign = request.query_params.get("campaign", "")
     campaign_id = int(raw_campaign) if raw_campaign.isdigit() else None
     number = request.query_params.get("number", "")[:20]
+    if number.strip() and not any(ch.isdigit() for ch in number):
+        extra.setdefault(
+            "error",
+            InvalidInput(
+                "Search by digits of the number.",
+                code="CALL-SEARCH",
+                message_zh="请输入号码中的数字进行查找。",
+            ),
+        )
     with s.simreg.engine.connect() as conn:
         work = call_worklist(
             conn,
