@@ -141,6 +141,10 @@ def test_campaign_from_plan_to_reregistration_and_calls(
     (registration_id,) = re.findall(r'/review/([0-9a-f]{32})"', queue.text)[:1]
     item = client.get(f"/review/{registration_id}", headers={"Accept-Language": "en"})
     assert item.status_code == 200 and "campaign link" in item.text
+    # Nobody saw the original: neither a pass nor a failure on the console.
+    assert re.search(
+        r'<li class="note">• <span class="code">RN-02</span> No original seen', item.text
+    )
     approved = client.post(
         f"/review/{registration_id}/approve", data={"csrf_token": csrf}, follow_redirects=False
     )

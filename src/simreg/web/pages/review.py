@@ -83,7 +83,7 @@ def _checks(item: dict[str, Any], facts: dict[str, Any], limit: int) -> list[dic
     channel = Channel(0, item["channel"]["code"] or "", "", ChannelKind(kind), ChannelStatus.ACTIVE)
     held_others = item["customer"]["lines_held"] - (1 if item["state"] == "pending_review" else 0)
     lines_held = item["customer"]["lines_held"]
-    found: list[tuple[str, str, dict[str, Any], bool]] = [
+    found: list[tuple[str, str, dict[str, Any], bool | None]] = [
         ("RN-04", "Valid identity document", {}, "document" in facts),
         (
             "RN-07",
@@ -101,7 +101,9 @@ def _checks(item: dict[str, Any], facts: dict[str, Any], limit: int) -> list[dic
             "RN-02",
             _INSPECTION_LABELS.get(item["inspection_method"], "Original inspected (%(method)s)"),
             {"method": item["inspection_method"]},
-            True,
+            # Uploaded by the subscriber: nobody saw the original. Not a failure (the photos
+            # are what the reviewer judges), but not a pass either.
+            None if item["inspection_method"] == "online_upload" else True,
         ),
         ("RN-03", "Document photographed", {}, {p["kind"] for p in item["photos"]} >= {"front"}),
     ]
