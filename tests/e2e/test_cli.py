@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import os
 import re
-import socket
-import subprocess
 import sys
-import time
 from pathlib import Path
 
-import httpx
 from typer.testing import CliRunner
 
 from simreg.cli.main import app
 from simreg.core.crypto import decode_master_key
+from tests.support.server import server_process
+from tests.support.sms import free_port
 
 runner = CliRunner()
 
@@ -146,32 +144,14 @@ def test_operator_sets_up_from_scratch_and_a_social_clerk_registers(tmp_path: Pa
 def test_serve_warns_when_sms_go_to_a_file(tmp_path: Path) -> None:
     """Outside the demo, the file gateway (the default) is named on start: links would sit in
     clear in a file instead of reaching subscribers."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     key = runner.invoke(app, ["keygen"]).output.strip()
     env = {**os.environ, "SIMREG_MASTER_KEY": key, "SIMREG_SMS_GATEWAY": "file"}
     command = [sys.executable, "-m", "simreg.cli", "serve", "--port", str(port)]
     log = tmp_path / "serve.log"
-    with log.open("w") as out:
-        server = subprocess.Popen(
-            [*command, "--data-dir", str(tmp_path / "data"), "--no-dispatch-sms"],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            env=env,
-        )
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and server.poll() is None:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.3)
-        assert server.poll() is None, log.read_text()
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
+    data = ["--data-dir", str(tmp_path / "data"), "--no-dispatch-sms"]
+    with server_process([*command, *data], port=port, log=log, env=env, timeout=60):
+        pass
     said = " ".join(log.read_text().split())
     assert "warning: SMS go to" in said and "SIMREG_SMS_GATEWAY=smpp" in said
 

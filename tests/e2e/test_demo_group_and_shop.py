@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -19,7 +18,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.e2e.test_demo_server import free_port
+from tests.support.server import server_process
+from tests.support.sms import free_port
 
 pytestmark = pytest.mark.slow
 
@@ -56,33 +56,12 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
         "SIMREG_IDENTITY_AUTHORITY_RETRIES": "0",
         "SIMREG_IDENTITY_AUTHORITY_BREAKER_SECONDS": "1",
     }
-    with log.open("w") as out:
-        process = subprocess.Popen(
-            [
-                *(sys.executable, "-m", "simreg.cli", "demo", "--port", str(port)),
-                *("--customers", "30", "--legacy-lines", "0", "--data-dir", str(tmp / "demo")),
-            ],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            env=env,
-            cwd=tmp,
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 150
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.3)
-            assert process.poll() is None, log.read_text()
-        else:
-            pytest.fail("demo server did not come up: " + log.read_text())
+    command = [
+        *(sys.executable, "-m", "simreg.cli", "demo", "--port", str(port)),
+        *("--customers", "30", "--legacy-lines", "0", "--data-dir", str(tmp / "demo")),
+    ]
+    with server_process(command, port=port, log=log, env=env, cwd=tmp, timeout=150) as base:
         yield Demo(base, log.read_text(), tmp / "demo")
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
 
 
 def _ok(response: httpx.Response, status: int = 200) -> Any:

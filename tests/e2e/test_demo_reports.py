@@ -22,7 +22,7 @@ from simreg.core.settings import Settings
 from simreg.db import tables as t
 from simreg.demo.census_history import SEEDED_ACTION, census_groups_as_of, history_days
 from simreg.reporting.domain import CensusGroup, Figure, Grain, Period
-from tests.e2e.test_demo_server import free_port
+from tests.support.sms import free_port
 
 pytestmark = pytest.mark.slow
 

@@ -7,8 +7,6 @@ import json
 import os
 import re
 import shlex
-import socket
-import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -17,13 +15,10 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.support.server import server_process
+from tests.support.sms import free_port
+
 pytestmark = pytest.mark.slow
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture
@@ -31,43 +26,10 @@ def demo_server(tmp_path: Path) -> Iterator[tuple[str, str, Path]]:
     port = free_port()
     log = tmp_path / "demo.log"
     env = {**os.environ, "SIMREG_MASTER_KEY": "", "COLUMNS": "200"}
-    with log.open("w") as out:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "simreg.cli",
-                "demo",
-                "--port",
-                str(port),
-                "--customers",
-                "40",
-                "--legacy-lines",
-                "300",
-                "--data-dir",
-                str(tmp_path / "demo"),
-            ],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            env=env,
-            cwd=tmp_path,
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.3)
-            assert process.poll() is None, log.read_text()
-        else:
-            pytest.fail("demo server did not come up: " + log.read_text())
+    command = [sys.executable, "-m", "simreg.cli", "demo", "--port", str(port)]
+    options = ["--customers", "40", "--legacy-lines", "300", "--data-dir", str(tmp_path / "demo")]
+    with server_process([*command, *options], port=port, log=log, env=env, cwd=tmp_path) as base:
         yield base, log.read_text(), log
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
 
 
 def curl_as_request(command: str) -> tuple[str, dict[str, str], dict[str, str], dict[str, Path]]:

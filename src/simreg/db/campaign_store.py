@@ -28,7 +28,8 @@ from simreg.campaigns.ports import CallTask, LinkTarget
 from simreg.core.audit import AuditEvent
 from simreg.db import tables as t
 from simreg.db.audit_store import record_audit
-from simreg.db.repositories import aware, upsert_insert
+from simreg.db.repositories import aware
+from simreg.db.sms_outbox_store import enqueue
 from simreg.lines.domain import LineState, RealNameState
 
 ct = t.campaign_targets
@@ -490,22 +491,15 @@ class SqlCampaignTransaction:
         target_id: int,
         at: datetime,
     ) -> bool:
-        statement = (
-            upsert_insert(self.conn)(t.sms_outbox)
-            .values(
-                dedupe_key=dedupe_key,
-                campaign_id=campaign_id,
-                target_id=target_id,
-                msisdn=msisdn,
-                body=body,
-                status="queued",
-                created_at=at,
-                not_before=at,
-            )
-            .on_conflict_do_nothing(index_elements=["dedupe_key"])
-            .returning(t.sms_outbox.c.id)
+        return enqueue(
+            self.conn,
+            dedupe_key=dedupe_key,
+            msisdn=msisdn,
+            body=body,
+            campaign_id=campaign_id,
+            target_id=target_id,
+            at=at,
         )
-        return self.conn.execute(statement).first() is not None
 
     def record(self, event: AuditEvent) -> None:
         record_audit(self.conn, event)

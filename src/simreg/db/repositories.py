@@ -319,19 +319,17 @@ class SqlRegistrationTransaction:
         ).one_or_none()
         if target is None:
             return
-        self.conn.execute(
-            upsert_insert(self.conn)(t.sms_outbox)
-            .values(
-                dedupe_key=key,
-                campaign_id=target.campaign_id,
-                target_id=target_id,
-                msisdn=target.msisdn,
-                body=body,
-                status="queued",
-                created_at=at,
-                not_before=at,
-            )
-            .on_conflict_do_nothing(index_elements=["dedupe_key"])
+        # Imported here: the outbox's own module builds on this one.
+        from simreg.db.sms_outbox_store import enqueue
+
+        enqueue(
+            self.conn,
+            dedupe_key=key,
+            msisdn=target.msisdn,
+            body=body,
+            campaign_id=target.campaign_id,
+            target_id=target_id,
+            at=at,
         )
 
     def record_reregistration(self, target_id: int, line_id: int, at: datetime) -> bool:
