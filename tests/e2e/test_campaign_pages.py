@@ -138,7 +138,7 @@ def test_campaign_from_plan_to_reregistration_and_calls(
     csrf = log_in(client, "reviewer")
     queue = client.get("/review", headers={"Accept-Language": "en"})
     assert "Self-service re-registration" in queue.text
-    (registration_id,) = re.findall(r'/review/([0-9a-f]{32})"', queue.text)[:1]
+    (registration_id,) = re.findall(r'/review/([0-9a-f]{32})/claim"', queue.text)[:1]
     item = client.get(f"/review/{registration_id}", headers={"Accept-Language": "en"})
     assert item.status_code == 200 and "campaign link" in item.text
     # Nobody saw the original: neither a pass nor a failure on the console.
@@ -220,8 +220,8 @@ def test_a_rejected_subscriber_sees_why_on_the_link_and_can_send_again(
     client.post(link, data={"document_number": number, "customer_name": "钱九"}, files=photos)
     csrf = log_in(client, "reviewer")
     queue = client.get("/review")
-    (registration_id,) = re.findall(r'/review/([0-9a-f]{32})"', queue.text)[:1]
-    client.get(f"/review/{registration_id}")  # claims it
+    (registration_id,) = re.findall(r'/review/([0-9a-f]{32})/claim"', queue.text)[:1]
+    client.post(f"/review/{registration_id}/claim", data={"csrf_token": csrf})
     rejected = client.post(
         f"/review/{registration_id}/reject",
         data={"csrf_token": csrf, "reasons": ["photo_unreadable"], "comment": "blurred"},

@@ -300,3 +300,28 @@ def test_audit_finds_a_document_by_its_number_through_the_blind_index(
     nothing = client.post("/audit.csv", data={"csrf_token": csrf, "msisdn": "13900000000"})
     assert nothing.text.lstrip("\ufeff").startswith("at,action,outcome")  # header only
     assert "11010519491231002X" not in export.text
+
+
+def test_opening_a_review_item_by_link_claims_nothing(client: TestClient, world: World) -> None:
+    """A link to an item (in a chat, an email, another site) cannot take it from the queue;
+    the queue's own button does, and a second reviewer then sees who holds it."""
+    waiting = world.submit()
+    csrf = log_in(client, "reviewer")
+    opened = client.get(f"/review/{waiting.id}", headers={"Accept-Language": "en"})
+    assert opened.status_code == 200 and 'id="approve"' in opened.text
+    registrations, second = world.simreg.registrations, world.actors["reviewer2"]
+    assert registrations.claim_next(second) == waiting.id
+    registrations.release(second, waiting.id)
+
+    queue = client.get("/review")
+    assert f'action="/review/{waiting.id}/claim"' in queue.text
+    taken = client.post(
+        f"/review/{waiting.id}/claim", data={"csrf_token": csrf}, follow_redirects=False
+    )
+    assert taken.status_code == 303 and taken.headers["location"] == f"/review/{waiting.id}"
+    assert registrations.claim_next(second) is None
+    client.cookies.clear()
+    log_in(client, "reviewer2")
+    held = client.get(f"/review/{waiting.id}", headers={"Accept-Language": "en"})
+    assert "Another reviewer is working on this registration." in held.text
+    assert 'id="approve"' not in held.text

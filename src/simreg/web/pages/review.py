@@ -141,13 +141,24 @@ _INSPECTION_LABELS = {
 }
 
 
+@router.post("/review/{registration_id}/claim")
+def claim_item(request: Request, session: PageSession, registration_id: str) -> Response:
+    """Opening an item from the queue takes it: a form, so that no link can do so."""
+    allow(session, Role.REVIEWER, Role.ADMIN)
+    try:
+        site(request).simreg.registrations.claim(session.actor, registration_id)
+    except Conflict:
+        pass  # the page says who holds it
+    return RedirectResponse(f"/review/{registration_id}", status_code=303)
+
+
 @router.get("/review/{registration_id}")
 def item_page(request: Request, session: PageSession, registration_id: str) -> Response:
     allow(session, Role.REVIEWER, Role.ADMIN)
     s = site(request)
     claim_problem = None
     try:
-        s.simreg.registrations.claim(session.actor, registration_id)
+        s.simreg.registrations.check_not_claimed(session.actor, registration_id)
     except Conflict as problem:
         claim_problem = problem
     with s.simreg.engine.connect() as conn:
