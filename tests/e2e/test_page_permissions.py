@@ -325,3 +325,31 @@ def test_opening_a_review_item_by_link_claims_nothing(client: TestClient, world:
     held = client.get(f"/review/{waiting.id}", headers={"Accept-Language": "en"})
     assert "Another reviewer is working on this registration." in held.text
     assert 'id="approve"' not in held.text
+
+
+def test_another_site_cannot_log_a_browser_in_or_switch_its_language(
+    client: TestClient, world: World
+) -> None:
+    """Before there is a session there is no CSRF token: the browser's own word on where a
+    form comes from decides."""
+    form = {"username": "clerk_hall", "password": PASSWORD}
+    for foreign in ({"Sec-Fetch-Site": "cross-site"}, {"Origin": "https://evil.example"}):
+        refused = client.post("/login", data=form, headers=foreign, follow_redirects=False)
+        assert refused.status_code == 403 and "CSRF" in refused.text
+        assert "simreg_session" not in refused.cookies
+        switched = client.post(
+            "/language", data={"language": "en"}, headers=foreign, follow_redirects=False
+        )
+        assert switched.status_code == 403 and "simreg_lang" not in switched.headers.get(
+            "set-cookie", ""
+        )
+    own = {"Sec-Fetch-Site": "same-origin", "Origin": "http://testserver"}
+    accepted = client.post("/login", data=form, headers=own, follow_redirects=False)
+    assert accepted.status_code == 303 and "simreg_session" in accepted.cookies
+    typed = client.post(
+        "/language",
+        data={"language": "en"},
+        headers={"Origin": "http://testserver"},
+        follow_redirects=False,
+    )
+    assert typed.status_code == 303

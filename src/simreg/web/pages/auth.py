@@ -11,7 +11,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from simreg.core.errors import InvalidInput, Unauthenticated
 from simreg.web.pages.rendering import LANG_COOKIE, LANGUAGES, negotiate_language
-from simreg.web.pages.session import HOME, SESSION_COOKIE, PageSession
+from simreg.web.pages.session import HOME, SESSION_COOKIE, PageSession, SameSiteForm
 from simreg.web.pages.shared import Site, site
 
 router = APIRouter(include_in_schema=False)
@@ -34,7 +34,7 @@ def login_page(request: Request, next: str | None = None) -> Response:
     return s.pages.render(request, "login.html", negotiate_language(request), next=next or "")
 
 
-@router.post("/login")
+@router.post("/login", dependencies=[SameSiteForm])
 def login(
     request: Request,
     username: Annotated[str, Form(max_length=64)],
@@ -123,7 +123,7 @@ def change_password(
     return RedirectResponse(HOME.get(session.actor.role, "/") + "?changed=1", status_code=303)
 
 
-@router.post("/language")
+@router.post("/language", dependencies=[SameSiteForm])
 def switch_language(
     request: Request, language: Annotated[str, Form()], back: Annotated[str, Form()] = "/"
 ) -> Response:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
@@ -145,10 +146,8 @@ _INSPECTION_LABELS = {
 def claim_item(request: Request, session: PageSession, registration_id: str) -> Response:
     """Opening an item from the queue takes it: a form, so that no link can do so."""
     allow(session, Role.REVIEWER, Role.ADMIN)
-    try:
+    with contextlib.suppress(Conflict):  # the page says who holds it
         site(request).simreg.registrations.claim(session.actor, registration_id)
-    except Conflict:
-        pass  # the page says who holds it
     return RedirectResponse(f"/review/{registration_id}", status_code=303)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hmac
 from typing import Annotated
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from fastapi import Depends, Request
 
@@ -60,14 +60,43 @@ async def _check_csrf(request: Request, session: Session) -> None:
         value = form.get(CSRF_FIELD)
         sent = value if isinstance(value, str) else None
     if not sent or not hmac.compare_digest(sent, session.csrf_token):
-        raise Forbidden(
-            "The form expired or did not come from simreg; reload the page and try again.",
-            code="CSRF",
-            message_zh="表单已过期或来源不明，请刷新页面后重试。",
-        )
+        raise _csrf_refusal()
 
 
 PageSession = Annotated[Session, Depends(page_session)]
+
+
+# Browsers say where a request comes from: "none" is typed or bookmarked.
+_OWN_FETCH_SITES = ("same-origin", "none")
+
+
+def refuse_cross_site(request: Request) -> None:
+    """For forms posted before there is a session (logging in, the language switch), where
+    no session's CSRF token can be asked for: refuse a post another site's page made, by the
+    Sec-Fetch-Site header browsers send, or else by the Origin header. Otherwise a foreign
+    page could log a clerk into an account of its choosing. Clients that send neither (curl,
+    scripts) are not browsers another site can drive."""
+    fetch_site = request.headers.get("sec-fetch-site")
+    origin = request.headers.get("origin")
+    if fetch_site is not None:
+        foreign = fetch_site not in _OWN_FETCH_SITES
+    elif origin is not None:
+        foreign = urlsplit(origin).netloc != request.headers.get("host", "")
+    else:
+        foreign = False
+    if foreign:
+        raise _csrf_refusal()
+
+
+def _csrf_refusal() -> Forbidden:
+    return Forbidden(
+        "The form expired or did not come from simreg; reload the page and try again.",
+        code="CSRF",
+        message_zh="表单已过期或来源不明，请刷新页面后重试。",
+    )
+
+
+SameSiteForm = Depends(refuse_cross_site)
 
 
 def allow(session: Session, *roles: Role) -> None:
