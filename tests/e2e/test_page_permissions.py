@@ -284,7 +284,8 @@ def test_audit_finds_a_document_by_its_number_through_the_blind_index(
     # The review's decision names the registration only, and is found all the same, with its
     # number shown.
     assert page.text.count("registration.rejected") == 2
-    rejected_row = page.text.split("registration.rejected</td>", 1)[1].split("</tr>", 1)[0]
+    rejected_row = page.text.split('title="registration.rejected">', 1)[1].split("</tr>", 1)[0]
+    assert rejected_row.startswith("审核驳回</td>")  # the action in words, code on hover
     assert number in rejected_row
     by_number = client.post("/audit", data={"csrf_token": csrf, "msisdn": number})
     assert by_number.text.count("registration.rejected") == 2

@@ -142,7 +142,8 @@ def test_language_switch_and_audit_export(browser: Browser, base_url: str, world
     expect(page.locator("h1")).to_have_text("Audit trail")
     page.click("button[name=language]")
     expect(page.locator("h1")).to_have_text("审计记录")
-    expect(page.locator("#audit-results")).to_contain_text("registration.submitted")
+    expect(page.locator("#audit-results")).to_contain_text("提交登记")
+    expect(page.locator("select[name=action]")).to_contain_text("提交登记")
     screenshot(page, "audit-zh")
     with page.expect_download() as download:
         page.click("#export")

@@ -17,6 +17,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from simreg.core.errors import Violation
+from simreg.web.pages.audit_labels import action_label
 
 WEB = Path(__file__).resolve().parent.parent
 LANGUAGES = ("zh", "en")
@@ -84,6 +85,7 @@ class Pages:
         env.filters["ago"] = _ago
         env.globals["lang"] = language
         env.globals["say"] = lambda v: _say(v, language)
+        env.globals["action_label"] = lambda action: action_label(action, language)
         return env
 
     def localtime(self, value: str | datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
