@@ -147,6 +147,10 @@ def test_resolving_through_the_page(client: TestClient, world: World) -> None:
     page = client.get(done.headers["location"])
     assert 'id="outcome"' in page.text and "周**" in page.text
     assert "11010519491231002X" not in page.text and "1101**********002X" in page.text
+    # The decision says where the transferred line stands: held by no one until the person
+    # named re-registers it.
+    transferred = page.text.split(f'<tr data-line="{holder.msisdns[0]}">', 1)[1].split("</tr>")[0]
+    assert "等待接收人用本人证件补登" in transferred
     revealed = client.post("/base/over-limit/1/document", data={"csrf_token": csrf})
     assert holder.doc_number in revealed.text
     audit = client.get("/audit").text

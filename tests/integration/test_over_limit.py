@@ -146,7 +146,15 @@ def test_a_transferred_line_waits_for_its_receiver_to_re_register(world: World) 
     receiver = document_holding(app, 4)
     app.over_limit.find(risk)
     decisions = keep_all_but(holder, l0=("transfer", "resident_id", receiver.doc_number, "李雷"))
-    app.over_limit.resolve(risk, open_case(app, holder), decisions)
+    case_id = open_case(app, holder)
+    app.over_limit.resolve(risk, case_id, decisions)
+
+    def transferred_now() -> dict[str, Any]:
+        """Where the resolved case says the transferred line stands now."""
+        with app.engine.connect() as conn:
+            decided = case_detail(conn, risk, case_id)["decision"]["lines"]
+        (line,) = [d for d in decided if d["action"] == "transfer"]
+        return dict(line["now"])
 
     def held_and_holder() -> tuple[int, int | None]:
         with app.engine.connect() as conn:
@@ -159,6 +167,11 @@ def test_a_transferred_line_waits_for_its_receiver_to_re_register(world: World) 
         return int(held), on
 
     assert held_and_holder() == (4, None)  # not theirs until they show their document
+    assert transferred_now() == {
+        "state": "active",
+        "real_name_state": "legacy_unverified",
+        "held": "none",
+    }
     # They re-register it through a campaign link; approval makes it theirs and verified.
     manager = world.actors["manager"]
     campaign_id = app.campaigns.create(
@@ -179,6 +192,7 @@ def test_a_transferred_line_waits_for_its_receiver_to_re_register(world: World) 
     assert registration_id is not None
     app.registrations.approve(reviewer, registration_id, open_line=True)
     assert held_and_holder() == (5, receiver.customer_id)
+    assert transferred_now() == {"state": "active", "real_name_state": "verified", "held": "other"}
 
 
 @pytest.mark.parametrize(

@@ -269,6 +269,9 @@ def case_detail(conn: Connection, actor: Actor, case_id: int) -> dict[str, Any]:
         .where(t.lines.c.customer_id == row.customer_id, t.lines.c.state.not_in(NOT_HELD))
         .order_by(t.lines.c.msisdn)
     )
+    decision = row.decision
+    if decision:
+        decision = {**decision, "lines": _lines_now(conn, decision, int(row.customer_id))}
     return {
         "id": int(row.id),
         "status": row.status,
@@ -280,7 +283,7 @@ def case_detail(conn: Connection, actor: Actor, case_id: int) -> dict[str, Any]:
         "found_at": _iso(row.found_at),
         "resolved_at": _iso(row.resolved_at),
         "resolved_by": row.resolved_by_name,
-        "decision": row.decision,
+        "decision": decision,
         "notes": row.notes,
         "lines": [
             {
@@ -296,6 +299,37 @@ def case_detail(conn: Connection, actor: Actor, case_id: int) -> dict[str, Any]:
             for r in lines
         ],
     }
+
+
+def _lines_now(conn: Connection, decision: dict[str, Any], customer_id: int) -> list[Any]:
+    """The decided lines with where each stands now: its state, its real-name state, and
+    whether it is held by the case's document, by another (a receiver who re-registered), or
+    by none (a transfer still waiting for its receiver)."""
+    decided = decision.get("lines") or []
+    ids = [int(d["line_id"]) for d in decided if "line_id" in d]
+    found = {
+        int(r.id): r
+        for r in conn.execute(
+            select(
+                t.lines.c.id, t.lines.c.state, t.lines.c.real_name_state, t.lines.c.customer_id
+            ).where(t.lines.c.id.in_(ids))
+        )
+    }
+    out = []
+    for d in decided:
+        now = found.get(int(d.get("line_id", 0)))
+        if now is None:
+            out.append(d)
+            continue
+        held = (
+            "none"
+            if now.customer_id is None
+            else ("this" if int(now.customer_id) == customer_id else "other")
+        )
+        out.append(
+            {**d, "now": {"state": now.state, "real_name_state": now.real_name_state, "held": held}}
+        )
+    return out
 
 
 def case_counts(conn: Connection, per_id_limit: int) -> dict[str, int]:
