@@ -288,3 +288,95 @@ def test_deployment_rolls_up_from_county_to_province(client: TestClient, world: 
     assert (units["YX"]["deployed"], units["YX"]["active_social_channels"]) == (0, 1)
     assert units["GZ"]["deployment_rate"] == units["GD"]["deployment_rate"] == 0.5
     assert [u["level"] for u in units.values()][:2] == ["province", "city"]
+
+
+def test_devices_go_only_to_open_outlets_of_admitted_channels(
+    client: TestClient, world: World
+) -> None:
+    """RN-08/RN-09: an app device is a licence to register customers. A serial typed twice is
+    refused in words, not with a server error; nothing changes on any refusal."""
+
+    def devices() -> int:
+        with world.simreg.engine.connect() as conn:
+            return len(conn.execute(select(t.devices.c.id)).all())
+
+    before = devices()
+    refusals = {
+        "SUB": (422, "RN-08"),  # a sub-agent's outlet: it must not sell at all
+        "ENDED": (409, "CHANNEL-STATE"),  # a terminated reseller's
+        "CLOSED": (409, "OUTLET-CLOSED"),  # an own hall's outlet that closed
+    }
+    for outlet, (status, code) in refusals.items():
+        refused = post(
+            client, world, "/api/v1/devices", {"outlet": outlet, "serial": f"P-{outlet}"}
+        )
+        assert (refused.status_code, refused.json()["code"]) == (status, code), refused.text
+    created = post(
+        client, world, "/api/v1/channels", {"code": "APP1", "name": "Applicant", "kind": "social"}
+    )
+    assert created.status_code == 201
+    with world.simreg.engine.begin() as conn:
+        channel_id = conn.execute(
+            select(t.channels.c.id).where(t.channels.c.code == "APP1")
+        ).scalar_one()
+        conn.execute(
+            t.outlets.insert().values(
+                channel_id=channel_id,
+                code="APP1-O",
+                name="Applicant's shop",
+                active=True,
+                created_at=world.simreg.clock.now(),
+            )
+        )
+    applicant = post(client, world, "/api/v1/devices", {"outlet": "APP1-O", "serial": "P-APP"})
+    assert (applicant.status_code, applicant.json()["code"]) == (409, "CHANNEL-STATE")
+    assert devices() == before
+
+    first = post(client, world, "/api/v1/devices", {"outlet": "SHOP2", "serial": "PAD-7"})
+    assert first.status_code == 201
+    twice = post(client, world, "/api/v1/devices", {"outlet": "SHOP", "serial": "PAD-7"})
+    assert twice.status_code == 409 and twice.json()["code"] == "DEVICE-EXISTS"
+    assert "序列号 PAD-7" in twice.json()["message_zh"]
+    post(client, world, "/api/v1/devices/PAD-7/revoke", {"reason": "phone lost"})
+    revived = post(client, world, "/api/v1/devices", {"outlet": "SHOP2", "serial": "PAD-7"})
+    assert revived.status_code == 409 and revived.json()["code"] == "DEVICE-EXISTS"
+    assert devices() == before + 1
+
+
+def test_import_refusals_come_in_both_languages(client: TestClient, world: World) -> None:
+    csv_text = "record,code,name,kind,org_unit,parent,channel\nchannel,R-3,Odd,kiosk,,,\n"
+    response = client.post(
+        "/api/v1/channels/import",
+        headers=world.headers("manager"),
+        files={"file": ("channels.csv", csv_text.encode("utf-8"), "text/csv")},
+    )
+    (refused,) = response.json()["rejected"]
+    assert refused["code"] == "IMPORT-KIND" and "social" in refused["reason"]
+    assert "社会" in refused["reason_zh"]
+
+
+def test_admission_names_the_manager_held_to_account(client: TestClient, world: World) -> None:
+    """The page asks the same as the API: an admitted reseller has a named manager, and a
+    terminated one shows on the list who was held to account."""
+    from tests.e2e.test_page_permissions import log_in
+
+    post(client, world, "/api/v1/channels", {"code": "NEW", "name": "New", "kind": "social"})
+    csrf = log_in(client, "manager")
+    form = {
+        "csrf_token": csrf,
+        "action": "admit",
+        "reason": "vetted",
+        "agreement_no": "RN-2026-009",
+        "signed_on": "2026-01-01",
+        "valid_until": "2028-12-31",
+        "manager_name": " ",
+    }
+    refused = client.post("/channels/NEW/action", data=form)
+    assert refused.status_code == 422 and "AGREEMENT-MANAGER" in refused.text
+    assert "请填写对该渠道负责的客户经理" in refused.text
+    ended = client.post(
+        "/channels/SOC/action", data={"csrf_token": csrf, "action": "terminate", **TERMINATION}
+    )
+    assert ended.status_code == 200
+    listed = ended.text.split('data-channel="SOC"', 1)[1].split("</tr>", 1)[0]
+    assert "Tianhe branch · Zhou Jun" in listed

@@ -91,7 +91,10 @@ def test_operator_sets_up_from_scratch_and_a_social_clerk_registers(tmp_path: Pa
         + "".join(f"{n.msisdn},{n.iccid},{n.imsi},{n.kind.value}\n" for n in pool_numbers(0, 5))
     )
     steps = [
-        ["setup", "channel-add", "SOC-1", "--name", "Reseller", "--kind", "social"],
+        [
+            *("setup", "channel-add", "SOC-1", "--name", "Reseller", "--kind", "social"),
+            *("--agreement", "RS-2026-001", "--valid-until", "2099-12-31", "--manager", "张经理"),
+        ],
         ["setup", "outlet-add", "SHOP-1", "--channel", "SOC-1", "--name", "Shop"],
         ["setup", "device-enrol", "PAD-1", "--outlet", "SHOP-1"],
         ["setup", "numbers-import", str(numbers)],
@@ -175,3 +178,35 @@ def test_staff_tokens_expire_and_are_renewed_from_the_command_line(tmp_path: Pat
     assert second and second.group(1) != first.group(1)
     unknown = runner.invoke(app, ["staff", "token", "nobody"], env=env)
     assert unknown.exit_code == 2
+
+
+def test_setup_adds_no_sub_agent_and_no_reseller_without_its_agreement(tmp_path: Path) -> None:
+    """RN-08 from the command line too: a reseller without a signed agreement waits as an
+    applicant and gets no app device; there is no way to put a channel under another."""
+    key = runner.invoke(app, ["keygen"]).output.strip()
+    env = {"SIMREG_MASTER_KEY": key, "SIMREG_DATA_DIR": str(tmp_path)}
+    sub = runner.invoke(
+        app,
+        ["setup", "channel-add", "SUB", "--name", "Stall", "--kind", "social", "--parent", "X"],
+        env=env,
+    )
+    assert sub.exit_code != 0 and "--parent" in sub.output
+    waiting = runner.invoke(
+        app, ["setup", "channel-add", "SOC-2", "--name", "Reseller", "--kind", "social"], env=env
+    )
+    assert waiting.exit_code == 0 and "applicant" in waiting.output
+    runner.invoke(
+        app, ["setup", "outlet-add", "SHOP-2", "--channel", "SOC-2", "--name", "Shop"], env=env
+    )
+    refused = runner.invoke(app, ["setup", "device-enrol", "PAD-2", "--outlet", "SHOP-2"], env=env)
+    assert refused.exit_code == 2 and "CHANNEL-STATE" in refused.output
+    assert "device token" not in refused.output
+    partial = runner.invoke(
+        app,
+        [
+            *("setup", "channel-add", "SOC-3", "--name", "Reseller", "--kind", "social"),
+            *("--agreement", "RS-1"),
+        ],
+        env=env,
+    )
+    assert partial.exit_code == 2 and "AGREEMENT-INVALID" in partial.output

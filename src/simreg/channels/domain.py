@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from simreg.core.errors import Conflict, RuleViolated, Violation
+
 
 class ChannelKind(StrEnum):
     OWN = "own"  # 自有渠道
@@ -22,6 +24,19 @@ class ChannelStatus(StrEnum):
     ACTIVE = "active"
     SUSPENDED = "suspended"
     TERMINATED = "terminated"  # final: outlets closed, devices revoked
+
+    @property
+    def label_zh(self) -> str:
+        return _STATUS_ZH[self]
+
+
+_STATUS_ZH = {
+    ChannelStatus.APPLIED: "申请中",
+    ChannelStatus.ADMITTED: "已准入未启用",
+    ChannelStatus.ACTIVE: "有效",
+    ChannelStatus.SUSPENDED: "暂停",
+    ChannelStatus.TERMINATED: "已解除合作",
+}
 
 
 # Which status each governance action moves a channel from and to (RN-08).
@@ -76,3 +91,39 @@ class Device:
     outlet_id: int
     serial: str
     active: bool
+
+
+# A device may be enrolled ahead of opening (admitted) and stays while a channel is suspended.
+_HOLDS_DEVICES = frozenset({ChannelStatus.ADMITTED, ChannelStatus.ACTIVE, ChannelStatus.SUSPENDED})
+
+
+def check_may_hold_devices(channel: Channel, outlet_code: str, outlet_open: bool) -> None:
+    """RN-08/RN-09: the app goes only to open outlets of admitted channels, and never to a
+    sub-agent's, whose devices would count towards the deployment rate."""
+    if channel.is_sub_agent:
+        raise RuleViolated(
+            [
+                Violation(
+                    "RN-08",
+                    f"Channel {channel.code} is a sub-agent; sub-agents may not register "
+                    "customers, so their outlets get no app device.",
+                    f"渠道 {channel.code} 为下级代理，不得办理入网，其网点不能登记实名制APP设备。",
+                    {"channel": channel.code},
+                )
+            ]
+        )
+    if channel.status not in _HOLDS_DEVICES:
+        raise Conflict(
+            f"Channel {channel.code} is {channel.status.value}: only an admitted channel's "
+            "outlets get an app device.",
+            code="CHANNEL-STATE",
+            message_zh=f"渠道 {channel.code} 当前状态为{channel.status.label_zh}，"
+            "只有已准入渠道的网点可登记设备。",
+            state=channel.status.value,
+        )
+    if not outlet_open:
+        raise Conflict(
+            f"Outlet {outlet_code} is closed.",
+            code="OUTLET-CLOSED",
+            message_zh=f"网点 {outlet_code} 已关闭。",
+        )

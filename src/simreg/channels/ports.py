@@ -58,7 +58,13 @@ class ChannelTransaction(Protocol):
 
     def outlet_of(self, code: str) -> tuple[int, int] | None: ...
 
-    def add_device(self, *, outlet_id: int, serial: str, at: datetime) -> int: ...
+    def outlet_state(self, code: str) -> tuple[int, int, bool] | None:
+        """The outlet's id, its channel's id, and whether it is open."""
+        ...
+
+    def add_device(self, *, outlet_id: int, serial: str, at: datetime) -> int | None:
+        """The new device's id; None when the serial was ever enrolled before."""
+        ...
 
     def add_outlet(self, *, channel_id: int, code: str, name: str, at: datetime) -> int: ...
 
@@ -125,7 +131,7 @@ class ChannelTransaction(Protocol):
         fine_yuan: int = 0,
     ) -> int: ...
 
-    def accountability(self, channel_id: int) -> tuple[str, str]:
+    def accountability(self, channel_id: int) -> tuple[str | None, str | None]:
         """(responsible unit, responsible manager) on record for the channel."""
         ...
 

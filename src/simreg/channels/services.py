@@ -10,7 +10,13 @@ from datetime import date, datetime
 from simreg.channels.compliance import (
     PenaltyScale,
 )
-from simreg.channels.domain import TRANSITIONS, Channel, ChannelKind, ChannelStatus
+from simreg.channels.domain import (
+    TRANSITIONS,
+    Channel,
+    ChannelKind,
+    ChannelStatus,
+    check_may_hold_devices,
+)
 from simreg.channels.inspection_actions import GOVERNORS, InspectionActions
 from simreg.channels.ports import ChannelTransaction, ChannelUnitOfWork
 from simreg.core.actors import Actor, Role
@@ -39,7 +45,8 @@ class EvidenceStore:
 @dataclass
 class ImportReport:
     imported: int = 0
-    rejected: list[tuple[int, str, str]] = field(default_factory=list)  # line, code, reason
+    # line, code, reason, reason in Chinese
+    rejected: list[tuple[int, str, str, str]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -135,7 +142,7 @@ class ChannelService(InspectionActions):
                 raise Conflict(f"Channel code {code} exists.", code="CHANNEL-EXISTS")
             org_unit_id = tx.org_unit_id(org_unit) if org_unit else None
             if org_unit and org_unit_id is None:
-                raise InvalidInput(f"No organisation unit {org_unit}.", code="ORG-UNIT-UNKNOWN")
+                raise _no_org_unit(org_unit)
             channel_id = tx.add_channel(
                 code=code, name=name, kind=kind, status=status, org_unit_id=org_unit_id, at=now
             )
@@ -157,6 +164,13 @@ class ChannelService(InspectionActions):
                 "The agreement needs a number and must end after it was signed.",
                 code="AGREEMENT-INVALID",
                 message_zh="协议须有编号，且到期日晚于签订日。",
+            )
+        if not agreement.manager_name.strip():
+            # RN-08 holds a named manager to account for the channel; termination records them.
+            raise InvalidInput(
+                "Name the operator's manager responsible for this channel.",
+                code="AGREEMENT-MANAGER",
+                message_zh="请填写对该渠道负责的客户经理。",
             )
         return self._move(actor, code, "admit", reason, agreement=agreement)
 
@@ -236,7 +250,8 @@ class ChannelService(InspectionActions):
                 f"Cannot {action} channel {channel.code}: it is {channel.status.value}.",
                 code="CHANNEL-STATE",
                 state=channel.status.value,
-                message_zh=f"渠道 {channel.code} 当前状态不允许此操作（{channel.status.value}）。",
+                message_zh=f"渠道 {channel.code} 当前状态（{channel.status.label_zh}）"
+                "不允许此操作。",
             )
         extra: dict[str, object] = dict(details)
         if agreement is not None:
@@ -292,7 +307,9 @@ class ChannelService(InspectionActions):
                     )
                     report.imported += 1
                 except (InvalidInput, Conflict, NotFound, RuleViolated) as refusal:
-                    report.rejected.append((line, refusal.code, refusal.message))
+                    report.rejected.append(
+                        (line, refusal.code, refusal.message, refusal.message_zh)
+                    )
             tx.record(
                 AuditEvent(
                     action="channel.imported",
@@ -314,9 +331,17 @@ class ChannelService(InspectionActions):
     ) -> None:
         record, code, name = row.get("record", ""), row.get("code", ""), row.get("name", "")
         if not code or not name:
-            raise InvalidInput("code and name are required", code="IMPORT-FIELDS")
+            raise InvalidInput(
+                "code and name are required",
+                code="IMPORT-FIELDS",
+                message_zh="编码和名称必填",
+            )
         if code in seen:
-            raise Conflict(f"{code} appears twice in the file", code="IMPORT-DUPLICATE")
+            raise Conflict(
+                f"{code} appears twice in the file",
+                code="IMPORT-DUPLICATE",
+                message_zh=f"{code} 在文件中出现两次",
+            )
         if record == "channel":
             if row.get("parent"):
                 raise RuleViolated(
@@ -326,14 +351,20 @@ class ChannelService(InspectionActions):
                 kind = ChannelKind(row.get("kind", ""))
             except ValueError:
                 raise InvalidInput(
-                    "kind must be own, social or online", code="IMPORT-KIND"
+                    "kind must be own, social or online",
+                    code="IMPORT-KIND",
+                    message_zh="类型须为 own（自有）、social（社会）或 online（网络）",
                 ) from None
             if tx.channel_by_code(code) is not None:
-                raise Conflict(f"channel {code} already exists", code="CHANNEL-EXISTS")
+                raise Conflict(
+                    f"channel {code} already exists",
+                    code="CHANNEL-EXISTS",
+                    message_zh=f"渠道 {code} 已存在",
+                )
             unit = row.get("org_unit", "")
             unit_id = tx.org_unit_id(unit) if unit else None
             if unit and unit_id is None:
-                raise NotFound(f"no organisation unit {unit}", code="ORG-UNIT-UNKNOWN")
+                raise _no_org_unit(unit)
             status = ChannelStatus.APPLIED if kind is ChannelKind.SOCIAL else ChannelStatus.ACTIVE
             channel_id = tx.add_channel(
                 code=code, name=name, kind=kind, status=status, org_unit_id=unit_id, at=now
@@ -350,14 +381,30 @@ class ChannelService(InspectionActions):
         elif record == "outlet":
             channel = tx.channel_by_code(row.get("channel", ""))
             if channel is None:
-                raise NotFound(f"no channel {row.get('channel', '')}", code="CHANNEL-UNKNOWN")
+                raise NotFound(
+                    f"no channel {row.get('channel', '')}",
+                    code="CHANNEL-UNKNOWN",
+                    message_zh=f"渠道 {row.get('channel', '')} 不存在",
+                )
             if channel.status is ChannelStatus.TERMINATED:
-                raise Conflict(f"channel {channel.code} is terminated", code="CHANNEL-STATE")
+                raise Conflict(
+                    f"channel {channel.code} is terminated",
+                    code="CHANNEL-STATE",
+                    message_zh=f"渠道 {channel.code} 已解除合作",
+                )
             if tx.outlet_of(code) is not None:
-                raise Conflict(f"outlet {code} already exists", code="OUTLET-EXISTS")
+                raise Conflict(
+                    f"outlet {code} already exists",
+                    code="OUTLET-EXISTS",
+                    message_zh=f"网点 {code} 已存在",
+                )
             tx.add_outlet(channel_id=channel.id, code=code, name=name, at=now)
         else:
-            raise InvalidInput("record must be channel or outlet", code="IMPORT-RECORD")
+            raise InvalidInput(
+                "record must be channel or outlet",
+                code="IMPORT-RECORD",
+                message_zh="record 列须为 channel（渠道）或 outlet（网点）",
+            )
         seen.add(code)
 
     # -- real-name app devices (RN-09) -------------------------------------------------------
@@ -369,11 +416,25 @@ class ChannelService(InspectionActions):
             raise InvalidInput("A device needs its serial number.", code="DEVICE-SERIAL")
         now = self.clock.now()
         with self.uow.begin() as tx:
-            found = tx.outlet_of(outlet_code)
+            found = tx.outlet_state(outlet_code)
             if found is None:
-                raise NotFound(f"No outlet {outlet_code}.", code="OUTLET-UNKNOWN")
-            outlet_id, channel_id = found
+                raise NotFound(
+                    f"No outlet {outlet_code}.",
+                    code="OUTLET-UNKNOWN",
+                    message_zh=f"网点 {outlet_code} 不存在。",
+                )
+            outlet_id, channel_id, outlet_open = found
+            check_may_hold_devices(tx.channel_by_id(channel_id), outlet_code, outlet_open)
             device_id = tx.add_device(outlet_id=outlet_id, serial=serial, at=now)
+            if device_id is None:
+                raise Conflict(
+                    f"A device with serial {serial} was enrolled before (perhaps since "
+                    "revoked); each device is enrolled once.",
+                    code="DEVICE-EXISTS",
+                    message_zh=f"序列号 {serial} 的设备已登记过（可能已吊销）；"
+                    "每台设备只能登记一次。",
+                    serial=serial,
+                )
             token = tx.issue_device_token(device_id, now)
             tx.record(
                 AuditEvent(
@@ -395,7 +456,11 @@ class ChannelService(InspectionActions):
         with self.uow.begin() as tx:
             found = tx.revoke_device(serial, now)
             if found is None:
-                raise NotFound(f"No active device {serial}.", code="DEVICE-UNKNOWN")
+                raise NotFound(
+                    f"No active device {serial}.",
+                    code="DEVICE-UNKNOWN",
+                    message_zh=f"没有在用的设备 {serial}。",
+                )
             device_id, outlet_id = found
             tx.record(
                 AuditEvent(
@@ -415,3 +480,11 @@ def _channel(tx: ChannelTransaction, code: str) -> Channel:
     if channel is None:
         raise NotFound(f"No channel {code}.", code="CHANNEL-UNKNOWN", message_zh="渠道不存在。")
     return channel
+
+
+def _no_org_unit(code: str) -> NotFound:
+    return NotFound(
+        f"No organisation unit {code}.",
+        code="ORG-UNIT-UNKNOWN",
+        message_zh=f"组织单元 {code} 不存在。",
+    )

@@ -4,20 +4,22 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Callable
+from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from sqlalchemy import Connection, Table, select
+from sqlalchemy import Connection, Table, select, update
 from sqlalchemy.exc import IntegrityError
 
 from simreg.bootstrap import Simreg
-from simreg.channels.domain import ChannelKind
+from simreg.channels.domain import ChannelKind, ChannelStatus, check_may_hold_devices
 from simreg.cli.console import CliConsole
 from simreg.cli.context import DatabaseUrl, DataDir, opened
 from simreg.core.errors import DomainError, InvalidInput
 from simreg.db import directory
 from simreg.db import tables as t
+from simreg.db.channel_store import SqlChannelTransaction
 from simreg.lines.domain import LineKind
 
 console = CliConsole()
@@ -29,6 +31,24 @@ def _id_of(conn: Connection, table: Table, code: str, what: str) -> int:
     if found is None:
         raise InvalidInput(f"No {what} with code {code}.", code="UNKNOWN-CODE")
     return int(found)
+
+
+def _agreement(
+    number: str | None, valid_until: datetime | None, manager: str | None, today: date
+) -> bool:
+    """Whether a complete agreement was given; a partial one is refused."""
+    given = [number, valid_until, manager]
+    if not any(given):
+        return False
+    if not all(v.strip() if isinstance(v, str) else v for v in given):
+        raise InvalidInput(
+            "An agreement needs --agreement, --valid-until and --manager together.",
+            code="AGREEMENT-INVALID",
+        )
+    assert valid_until is not None
+    if valid_until.date() <= today:
+        raise InvalidInput("The agreement must end after today.", code="AGREEMENT-INVALID")
+    return True
 
 
 def _run(
@@ -54,22 +74,49 @@ def register(app: typer.Typer) -> None:
         code: str,
         name: Annotated[str, typer.Option()],
         kind: Annotated[ChannelKind, typer.Option()],
-        parent: Annotated[str | None, typer.Option(help="parent channel code (sub-agent)")] = None,
+        agreement: Annotated[
+            str | None,
+            typer.Option(help="a social reseller's signed agreement number (RN-08)"),
+        ] = None,
+        valid_until: Annotated[
+            datetime | None, typer.Option(formats=["%Y-%m-%d"], help="the agreement's end")
+        ] = None,
+        manager: Annotated[
+            str | None, typer.Option(help="the operator's manager answerable for the channel")
+        ] = None,
         database_url: DatabaseUrl = None,
         data_dir: DataDir = None,
     ) -> None:
-        """Admit a channel (own hall, social reseller or online shop)."""
+        """Add a channel: an own hall or online shop opens at once; a social reseller opens
+        with its signed agreement (--agreement, --valid-until, --manager), or else waits as
+        an applicant to be admitted on /channels. No channel sits under another (RN-08)."""
 
         def act(simreg: Simreg, conn: Connection) -> str:
-            parent_id = _id_of(conn, t.channels, parent, "channel") if parent else None
-            directory.add_channel(
-                conn,
-                code=code,
-                name=name,
-                kind=kind,
-                at=simreg.clock.now(),
-                parent_channel_id=parent_id,
+            now = simreg.clock.now()
+            status = ChannelStatus.ACTIVE
+            if kind is ChannelKind.SOCIAL:
+                signed = _agreement(agreement, valid_until, manager, now.date())
+                status = ChannelStatus.ACTIVE if signed else ChannelStatus.APPLIED
+            channel_id = directory.add_channel(
+                conn, code=code, name=name, kind=kind, at=now, status=status
             )
+            if kind is ChannelKind.SOCIAL and status is ChannelStatus.ACTIVE:
+                assert agreement and valid_until and manager
+                conn.execute(
+                    update(t.channels)
+                    .where(t.channels.c.id == channel_id)
+                    .values(
+                        agreement_no=agreement.strip(),
+                        agreement_signed_on=now.date(),
+                        agreement_valid_until=valid_until.date(),
+                        manager_name=manager.strip(),
+                    )
+                )
+            if status is ChannelStatus.APPLIED:
+                return (
+                    f"channel {code} (social) registered as an applicant; admit it on /channels "
+                    "once its agreement is signed"
+                )
             return f"channel {code} ({kind.value}) admitted"
 
         _run(database_url, data_dir, act)
@@ -104,6 +151,15 @@ def register(app: typer.Typer) -> None:
 
         def act(simreg: Simreg, conn: Connection) -> str:
             outlet_id = _id_of(conn, t.outlets, outlet, "outlet")
+            found = conn.execute(
+                select(t.outlets.c.channel_id, t.outlets.c.active).where(
+                    t.outlets.c.id == outlet_id
+                )
+            ).one()
+            channel = SqlChannelTransaction(conn, simreg.vault.tokens).channel_by_id(
+                int(found.channel_id)
+            )
+            check_may_hold_devices(channel, outlet, bool(found.active))
             now = simreg.clock.now()
             device_id = directory.enrol_device(conn, outlet_id=outlet_id, serial=serial, at=now)
             token = directory.issue_token(

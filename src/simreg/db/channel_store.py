@@ -14,6 +14,7 @@ from simreg.db import directory
 from simreg.db import tables as t
 from simreg.db.audit_store import record_audit
 from simreg.db.compliance_store import SqlComplianceQueries
+from simreg.db.repositories import upsert_insert
 
 
 class _SqlChannelBase:
@@ -164,8 +165,24 @@ class _SqlChannelBase:
     def add_outlet(self, *, channel_id: int, code: str, name: str, at: datetime) -> int:
         return directory.add_outlet(self.conn, channel_id=channel_id, code=code, name=name, at=at)
 
-    def add_device(self, *, outlet_id: int, serial: str, at: datetime) -> int:
-        return directory.enrol_device(self.conn, outlet_id=outlet_id, serial=serial, at=at)
+    def outlet_state(self, code: str) -> tuple[int, int, bool] | None:
+        row = self.conn.execute(
+            select(t.outlets.c.id, t.outlets.c.channel_id, t.outlets.c.active).where(
+                t.outlets.c.code == code
+            )
+        ).one_or_none()
+        return (int(row.id), int(row.channel_id), bool(row.active)) if row else None
+
+    def add_device(self, *, outlet_id: int, serial: str, at: datetime) -> int | None:
+        # ON CONFLICT rather than a look first: two managers typing the same serial at once
+        # get one device and one clear refusal, not a constraint error.
+        created = self.conn.execute(
+            upsert_insert(self.conn)(t.devices)
+            .values(outlet_id=outlet_id, serial=serial, active=True, enrolled_at=at)
+            .on_conflict_do_nothing(index_elements=["serial"])
+            .returning(t.devices.c.id)
+        ).first()
+        return int(created[0]) if created is not None else None
 
     def issue_device_token(self, device_id: int, at: datetime) -> str:
         return directory.issue_token(
@@ -226,7 +243,22 @@ def channel_overview(conn: Connection) -> list[dict[str, Any]]:
         .outerjoin(active_devices, active_devices.c.channel_id == t.channels.c.id)
         .order_by(t.channels.c.kind, t.channels.c.code)
     )
-    return [dict(r._mapping) for r in rows]
+    listed = [dict(r._mapping) for r in rows]
+    # Who was held to account at termination (RN-08), from the terminating event.
+    e = t.channel_events
+    answerable = {
+        code: details or {}
+        for code, details in conn.execute(
+            select(t.channels.c.code, e.c.details)
+            .join(e, e.c.channel_id == t.channels.c.id)
+            .where(e.c.to_status == ChannelStatus.TERMINATED.value)
+        )
+    }
+    for channel in listed:
+        details = answerable.get(channel["code"], {})
+        channel["responsible_unit"] = details.get("responsible_unit")
+        channel["responsible_manager"] = details.get("responsible_manager")
+    return listed
 
 
 def deployment_figures(conn: Connection, since: datetime | None = None) -> dict[str, Any]:

@@ -168,13 +168,15 @@ class SqlComplianceQueries:
             ).scalar_one()
         )
 
-    def accountability(self, channel_id: int) -> tuple[str, str]:
+    def accountability(self, channel_id: int) -> tuple[str | None, str | None]:
         row = self.conn.execute(
             select(t.channels.c.manager_name, t.org_units.c.name.label("unit"))
             .outerjoin(t.org_units, t.org_units.c.id == t.channels.c.org_unit_id)
             .where(t.channels.c.id == channel_id)
         ).one()
-        return (row.unit or "unassigned unit", row.manager_name or "unassigned manager")
+        # None where the channel never had them (an old import): recorded as missing, which
+        # the channel list says, rather than a placeholder that reads like a name.
+        return (row.unit or None, row.manager_name or None)
 
 
 def inspection_board(conn: Connection, period: str) -> list[dict[str, Any]]:

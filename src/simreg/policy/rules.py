@@ -80,7 +80,7 @@ def check_channel(channel: Channel, outlet: Outlet, device: Device | None) -> li
                 "RN-08",
                 f"Channel {channel.code} is {channel.status.value}; only admitted, active "
                 "channels may register customers.",
-                f"渠道 {channel.code} 状态为{_STATUS_ZH[channel.status]}，"
+                f"渠道 {channel.code} 状态为{channel.status.label_zh}，"
                 "只有准入且有效的渠道可以办理入网。",
                 channel=channel.code,
             )
@@ -124,15 +124,6 @@ def check_channel(channel: Channel, outlet: Outlet, device: Device | None) -> li
                 )
             )
     return found
-
-
-_STATUS_ZH = {
-    ChannelStatus.APPLIED: "申请中",
-    ChannelStatus.ADMITTED: "已准入未启用",
-    ChannelStatus.ACTIVE: "有效",
-    ChannelStatus.SUSPENDED: "暂停",
-    ChannelStatus.TERMINATED: "已解除合作",
-}
 
 
 def check_document(

@@ -245,7 +245,8 @@ def import_channels(
     return {
         "imported": report.imported,
         "rejected": [
-            {"line": line, "code": code, "reason": reason} for line, code, reason in report.rejected
+            {"line": line, "code": code, "reason": reason, "reason_zh": reason_zh}
+            for line, code, reason, reason_zh in report.rejected
         ],
     }
 

@@ -104,7 +104,7 @@ def channel_action(
         elif action in ("activate", "suspend", "reinstate"):
             getattr(service, action)(session.actor, code, reason)
         else:
-            raise InvalidInput("Unknown action.", code="ACTION")
+            raise InvalidInput("Unknown action.", code="ACTION", message_zh="未知的操作。")
     except DomainError as problem:
         return _page(request, session, status_code=422, error=problem)
     return RedirectResponse(f"/channels?done={action}:{code}", status_code=303)
