@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -74,6 +75,7 @@ def test_a_sub_agent_found_is_punished_heavily_from_the_first_time(
     listed = client.get("/api/v1/violations", headers=world.headers("auditor")).json()["items"]
     assert listed[0]["rule"] == "RN-08" and listed[0]["penalty"] == "suspension"
     assert (listed[0]["points"], listed[0]["fine_yuan"]) == (6, 5000)
+    assert datetime.fromisoformat(listed[0]["at"]).utcoffset() == timedelta(0)  # zone given
 
 
 def test_inspection_input_is_checked(client: TestClient, world: World) -> None:

@@ -354,3 +354,11 @@ def test_another_site_cannot_log_a_browser_in_or_switch_its_language(
         follow_redirects=False,
     )
     assert typed.status_code == 303
+
+
+def test_new_clerks_are_offered_open_outlets_only(client: TestClient, world: World) -> None:
+    log_in(client, "admin")
+    page = client.get("/admin/staff")
+    new_staff = page.text.split('name="outlet"', 1)[1].split("</select>", 1)[0]
+    assert ">HALL</option>" in new_staff
+    assert "CLOSED" not in new_staff

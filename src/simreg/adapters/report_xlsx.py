@@ -352,7 +352,7 @@ class _Writer:
         self.headers(
             sheet,
             0,
-            [w("code"), w("name"), w("org_units"), *(w.compliance(c) for c in COMPLIANCE_COUNTS)],
+            [w("code"), w("name"), w("org_unit"), *(w.compliance(c) for c in COMPLIANCE_COUNTS)],
         )
         sheet.freeze_panes(1, 2)
         rows = [(c, False) for c in report.per_channel]

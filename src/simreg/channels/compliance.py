@@ -11,19 +11,25 @@ from simreg.core.errors import ConfigurationError
 
 # What an inspector checks, drawn from the rules: the two musts, the three prohibitions,
 # document types, sub-agents and the unified app.
+# What an inspector can find wrong at an outlet, one item per rule: each is worded as the
+# failure, since ticking it records a violation of that rule.
 CHECKLIST: list[tuple[str, str, str]] = [
     (
         "RN-02",
-        "The clerk asked for and inspected the ORIGINAL document",
-        "营业员要求出示并查验了证件原件",
+        "The original document was not asked for, or not inspected",
+        "未要求出示或未查验证件原件",
     ),
-    ("RN-03", "The document was photographed and uploaded for review", "证件已拍照上传审核"),
-    ("RN-04", "No card was sold without a valid document", "无有效证件未售卡"),
-    ("RN-05", "No more than the allowed lines were sold on one document", "一证未超过规定号码数"),
-    ("RN-06", "No line was opened before back-office approval", "未经后台审核未开通"),
-    ("RN-07", "Only the 2nd-generation resident ID was accepted", "只受理二代身份证"),
-    ("RN-08", "No sub-agent sells on this channel's behalf", "未发展下级代理"),
-    ("RN-09", "Registration went through the unified real-name app", "通过统一实名制APP办理"),
+    ("RN-03", "The document was not photographed and uploaded for review", "证件未拍照上传审核"),
+    ("RN-04", "A card was sold without a valid document", "无有效证件售卡"),
+    ("RN-05", "More lines than allowed were sold on one document", "一证售出超过规定号码数"),
+    ("RN-06", "A line was opened before back-office approval", "未经后台审核即开通"),
+    (
+        "RN-07",
+        "A document other than the 2nd-generation resident ID was accepted",
+        "受理了二代身份证以外的证件",
+    ),
+    ("RN-08", "A sub-agent sells on this channel's behalf", "发展了下级代理"),
+    ("RN-09", "A registration bypassed the unified real-name app", "未通过统一实名制APP办理"),
 ]
 CHECKLIST_RULES = frozenset(rule for rule, _en, _zh in CHECKLIST)
 

@@ -110,15 +110,26 @@ class InspectionActions:
         actor.require(*GOVERNORS)
         unknown = [rule for rule in failed if rule not in CHECKLIST_RULES]
         if unknown:
-            raise InvalidInput("Unknown checklist items.", code="CHECKLIST", items=unknown)
+            raise InvalidInput(
+                "Unknown checklist items.",
+                code="CHECKLIST",
+                message_zh="检查项不存在。",
+                items=unknown,
+            )
         now = self.clock.now()
         with self.uow.begin() as tx:
             found = tx.inspection(inspection_id)
             if found is None:
-                raise NotFound("No such inspection.", code="INSPECTION-UNKNOWN")
+                raise NotFound(
+                    "No such inspection.", code="INSPECTION-UNKNOWN", message_zh="该检查不存在。"
+                )
             channel_id, status = found
             if status == "done":
-                raise Conflict("This inspection is already recorded.", code="INSPECTION-DONE")
+                raise Conflict(
+                    "This inspection is already recorded.",
+                    code="INSPECTION-DONE",
+                    message_zh="该检查已记录结果。",
+                )
             checklist = {rule: rule not in failed for rule in sorted(CHECKLIST_RULES)}
             tx.complete_inspection(
                 inspection_id,
@@ -141,13 +152,21 @@ class InspectionActions:
         with self.uow.begin() as tx:
             found = tx.inspection(inspection_id)
             if found is None:
-                raise NotFound("No such inspection.", code="INSPECTION-UNKNOWN")
+                raise NotFound(
+                    "No such inspection.", code="INSPECTION-UNKNOWN", message_zh="该检查不存在。"
+                )
             if found[1] == "done":
-                raise Conflict("This inspection is already recorded.", code="INSPECTION-DONE")
+                raise Conflict(
+                    "This inspection is already recorded.",
+                    code="INSPECTION-DONE",
+                    message_zh="该检查已记录结果。",
+                )
             inspector = tx.inspector_id(username)
             if inspector is None:
                 raise InvalidInput(
-                    f"{username} is not an active inspector.", code="INSPECTOR-UNKNOWN"
+                    f"{username} is not an active inspector.",
+                    code="INSPECTOR-UNKNOWN",
+                    message_zh=f"{username} 不是在职的检查员。",
                 )
             tx.assign_inspection(inspection_id, inspector)
             tx.record(
@@ -205,7 +224,11 @@ class InspectionActions:
         try:
             with self.uow.begin() as tx:
                 if tx.inspection(inspection_id) is None:
-                    raise NotFound("No such inspection.", code="INSPECTION-UNKNOWN")
+                    raise NotFound(
+                        "No such inspection.",
+                        code="INSPECTION-UNKNOWN",
+                        message_zh="该检查不存在。",
+                    )
                 evidence_id = tx.add_evidence(
                     inspection_id=inspection_id,
                     store_key=key,
@@ -234,7 +257,9 @@ class InspectionActions:
         """A violation found outside an inspection (a complaint, a review pattern)."""
         actor.require(*GOVERNORS)
         if rule not in CHECKLIST_RULES:
-            raise InvalidInput("Unknown rule.", code="CHECKLIST", items=[rule])
+            raise InvalidInput(
+                "Unknown rule.", code="CHECKLIST", message_zh="检查项不存在。", items=[rule]
+            )
         with self.uow.begin() as tx:
             channel = self._channel_by_code(tx, code)
             return self._violation(tx, actor, channel.id, rule, "manual", None, notes)

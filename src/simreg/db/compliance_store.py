@@ -10,6 +10,7 @@ from sqlalchemy import Connection, Integer, func, insert, select, update
 
 from simreg.channels.compliance import RejectionPattern
 from simreg.db import tables as t
+from simreg.db.repositories import aware
 
 
 class SqlComplianceQueries:
@@ -215,7 +216,8 @@ def recent_violations(conn: Connection, limit: int = 50) -> list[dict[str, Any]]
         .order_by(t.violations.c.at.desc(), t.violations.c.id.desc())
         .limit(limit)
     )
-    return [dict(r._mapping) for r in rows]
+    # SQLite hands times back without their zone; every time the API gives carries UTC's.
+    return [{**r._mapping, "at": aware(r.at)} for r in rows]
 
 
 def rejection_patterns(conn: Connection, since: datetime) -> list[RejectionPattern]:

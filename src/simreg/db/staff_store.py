@@ -164,4 +164,9 @@ def list_staff(conn: Connection) -> list[dict[str, Any]]:
 
 
 def outlet_codes(conn: Connection) -> list[str]:
-    return list(conn.execute(select(t.outlets.c.code).order_by(t.outlets.c.code)).scalars())
+    """The outlets a clerk can be placed at: open ones only (a closed outlet registers no one)."""
+    return list(
+        conn.execute(
+            select(t.outlets.c.code).where(t.outlets.c.active.is_(True)).order_by(t.outlets.c.code)
+        ).scalars()
+    )

@@ -36,6 +36,7 @@ _TEXT: dict[str, tuple[str, str]] = {
     "denominator": ("Out of", "总数"),
     "rate": ("Rate", "比率"),
     "org_units": ("By org unit", "按组织单位"),
+    "org_unit": ("Org unit", "组织单位"),
     "channels": ("By channel", "按渠道"),
     "kinds": ("By line kind", "按号码类型"),
     "daily": ("Daily", "每日"),
