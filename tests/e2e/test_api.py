@@ -258,6 +258,34 @@ def test_number_pool_pick_and_reserve(client: TestClient, world: World) -> None:
     assert numbers[0] not in [i["msisdn"] for i in after.json()["items"]]
 
 
+def test_who_may_not_register_may_not_hold_numbers(client: TestClient, world: World) -> None:
+    """A reservation takes a number out of the pool for half an hour: the channel checks of a
+    registration (RN-08, RN-09) come first, and a refusal holds nothing."""
+    (number,) = [
+        i["msisdn"]
+        for i in client.get(
+            "/api/v1/lines/available?limit=1", headers=world.headers("clerk_hall")
+        ).json()["items"]
+    ]
+    for who, device in [("clerk_sub", "sub"), ("clerk_shop", None), ("clerk_ended", "ended")]:
+        refused = client.post(f"/api/v1/lines/{number}/reserve", headers=world.headers(who, device))
+        assert refused.status_code == 422 and refused.json()["code"] in ("RN-08", "RN-09"), who
+    held = client.post(
+        f"/api/v1/lines/{number}/reserve", headers=world.headers("clerk_shop", "shop")
+    )
+    assert held.status_code == 200
+
+
+def test_a_hall_clerk_cannot_use_a_shop_device(client: TestClient, world: World) -> None:
+    """The registration would count towards the shop's app figures and risk ranking."""
+    borrowed = submit(client, world, who="clerk_hall", device="shop")
+    assert borrowed.status_code == 422
+    violations = borrowed.json()["details"]["violations"]
+    assert [v["code"] for v in violations] == ["RN-09"]
+    assert "DEV-1" in violations[0]["message"] and "HALL" in violations[0]["message"]
+    assert submit(client, world, who="clerk_hall").status_code == 201
+
+
 def test_health_and_openapi(client: TestClient, world: World) -> None:
     assert client.get("/healthz").json()["status"] == "ok"
     spec = client.get("/openapi.json").json()

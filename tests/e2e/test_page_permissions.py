@@ -362,3 +362,22 @@ def test_new_clerks_are_offered_open_outlets_only(client: TestClient, world: Wor
     new_staff = page.text.split('name="outlet"', 1)[1].split("</select>", 1)[0]
     assert ">HALL</option>" in new_staff
     assert "CLOSED" not in new_staff
+
+
+def test_a_clerk_cannot_enrol_another_outlets_device(client: TestClient, world: World) -> None:
+    csrf = log_in(client, "clerk_hall")
+    refused = client.post(
+        "/app/device",
+        data={"csrf_token": csrf, "device_token": world.device_tokens["shop"]},
+        follow_redirects=False,
+    )
+    assert refused.status_code == 422 and "请向渠道经理索取本网点的设备令牌" in refused.text
+    assert "simreg_device" not in refused.headers.get("set-cookie", "")
+    client.cookies.clear()
+    csrf = log_in(client, "clerk_shop")
+    own = client.post(
+        "/app/device",
+        data={"csrf_token": csrf, "device_token": world.device_tokens["shop"]},
+        follow_redirects=False,
+    )
+    assert own.status_code == 303

@@ -229,6 +229,12 @@ def device_for_token(conn: Connection, index: BlindIndex, device_token: str) -> 
     return int(found) if found is not None else None
 
 
+def device_outlet(conn: Connection, device_id: int) -> int:
+    return int(
+        conn.execute(select(t.devices.c.outlet_id).where(t.devices.c.id == device_id)).scalar_one()
+    )
+
+
 @dataclass(frozen=True)
 class PoolNumber:
     msisdn: str

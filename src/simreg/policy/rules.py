@@ -72,7 +72,8 @@ def _v(code: str, en: str, zh: str, **data: object) -> Violation:
 
 
 def check_channel(channel: Channel, outlet: Outlet, device: Device | None) -> list[Violation]:
-    """RN-08 (admitted, active, no sub-agents); RN-09 (social channels use an enrolled device)."""
+    """RN-08 (admitted, active, no sub-agents); RN-09 (social channels use an enrolled device,
+    and no outlet uses another's)."""
     found: list[Violation] = []
     if channel.status is not ChannelStatus.ACTIVE:
         found.append(
@@ -104,25 +105,26 @@ def check_channel(channel: Channel, outlet: Outlet, device: Device | None) -> li
                 outlet=outlet.code,
             )
         )
-    if channel.kind is ChannelKind.SOCIAL:
-        if device is None:
-            found.append(
-                _v(
-                    "RN-09",
-                    "Social-channel registrations must come through the unified real-name app "
-                    "on an enrolled device.",
-                    "社会渠道必须通过已登记设备上的统一实名制APP办理入网。",
-                )
+    if channel.kind is ChannelKind.SOCIAL and device is None:
+        found.append(
+            _v(
+                "RN-09",
+                "Social-channel registrations must come through the unified real-name app "
+                "on an enrolled device.",
+                "社会渠道必须通过已登记设备上的统一实名制APP办理入网。",
             )
-        elif not device.active or device.outlet_id != outlet.id:
-            found.append(
-                _v(
-                    "RN-09",
-                    f"Device {device.serial} is not enrolled at outlet {outlet.code}.",
-                    f"设备 {device.serial} 未在网点 {outlet.code} 登记。",
-                    device=device.serial,
-                )
+        )
+    # At any channel: a device another outlet enrolled would credit that outlet's app figures
+    # and risk ranking with registrations it never made.
+    if device is not None and (not device.active or device.outlet_id != outlet.id):
+        found.append(
+            _v(
+                "RN-09",
+                f"Device {device.serial} is not enrolled at outlet {outlet.code}.",
+                f"设备 {device.serial} 未在网点 {outlet.code} 登记。",
+                device=device.serial,
             )
+        )
     return found
 
 

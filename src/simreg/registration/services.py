@@ -37,6 +37,7 @@ from simreg.policy.rules import (
     InspectionMethod,
     PhotoKind,
     RegistrationRequest,
+    check_channel,
     evaluate_registration,
     per_id_limit_violation,
 )
@@ -276,10 +277,16 @@ class RegistrationService:
     def reserve_line(self, actor: Actor, raw_msisdn: str) -> LineRecord:
         """A clerk holds a number for a customer while the paperwork is done (30 minutes)."""
         actor.require(Role.CLERK)
+        if actor.outlet_id is None:
+            raise Forbidden("A clerk must be bound to an outlet to register customers.")
         msisdn = parse_msisdn(raw_msisdn)
         now = self.clock.now()
         until = now + timedelta(minutes=RESERVATION_MINUTES)
         with self.uow.begin() as tx:
+            # Whoever may not register (RN-08, RN-09) may not take numbers out of the pool.
+            barred = check_channel(*tx.channel_context(actor.outlet_id, actor.device_id))
+            if barred:
+                raise RuleViolated(barred)
             line = _available_line(tx, msisdn, actor, now)
             if not tx.reserve_line(line.id, actor.staff_id, until, now):
                 raise _line_taken(msisdn)

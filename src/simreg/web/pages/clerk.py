@@ -11,7 +11,7 @@ from fastapi.responses import RedirectResponse, Response
 from simreg.core.actors import Role
 from simreg.core.errors import DomainError, InvalidInput, RuleViolated, TooManyRequests, Violation
 from simreg.db import queries
-from simreg.db.directory import device_for_token
+from simreg.db.directory import device_for_token, device_outlet
 from simreg.identity.documents import DocumentInvalid, DocumentType
 from simreg.lines.domain import LineKind
 from simreg.registration.services import SubmitRegistration
@@ -231,9 +231,20 @@ def enrol_this_browser(
     s = site(request)
     with s.simreg.engine.connect() as conn:
         device_id = device_for_token(conn, s.simreg.vault.tokens, device_token.strip())
+        outlet_id = device_outlet(conn, device_id) if device_id is not None else None
     if device_id is None:
         return s.render(
             request, session, "clerk/device.html", status_code=422, enrolled=None, error=True
+        )
+    if outlet_id != session.actor.outlet_id:
+        # Another outlet's device: its registrations would be credited to that outlet (RN-09).
+        return s.render(
+            request,
+            session,
+            "clerk/device.html",
+            status_code=422,
+            enrolled=None,
+            error="other_outlet",
         )
     response = RedirectResponse("/app", status_code=303)
     response.set_cookie(
