@@ -381,3 +381,31 @@ def test_a_clerk_cannot_enrol_another_outlets_device(client: TestClient, world: 
         follow_redirects=False,
     )
     assert own.status_code == 303
+
+
+def test_switching_language_on_a_refused_form_returns_to_the_form(
+    client: TestClient, world: World
+) -> None:
+    csrf = log_in(client, "clerk_hall")
+    refused = client.post(
+        "/app/registrations",
+        data={"csrf_token": csrf, "msisdn": world.number(), "document_type": "resident_id"},
+        headers={"Referer": "http://testserver/app/new?msisdn=1"},
+    )
+    assert refused.status_code == 422
+    back = re.search(r'name="back" value="([^"]*)"', refused.text)
+    assert back and back.group(1) == "http://testserver/app/new?msisdn=1"
+    switched = client.post(
+        "/language", data={"language": "en", "back": back.group(1)}, follow_redirects=False
+    )
+    assert switched.headers["location"] == "/app/new?msisdn=1"
+    elsewhere = client.post(
+        "/language",
+        data={"language": "zh", "back": "http://evil.example/app/new"},
+        follow_redirects=False,
+    )
+    assert elsewhere.headers["location"] == "/"
+    # Opening the form's own address is a page that says what happened, not JSON.
+    opened = client.get("/app/registrations", headers={"Accept-Language": "zh-CN"})
+    assert opened.status_code == 405 and "请返回上一页重新提交" in opened.text
+    assert opened.headers["content-type"].startswith("text/html")

@@ -28,6 +28,15 @@ def _safe_next(raw: str | None) -> str | None:
     return target
 
 
+def _own_path(request: Request, back: str) -> str:
+    """A full address of this site (the page a posted form came from) as a path; anything
+    else as given, for _safe_next to judge."""
+    parts = urlsplit(back)
+    if parts.scheme in ("http", "https") and parts.netloc == request.headers.get("host"):
+        return parts.path + (f"?{parts.query}" if parts.query else "")
+    return back
+
+
 @router.get("/login")
 def login_page(request: Request, next: str | None = None) -> Response:
     s = site(request)
@@ -128,7 +137,7 @@ def switch_language(
     request: Request, language: Annotated[str, Form()], back: Annotated[str, Form()] = "/"
 ) -> Response:
     chosen = language if language in LANGUAGES else "zh"
-    response = RedirectResponse(_safe_next(back) or "/", status_code=303)
+    response = RedirectResponse(_safe_next(_own_path(request, back)) or "/", status_code=303)
     response.set_cookie(LANG_COOKIE, chosen, samesite="lax", max_age=365 * 86400, path="/")
     token = request.cookies.get(SESSION_COOKIE)
     if token:
