@@ -126,7 +126,7 @@ def install(app: FastAPI, page_errors: PageErrors | None = None) -> None:
             status_code=422,
         )
 
-    _NOT_A_PAGE = DomainError(
+    not_a_page = DomainError(
         "This address receives a form; it is not a page to open. Go back and send the form again.",
         code="METHOD_NOT_ALLOWED",
         message_zh="此地址用于提交表单，不能直接打开。请返回上一页重新提交。",
@@ -143,7 +143,7 @@ def install(app: FastAPI, page_errors: PageErrors | None = None) -> None:
             )
         if page_errors is not None and not is_api(request) and exc.status_code == 405:
             # Typically a form's address opened again (a reload, a bookmark, a back button).
-            return page_errors(request, _NOT_A_PAGE, 405)
+            return page_errors(request, not_a_page, 405)
         message_zh = {404: "地址不存在。", 405: "此地址不接受该请求方法。", 413: "请求过大。"}.get(
             exc.status_code
         )
