@@ -316,6 +316,7 @@ def test_opening_a_review_item_by_link_claims_nothing(client: TestClient, world:
 
     queue = client.get("/review")
     assert f'action="/review/{waiting.id}/claim"' in queue.text
+    assert '<span class="age">0 分钟</span>' in queue.text  # waiting time in the page's words
     taken = client.post(
         f"/review/{waiting.id}/claim", data={"csrf_token": csrf}, follow_redirects=False
     )

@@ -246,3 +246,28 @@ def test_the_pickup_page_hands_over_and_refuses_another_id(
     assert done.status_code == 303
     assert http.get(done.headers["location"]).status_code == 200
     assert shop.line(order.msisdn)["state"] == "active"
+
+
+def test_the_review_console_speaks_of_an_online_order_as_one(
+    http: TestClient, shop: ShopWorld
+) -> None:
+    """No clerk is involved and the line opens only at hand-over (RN-10)."""
+    shop.order_in_review(shop.person())
+    logged = http.post(
+        "/login", data={"username": "reviewer", "password": PASSWORD}, follow_redirects=False
+    )
+    assert logged.status_code == 303
+    queue = http.get("/review")
+    (registration_id,) = re.findall(r'/review/([0-9a-f]{32})/claim"', queue.text)
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', queue.text)
+    assert csrf
+    item = http.get(f"/review/{registration_id}", headers={"Accept-Language": "en"})
+    assert "Comment for the back-office (the customer is not shown it)" in item.text
+    assert "Comment for the clerk" not in item.text
+    told = http.post(
+        f"/review/{registration_id}/approve",
+        data={"csrf_token": csrf.group(1)},
+        headers={"Accept-Language": "en"},
+    )
+    assert "the line opens when the customer's ID is checked at hand-over" in told.text
+    assert "the clerk sees it" not in told.text

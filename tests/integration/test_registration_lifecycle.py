@@ -164,8 +164,14 @@ def test_clerk_withdraws_pending_registration_but_not_an_active_one(world: World
     active = world.submit()
     world.simreg.registrations.approve(world.actors["reviewer"], active.id)
     world.simreg.registrations.activate(world.actors["reviewer"], active.id)
-    with pytest.raises(Forbidden):
+    with pytest.raises(Conflict) as refused:
         world.simreg.registrations.cancel(world.actors["clerk_hall"], active.id)
+    assert refused.value.code == "REGISTRATION-STATE"
+    assert refused.value.message_zh == "营业员只能撤回仍在等待审核的登记。"
+    # Opening it again is a state conflict, not RN-06: it was approved, and is open.
+    with pytest.raises(Conflict) as again:
+        world.simreg.registrations.activate(world.actors["reviewer"], active.id)
+    assert again.value.code == "REGISTRATION-STATE" and "已开通" in again.value.message_zh
     with pytest.raises(NotFound):  # another outlet's clerk cannot even see it
         world.simreg.registrations.cancel(world.actors["clerk_hall2"], active.id)
 

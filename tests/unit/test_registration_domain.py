@@ -154,14 +154,21 @@ def test_a_stored_approved_registration_rebuilds_its_approval() -> None:
     assert loaded.activate(rebuilt, LATER).state is State.ACTIVE
 
 
-@pytest.mark.parametrize(
-    "state", [State.PENDING_REVIEW, State.REJECTED, State.CANCELLED, State.ACTIVE]
-)
+@pytest.mark.parametrize("state", [State.PENDING_REVIEW, State.REJECTED])
 def test_approval_is_refused_unless_approved(state: State) -> None:
     with pytest.raises(RuleViolated) as caught:
         registration(state).approval()
     assert caught.value.code == "RN-06"
     assert caught.value.details["violations"][0]["data"] == {"state": state.value}
+
+
+@pytest.mark.parametrize("state", [State.CANCELLED, State.ACTIVE])
+def test_an_open_or_cancelled_registration_is_a_state_conflict_not_rn06(state: State) -> None:
+    """It was approved once: RN-06 ("not approved by the back-office") would be untrue."""
+    with pytest.raises(Conflict) as caught:
+        registration(state).approval()
+    assert caught.value.code == "REGISTRATION-STATE"
+    assert caught.value.details == {"state": state.value}
 
 
 def test_activate_with_another_registrations_approval_is_refused() -> None:

@@ -50,7 +50,8 @@ class Actor:
     def require(self, *roles: Role) -> None:
         if self.role not in roles:
             raise Forbidden(
-                f"A {self.role.label_en} may not do this; it is for a "
+                f"{_article(self.role.label_en)} {self.role.label_en} may not do this; it is "
+                f"for {_article(roles[0].label_en).lower()} "
                 + " or ".join(r.label_en for r in roles)
                 + ".",
                 message_zh=f"{self.role.label_zh}无权执行此操作，仅限"
@@ -71,3 +72,7 @@ class Actor:
             Role.RISK_ANALYST,
             Role.AUDITOR,
         )
+
+
+def _article(noun: str) -> str:
+    return "An" if noun[:1].lower() in "aeiou" else "A"

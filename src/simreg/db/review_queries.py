@@ -100,6 +100,7 @@ def document_history(conn: Connection, customer_id: int, excluding: str) -> list
             r.c.state,
             r.c.submitted_at,
             r.c.rejection_reasons,
+            r.c.source,
             t.lines.c.msisdn,
             t.outlets.c.code.label("outlet"),
         )
@@ -115,6 +116,7 @@ def document_history(conn: Connection, customer_id: int, excluding: str) -> list
             "state": row.state,
             "msisdn": row.msisdn,
             "outlet": row.outlet,
+            "source": row.source,
             "submitted_at": _iso(row.submitted_at),
             "reasons": [RejectionReason(x) for x in (row.rejection_reasons or [])],
         }

@@ -183,9 +183,9 @@ def _desk(tx: ShopTransaction, actor: Actor) -> Fulfilment:
         return Fulfilment.DELIVERY
     if desk.channel_kind != "own":
         raise Forbidden(
-            "Online orders are handed over only at the operator's own halls (RN-11).",
+            "Online orders are handed over only at the operator's own halls.",
             code="RN-11",
-            message_zh="网上订单只能在自有营业厅交付（RN-11）。",
+            message_zh="网上订单只能在自有营业厅交付。",
         )
     return Fulfilment.PICKUP
 

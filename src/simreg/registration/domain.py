@@ -204,7 +204,11 @@ class Registration:
         )
 
     def approval(self) -> Approval:
-        """Rebuild the approval of a registration loaded from storage, or refuse (RN-06)."""
+        """Rebuild the approval of a registration loaded from storage, or refuse: RN-06 when
+        the back-office never approved it, a state conflict when it is open or cancelled
+        already (citing RN-06 there would say it was never approved)."""
+        if self.state in (RegistrationState.ACTIVE, RegistrationState.CANCELLED):
+            self._require(RegistrationState.APPROVED, action="activate")
         refusal = activation_refusal(self.state.value)
         if refusal is not None:
             raise RuleViolated([refusal])

@@ -439,7 +439,12 @@ class RegistrationService:
             if not actor.may_see_outlet(current.outlet_id):
                 raise NotFound(code="REGISTRATION-NOT-FOUND")
             if actor.role is Role.CLERK and current.state is not RegistrationState.PENDING_REVIEW:
-                raise Forbidden("Clerks may withdraw only registrations still waiting for review.")
+                raise Conflict(
+                    "Clerks may withdraw only registrations still waiting for review.",
+                    code="REGISTRATION-STATE",
+                    message_zh="营业员只能撤回仍在等待审核的登记。",
+                    state=current.state.value,
+                )
             cancelled = current.cancel(now)
             _save(tx, cancelled, current)
             # An opened number is retired, not resold at once; an unopened one goes back. A

@@ -82,7 +82,7 @@ class Pages:
         )
         env.install_gettext_translations(_translations(language), newstyle=True)  # type: ignore[attr-defined]
         env.filters["localtime"] = self.localtime
-        env.filters["ago"] = _ago
+        env.filters["ago"] = lambda seconds: _ago(seconds, language)
         env.globals["lang"] = language
         env.globals["say"] = lambda v: _say(v, language)
         env.globals["action_label"] = lambda action: action_label(action, language)
@@ -115,8 +115,12 @@ def _say(violation: Violation | dict[str, Any], language: str) -> str:
     return str(violation.get(key) or violation.get("message") or "")
 
 
-def _ago(seconds: int) -> str:
+def _ago(seconds: int, language: str) -> str:
     minutes = seconds // 60
+    if language == "zh":
+        return (
+            f"{minutes} 分钟" if minutes < 60 else f"{minutes // 60} 小时 {minutes % 60:02d} 分钟"
+        )
     if minutes < 60:
         return f"{minutes} min"
     return f"{minutes // 60} h {minutes % 60:02d} min"

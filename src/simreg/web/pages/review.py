@@ -146,7 +146,7 @@ _INSPECTION_LABELS = {
 def claim_item(request: Request, session: PageSession, registration_id: str) -> Response:
     """Opening an item from the queue takes it: a form, so that no link can do so."""
     allow(session, Role.REVIEWER, Role.ADMIN)
-    with contextlib.suppress(Conflict):  # the page says who holds it
+    with contextlib.suppress(Conflict):  # the page says another reviewer holds it
         site(request).simreg.registrations.claim(session.actor, registration_id)
     return RedirectResponse(f"/review/{registration_id}", status_code=303)
 
