@@ -149,7 +149,7 @@ def test_rn02_accepts_either_inspection_method(method: InspectionMethod) -> None
 @pytest.mark.parametrize(
     ("photos", "missing", "missing_zh"),
     [
-        (frozenset(), ["back", "front"], ["证件背面", "证件正面"]),
+        (frozenset(), ["front", "back"], ["证件正面", "证件背面"]),
         (frozenset({PhotoKind.FRONT}), ["back"], ["证件背面"]),
         (frozenset({PhotoKind.BACK, PhotoKind.PORTRAIT}), ["front"], ["证件正面"]),
     ],
@@ -159,10 +159,22 @@ def test_rn03_names_every_missing_side_of_a_resident_id(
 ) -> None:
     violation = only(evaluate_registration(request(photos=photos)), "RN-03")
     assert violation.data["missing"] == missing
-    for side in missing:
-        assert side in violation.message
-    for side_zh in missing_zh:
-        assert side_zh in violation.message_zh
+    assert violation.message.endswith(", ".join(f"document {side}" for side in missing) + ".")
+    assert violation.message_zh.endswith("、".join(missing_zh) + "。")
+
+
+def test_rn03_is_said_with_the_number_refused_so_the_clerk_sends_once_more_not_twice() -> None:
+    """The type chosen says which photos are needed even when its number is wrong."""
+    problem = Violation("DOC-CHECKSUM", "bad check character", "校验码错误", {})
+    found = evaluate_registration(
+        request(
+            document=None,
+            document_problem=problem,
+            document_type=DocumentType.RESIDENT_ID,
+            photos=frozenset(),
+        )
+    )
+    assert [v.code for v in found] == ["RN-04", "RN-03"]
 
 
 def test_rn03_a_passport_needs_only_its_front_page() -> None:

@@ -65,6 +65,9 @@ class RegistrationRequest:
     per_id_limit: int
     enforce_per_id_limit: bool = True
     extra: dict[str, str] = field(default_factory=dict)
+    # The type chosen, known even when the number failed: which photos it needs is said in
+    # the same refusal, not in a second one after the number is fixed.
+    document_type: DocumentType | None = None
 
 
 def _v(code: str, en: str, zh: str, **data: object) -> Violation:
@@ -172,7 +175,7 @@ def check_inspection(
     original_inspected: bool,
     method: InspectionMethod | None,
     photos: Iterable[PhotoKind],
-    document: Document | None,
+    document_type: DocumentType | None,
 ) -> list[Violation]:
     """RN-02 (original inspected, method recorded) and RN-03 (document photographed)."""
     found: list[Violation] = []
@@ -185,14 +188,15 @@ def check_inspection(
                 "营业员必须查验客户出示的证件原件，并记录查验方式（读卡器或目视）。",
             )
         )
-    if document is not None:
-        missing = sorted(required_photos(document.type) - set(photos))
+    if document_type is not None:
+        needed = required_photos(document_type) - set(photos)
+        missing = [kind for kind in PhotoKind if kind in needed]  # front before back
         if missing:
             found.append(
                 _v(
                     "RN-03",
                     "The document must be photographed for central review; missing: "
-                    + ", ".join(missing)
+                    + ", ".join(_PHOTO_EN[m] for m in missing)
                     + ".",
                     "证件须拍照上传集中审核，缺少："
                     + "、".join(_PHOTO_ZH[m] for m in missing)
@@ -203,6 +207,11 @@ def check_inspection(
     return found
 
 
+_PHOTO_EN = {
+    PhotoKind.FRONT: "document front",
+    PhotoKind.BACK: "document back",
+    PhotoKind.PORTRAIT: "customer portrait",
+}
 _PHOTO_ZH = {
     PhotoKind.FRONT: "证件正面",
     PhotoKind.BACK: "证件背面",
@@ -232,8 +241,9 @@ def evaluate_registration(request: RegistrationRequest) -> list[Violation]:
     """Every rule a new registration must pass before it may wait for review (RN-01..RN-09)."""
     violations = check_channel(request.channel, request.outlet, request.device)
     violations += check_document(request.channel, request.document, request.document_problem)
+    document_type = request.document.type if request.document else request.document_type
     violations += check_inspection(
-        request.original_inspected, request.inspection_method, request.photos, request.document
+        request.original_inspected, request.inspection_method, request.photos, document_type
     )
     if request.document is not None and request.enforce_per_id_limit:
         violations += check_per_id_limit(request.held_lines, request.per_id_limit)

@@ -28,6 +28,7 @@ from simreg.core.photos import CheckedPhoto, PhotoStore
 from simreg.identity.documents import (
     Document,
     DocumentInvalid,
+    DocumentType,
     document_index,
     parse_document,
 )
@@ -167,6 +168,7 @@ class RegistrationService:
                         held_lines=held,
                         per_id_limit=self.per_id_limit,
                         enforce_per_id_limit=self.enforce_per_id_limit,
+                        document_type=_chosen_type(command.document_type),
                     )
                 )
                 if violations:
@@ -616,3 +618,10 @@ def _event(
         registration_id=registration.id,
         details={k: v for k, v in details.items() if v is not None},
     )
+
+
+def _chosen_type(raw: str) -> DocumentType | None:
+    try:
+        return DocumentType(raw)
+    except ValueError:
+        return None
