@@ -410,3 +410,27 @@ def test_switching_language_on_a_refused_form_returns_to_the_form(
     opened = client.get("/app/registrations", headers={"Accept-Language": "zh-CN"})
     assert opened.status_code == 405 and "请返回上一页重新提交" in opened.text
     assert opened.headers["content-type"].startswith("text/html")
+
+
+def test_a_social_outlet_is_offered_and_accepts_the_resident_id_only(
+    client: TestClient, world: World
+) -> None:
+    """RN-07 while the clerk types, not after the photos: a passport is refused at once."""
+    csrf = log_in(client, "clerk_shop")
+    client.cookies.set("simreg_device", world.device_tokens["shop"])
+    form = client.get("/app/new")
+    types = re.findall(r'name="document_type".*?</select>', form.text, re.S)[0]
+    assert re.findall(r'<option value="(\w+)"', types) == ["resident_id"]
+    passport = client.post(
+        "/app/check-document",
+        data={"csrf_token": csrf, "document_type": "passport", "document_number": "E12345678"},
+    ).text
+    assert "RN-07" in passport and 'class="check ok"' not in passport
+    client.cookies.clear()
+    csrf = log_in(client, "clerk_hall")
+    at_a_hall = client.post(
+        "/app/check-document",
+        data={"csrf_token": csrf, "document_type": "passport", "document_number": "E12345678"},
+    ).text
+    assert 'class="check ok"' in at_a_hall
+    assert "护照" in client.get("/app/new").text

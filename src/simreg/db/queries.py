@@ -197,3 +197,15 @@ def available_numbers(
         query = query.where(t.lines.c.msisdn.contains(contains, autoescape=True))
     rows = conn.execute(query.order_by(t.lines.c.msisdn).limit(limit))
     return [{"msisdn": r.msisdn, "kind": r.kind} for r in rows]
+
+
+def outlet_channel_kind(conn: Connection, outlet_id: int | None) -> str | None:
+    """The kind of channel an outlet belongs to (own, social, online)."""
+    if outlet_id is None:
+        return None
+    found = conn.execute(
+        select(t.channels.c.kind)
+        .join(t.outlets, t.outlets.c.channel_id == t.channels.c.id)
+        .where(t.outlets.c.id == outlet_id)
+    ).scalar_one_or_none()
+    return str(found) if found is not None else None

@@ -42,6 +42,9 @@ from simreg.policy.rules import (
     evaluate_registration,
     per_id_limit_violation,
 )
+from simreg.policy.rules import (
+    check_document as check_document_rules,
+)
 from simreg.registration.domain import (
     Registration,
     RegistrationSource,
@@ -271,6 +274,13 @@ class RegistrationService:
         actor.require(Role.CLERK)
         document = parse_document(document_type, number, today=self.clock.today())
         with self.uow.begin() as tx:
+            if actor.outlet_id is not None:
+                # What the channel accepts (RN-07: a social outlet, the resident ID only) is
+                # said while typing, not after the photos are taken.
+                channel, _outlet, _device = tx.channel_context(actor.outlet_id, actor.device_id)
+                refused = check_document_rules(channel, document, None)
+                if refused:
+                    raise RuleViolated(refused)
             held = tx.held_lines(document_index(self.vault, document))
         return DocumentCheck(document, held, self.per_id_limit)
 

@@ -57,9 +57,11 @@ def _form_context(request: Request, session: Session, **extra: Any) -> dict[str,
     s = site(request)
     with s.simreg.engine.connect() as conn:
         numbers = queries.available_numbers(conn, kind=None, contains=None, limit=12)
+        social = queries.outlet_channel_kind(conn, session.actor.outlet_id) == "social"
     return {
         "numbers": numbers,
-        "document_types": list(DocumentType),
+        # RN-07: a social outlet takes the 2nd-generation resident ID only.
+        "document_types": [DocumentType.RESIDENT_ID] if social else list(DocumentType),
         "values": {},
         "violations": [],
         "has_device": bool(_with_device(request, session).actor.device_id),
@@ -129,7 +131,7 @@ def check_document(
             result["check"] = check
         except DocumentInvalid as problem:
             result["problem"] = problem
-        except (InvalidInput, TooManyRequests) as problem:
+        except (InvalidInput, TooManyRequests, RuleViolated) as problem:
             result["problem"] = problem
     return s.render(request, session, "clerk/_doccheck.html", **result)
 
