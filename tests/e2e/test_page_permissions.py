@@ -434,3 +434,20 @@ def test_a_social_outlet_is_offered_and_accepts_the_resident_id_only(
     ).text
     assert 'class="check ok"' in at_a_hall
     assert "护照" in client.get("/app/new").text
+
+
+def test_sending_a_rejection_again_keeps_the_customers_number(
+    client: TestClient, world: World
+) -> None:
+    number = world.number()
+    rejected = world.submit(msisdn=number)
+    world.simreg.registrations.reject(
+        world.actors["reviewer"], rejected.id, RejectRegistration(reasons=("photo_unreadable",))
+    )
+    log_in(client, "clerk_hall")
+    again = client.get(f"/app/new?resubmit={rejected.id}")
+    assert again.status_code == 200
+    assert re.search(rf'value="{number}" required checked', again.text)
+    pending = world.submit()
+    not_rejected = client.get(f"/app/new?resubmit={pending.id}")
+    assert not_rejected.status_code == 409 and "只有被驳回的登记可以重新提交" in not_rejected.text

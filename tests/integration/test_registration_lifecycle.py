@@ -142,6 +142,13 @@ def test_a_rejected_registration_can_be_submitted_again(world: World) -> None:
     assert second.customer_id == first.customer_id
     with pytest.raises(Conflict):  # only rejected registrations are resubmitted
         world.submit(document_number=number, resubmission_of=second.id)
+    # One correction per rejection, while that one is alive; once it is withdrawn, another.
+    with pytest.raises(Conflict) as twice:
+        world.submit(document_number=world.resident_id(), resubmission_of=first.id)
+    assert twice.value.code == "REGISTRATION-RESUBMITTED"
+    world.simreg.registrations.cancel(world.actors["clerk_hall"], second.id)
+    third = world.submit(document_number=number, resubmission_of=first.id)
+    assert third.state is RegistrationState.PENDING_REVIEW
 
 
 def test_two_reviewers_deciding_the_same_registration_cannot_both_win(world: World) -> None:

@@ -424,6 +424,21 @@ class SqlRegistrationTransaction:
             ],
         )
 
+    def live_resubmission(self, registration_id: str) -> str | None:
+        r = t.registrations
+        found = self.conn.execute(
+            select(t.lines.c.msisdn)
+            .join(r, r.c.line_id == t.lines.c.id)
+            .where(
+                r.c.resubmission_of == registration_id,
+                r.c.state.not_in(
+                    [RegistrationState.REJECTED.value, RegistrationState.CANCELLED.value]
+                ),
+            )
+            .limit(1)
+        ).scalar_one_or_none()
+        return str(found) if found is not None else None
+
     def get_registration(self, registration_id: str) -> Registration | None:
         r = self.conn.execute(
             select(t.registrations).where(t.registrations.c.id == registration_id)

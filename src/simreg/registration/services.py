@@ -573,6 +573,15 @@ def _check_resubmission(tx: RegistrationTransaction, previous_id: str, actor: Ac
             code="REGISTRATION-STATE",
             message_zh="只有被驳回的登记可以重新提交。",
         )
+    already = tx.live_resubmission(previous_id)
+    if already is not None:
+        # One correction per rejection: a second would put a second number under review.
+        raise Conflict(
+            f"This rejection was already sent again (number {already}); follow that one.",
+            code="REGISTRATION-RESUBMITTED",
+            message_zh=f"该驳回的登记已重新提交（号码 {already}），请跟进那一笔。",
+            msisdn=already,
+        )
 
 
 def _check_claim(

@@ -9,7 +9,14 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 
 from simreg.core.actors import Role
-from simreg.core.errors import DomainError, InvalidInput, RuleViolated, TooManyRequests, Violation
+from simreg.core.errors import (
+    Conflict,
+    DomainError,
+    InvalidInput,
+    RuleViolated,
+    TooManyRequests,
+    Violation,
+)
 from simreg.db import queries
 from simreg.db.directory import device_for_token, device_outlet
 from simreg.identity.documents import DocumentInvalid, DocumentType
@@ -77,18 +84,40 @@ def new_registration(
     s = site(request)
     values: dict[str, Any] = {}
     previous = None
+    extra: dict[str, Any] = {}
     if resubmit:
         with s.simreg.engine.connect() as conn:
             previous = queries.registration_detail(conn, session.actor, resubmit)
+            # The customer keeps the number they chose, if no one has taken it since.
+            same = queries.available_numbers(conn, kind=None, contains=previous["msisdn"], limit=1)
+        if previous["state"] != "rejected":
+            return s.render(
+                request,
+                session,
+                "clerk/new.html",
+                status_code=409,
+                **_form_context(
+                    request,
+                    session,
+                    error=Conflict(
+                        "Only a rejected registration can be submitted again.",
+                        code="REGISTRATION-STATE",
+                        message_zh="只有被驳回的登记可以重新提交。",
+                    ),
+                ),
+            )
         values = {
             "document_type": previous["customer"]["document_type"],
             "resubmission_of": previous["id"],
         }
+        if same:
+            values["msisdn"] = previous["msisdn"]
+            extra["numbers"] = same
     return s.render(
         request,
         session,
         "clerk/new.html",
-        **_form_context(request, session, values=values, previous=previous),
+        **_form_context(request, session, values=values, previous=previous, **extra),
     )
 
 
