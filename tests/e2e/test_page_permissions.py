@@ -451,3 +451,13 @@ def test_sending_a_rejection_again_keeps_the_customers_number(
     pending = world.submit()
     not_rejected = client.get(f"/app/new?resubmit={pending.id}")
     assert not_rejected.status_code == 409 and "只有被驳回的登记可以重新提交" in not_rejected.text
+
+
+def test_only_a_social_outlet_is_asked_to_enrol_its_device(
+    client: TestClient, world: World
+) -> None:
+    log_in(client, "clerk_hall")
+    assert 'href="/app/device">' not in client.get("/app").text.split("<main", 1)[1]
+    client.cookies.clear()
+    log_in(client, "clerk_shop")
+    assert 'href="/app/device">' in client.get("/app").text.split("<main", 1)[1]

@@ -120,6 +120,7 @@ def test_sixth_line_for_one_id_is_refused_in_the_app(
     refusal = clerk.locator("#violations")
     expect(refusal).to_contain_text("RN-05")
     expect(refusal).to_contain_text("limit is 5")
+    expect(clerk.locator("#document_number")).to_have_value(number)  # not typed again
     screenshot(clerk, "clerk-refused-rn05-en")
 
 

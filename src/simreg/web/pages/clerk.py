@@ -50,13 +50,15 @@ def my_registrations(request: Request, session: PageSession, state: str | None =
         items = queries.list_registrations(
             conn, session.actor, state=state or None, limit=100, offset=0
         )
+        social = queries.outlet_channel_kind(conn, session.actor.outlet_id) == "social"
     return s.render(
         request,
         session,
         "clerk/home.html",
         items=items,
         state=state or "",
-        has_device=bool(_with_device(request, session).actor.device_id),
+        # Only a social outlet needs an enrolled app device (RN-09); a hall is not told to.
+        needs_device=social and not _with_device(request, session).actor.device_id,
     )
 
 
@@ -193,13 +195,16 @@ def submit(
     values = {
         "msisdn": msisdn,
         "document_type": document_type,
+        # Given back to the clerk who typed it, on a page no one caches, rather than typed
+        # again for every refusal.
+        "document_number": document_number,
         "customer_name": customer_name,
         "inspection_method": inspection_method,
         "original_inspected": original_inspected,
         "resubmission_of": resubmission_of,
     }
     try:
-        for field, text in [*values.items(), ("document_number", document_number)]:
+        for field, text in values.items():
             if isinstance(text, str):
                 checked_text(field, text)
         registration = s.simreg.registrations.submit(
