@@ -241,6 +241,12 @@ def test_org_units_form_a_province_city_county_tree(client: TestClient, world: W
         {"code": "TH-R", "name": "Tianhe reseller", "kind": "social", "org_unit": "TH"},
     )
     assert created.status_code == 201
+    listed = client.get("/api/v1/org-units", headers=world.headers("auditor")).json()["items"]
+    assert {(u["code"], u["level"], u["parent"]) for u in listed} >= {
+        ("GD", "province", None),
+        ("GZ", "city", "GD"),
+        ("TH", "county", "GZ"),
+    }
 
 
 def test_deployment_rolls_up_from_county_to_province(client: TestClient, world: World) -> None:

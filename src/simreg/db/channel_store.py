@@ -261,6 +261,22 @@ def channel_overview(conn: Connection) -> list[dict[str, Any]]:
     return listed
 
 
+def org_unit_list(conn: Connection) -> list[dict[str, Any]]:
+    """Every organisation unit with its parent's code, for clients that need the codes."""
+    parent = t.org_units.alias("parent")
+    rows = conn.execute(
+        select(
+            t.org_units.c.code,
+            t.org_units.c.name,
+            t.org_units.c.level,
+            parent.c.code.label("parent"),
+        )
+        .outerjoin(parent, parent.c.id == t.org_units.c.parent_id)
+        .order_by(t.org_units.c.code)
+    )
+    return [dict(r._mapping) for r in rows]
+
+
 def deployment_figures(conn: Connection, since: datetime | None = None) -> dict[str, Any]:
     """App deployment rate over active social channels, and the share of new social-channel
     registrations that came through an enrolled device (RN-09): overall, and for every

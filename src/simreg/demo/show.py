@@ -38,9 +38,10 @@ def print_access(console: Console, access: DemoAccess, base_url: str, data_dir: 
     )
     if access.legacy is not None:
         legacy = access.legacy
+        documents = "document" if legacy.over_limit_cases == 1 else "documents"
         console.print(
-            f"legacy base: {legacy.lines:,} lines imported, {legacy.over_limit_cases} documents "
-            f"over the limit (RN-14, see /base/over-limit as risk); campaign "
+            f"legacy base: {legacy.lines:,} lines imported, {legacy.over_limit_cases} "
+            f"{documents} over the limit (RN-14, see /base/over-limit as risk); campaign "
             f"{legacy.campaign_id} asks {legacy.targets:,} unverified lines to re-register "
             f"(/campaigns as manager, /calls as agent). The SMS with each personal link go to "
             f"{legacy.sms_to}.",

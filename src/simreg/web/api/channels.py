@@ -14,7 +14,7 @@ from simreg.channels.inspection_actions import GOVERNORS
 from simreg.channels.services import Agreement
 from simreg.core.actors import Role
 from simreg.core.errors import NotFound
-from simreg.db.channel_store import channel_overview, deployment_figures
+from simreg.db.channel_store import channel_overview, deployment_figures, org_unit_list
 from simreg.db.compliance_store import (
     evidence_key,
     evidence_list,
@@ -256,6 +256,13 @@ class NewOrgUnit(BaseModel):
     name: Text
     level: Annotated[str, Field(pattern=r"^(province|city|county)$")]
     parent: str | None = Field(default=None, max_length=32)
+
+
+@router.get("/org-units", summary="Organisation units (province, city, county), with parents")
+def org_units(app: App, actor: CurrentActor) -> dict[str, Any]:
+    actor.require(*READERS)
+    with app.engine.connect() as conn:
+        return {"items": org_unit_list(conn)}
 
 
 @router.post("/org-units", status_code=201, summary="Add a province, city or county unit")
