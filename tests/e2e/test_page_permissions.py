@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 
 from simreg.registration.services import RejectRegistration
 from simreg.web.app import create_app
-from tests.support.world import PASSWORD, World
+from tests.support.world import BACK, FRONT, PASSWORD, World
 
 ROLES = {
     "clerk_hall": "clerk",
@@ -461,3 +461,30 @@ def test_only_a_social_outlet_is_asked_to_enrol_its_device(
     client.cookies.clear()
     log_in(client, "clerk_shop")
     assert 'href="/app/device">' in client.get("/app").text.split("<main", 1)[1]
+
+
+def test_a_device_cookie_from_another_outlet_does_not_stop_a_hall_clerk(
+    client: TestClient, world: World
+) -> None:
+    """A clerk moved from a shop to a hall keeps the shop's cookie: the hall ignores it."""
+    csrf = log_in(client, "clerk_hall")
+    client.cookies.set("simreg_device", world.device_tokens["shop"])
+    number = world.number()
+    sent = client.post(
+        "/app/registrations",
+        data={
+            "csrf_token": csrf,
+            "msisdn": number,
+            "document_type": "resident_id",
+            "document_number": world.resident_id(),
+            "customer_name": "张三",
+            "original_inspected": "true",
+            "inspection_method": "visual",
+        },
+        files={
+            "photo_front": ("f.jpg", FRONT, "image/jpeg"),
+            "photo_back": ("b.jpg", BACK, "image/jpeg"),
+        },
+        follow_redirects=False,
+    )
+    assert sent.status_code == 303, sent.text

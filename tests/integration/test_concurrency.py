@@ -170,3 +170,26 @@ def test_parallel_processes_at_different_outlets_respect_the_limit(world: World)
 
     assert outcomes == {"ok": 15, "RN-05": 21}
     assert all(c == h == 5 for c, h in held_per_document(world).values())
+
+
+def test_parallel_corrections_of_one_rejection_only_one_goes_to_review(world: World) -> None:
+    """Two clerks (or a clerk and a script) send the same rejected registration again at the
+    same moment, each with a number: one correction waits for review, never two."""
+    rejected = world.submit()
+    world.simreg.registrations.reject(
+        world.actors["reviewer"], rejected.id, RejectRegistration(("photo_unreadable",))
+    )
+    submit, clerk = world.simreg.registrations.submit, world.actors["clerk_hall"]
+    jobs = [
+        attempt(partial(submit, clerk, world.command(resubmission_of=rejected.id)))
+        for _ in range(4)
+    ]
+    outcomes = Counter(run_together(jobs, workers=4))
+    assert outcomes == {"ok": 1, "REGISTRATION-RESUBMITTED": 3}
+    with world.simreg.engine.connect() as conn:
+        corrections = conn.execute(
+            select(func.count())
+            .select_from(t.registrations)
+            .where(t.registrations.c.resubmission_of == rejected.id)
+        ).scalar_one()
+    assert corrections == 1  # the refused ones left nothing behind

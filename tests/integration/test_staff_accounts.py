@@ -87,6 +87,33 @@ def test_account_rules(world: World) -> None:
         )
 
 
+def test_clerks_are_placed_at_open_outlets(world: World) -> None:
+    """A closed outlet registers no one: nobody is newly placed there, while a clerk already
+    there can still be edited (and moved)."""
+    staff, admin = world.simreg.staff, world.actors["admin"]
+    with pytest.raises(InvalidInput) as closed:
+        staff.create_account(
+            admin,
+            username="new.clerk",
+            display_name="x",
+            role=Role.CLERK,
+            outlet_code="CLOSED",
+            password="long-enough-pw",
+        )
+    assert closed.value.code == "STAFF-OUTLET-CLOSED"
+    there = world.actors["clerk_closed"].staff_id
+    staff.update_account(admin, there, role=Role.CLERK, outlet_code="CLOSED", active=True)
+    with pytest.raises(InvalidInput):
+        staff.update_account(
+            admin,
+            world.actors["clerk_hall"].staff_id,
+            role=Role.CLERK,
+            outlet_code="CLOSED",
+            active=True,
+        )
+    staff.update_account(admin, there, role=Role.CLERK, outlet_code="HALL", active=True)
+
+
 def test_reset_unlocks_and_ends_sessions(world: World) -> None:
     staff = world.simreg.staff
     session = staff.login("auditor", PASSWORD)

@@ -424,6 +424,13 @@ class SqlRegistrationTransaction:
             ],
         )
 
+    def lock_registration(self, registration_id: str) -> None:
+        self.conn.execute(
+            select(t.registrations.c.id)
+            .where(t.registrations.c.id == registration_id)
+            .with_for_update()
+        )
+
     def live_resubmission(self, registration_id: str) -> str | None:
         r = t.registrations
         found = self.conn.execute(

@@ -43,11 +43,11 @@ class SqlStaffTransaction:
         row = self.conn.execute(select(t.staff).where(t.staff.c.id == staff_id)).one_or_none()
         return _account(row) if row else None
 
-    def outlet_id_by_code(self, code: str) -> int | None:
+    def outlet_by_code(self, code: str) -> tuple[int, bool] | None:
         found = self.conn.execute(
-            select(t.outlets.c.id).where(t.outlets.c.code == code)
-        ).scalar_one_or_none()
-        return int(found) if found is not None else None
+            select(t.outlets.c.id, t.outlets.c.active).where(t.outlets.c.code == code)
+        ).one_or_none()
+        return (int(found.id), bool(found.active)) if found is not None else None
 
     def add_account(
         self,

@@ -108,6 +108,11 @@ class RegistrationTransaction(Protocol):
 
     def get_registration(self, registration_id: str) -> Registration | None: ...
 
+    def lock_registration(self, registration_id: str) -> None:
+        """Hold the registration's row until the transaction ends (a no-op where writers
+        are serialised already, as on SQLite)."""
+        ...
+
     def live_resubmission(self, registration_id: str) -> str | None:
         """The number of a registration sent again from this one and not refused or
         withdrawn since, if any."""

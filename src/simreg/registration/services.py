@@ -573,6 +573,9 @@ def _check_resubmission(tx: RegistrationTransaction, previous_id: str, actor: Ac
             code="REGISTRATION-STATE",
             message_zh="只有被驳回的登记可以重新提交。",
         )
+    # Two corrections of one rejection sent at once: the second waits here for the first
+    # to commit, and then sees it.
+    tx.lock_registration(previous_id)
     already = tx.live_resubmission(previous_id)
     if already is not None:
         # One correction per rejection: a second would put a second number under review.

@@ -24,7 +24,9 @@ class StaffTransaction(Protocol):
 
     def account_by_id(self, staff_id: int) -> StaffAccount | None: ...
 
-    def outlet_id_by_code(self, code: str) -> int | None: ...
+    def outlet_by_code(self, code: str) -> tuple[int, bool] | None:
+        """The outlet's id and whether it is open."""
+        ...
 
     def add_account(
         self,

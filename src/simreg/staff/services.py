@@ -237,7 +237,7 @@ class StaffService:
                 raise Forbidden(
                     "You cannot remove your own administrator access.", code="SELF-LOCKOUT"
                 )
-            outlet_id = _outlet_for(tx, role, outlet_code)
+            outlet_id = _outlet_for(tx, role, outlet_code, current=account.outlet_id)
             tx.update_account(staff_id, role=role.value, outlet_id=outlet_id, active=active)
             if not active or role is not account.role or outlet_id != account.outlet_id:
                 tx.revoke_sessions(staff_id=staff_id, at=now)  # new rights take effect now
@@ -300,15 +300,26 @@ def _account(tx: StaffTransaction, staff_id: int) -> StaffAccount:
     return account
 
 
-def _outlet_for(tx: StaffTransaction, role: Role, outlet_code: str | None) -> int | None:
+def _outlet_for(
+    tx: StaffTransaction, role: Role, outlet_code: str | None, current: int | None = None
+) -> int | None:
+    """The outlet a clerk is placed at: an open one, or the one they are at already (an
+    account at a closed outlet can still be edited, or moved)."""
     if role is not Role.CLERK:
         return None
-    outlet_id = tx.outlet_id_by_code(outlet_code or "")
-    if outlet_id is None:
+    found = tx.outlet_by_code(outlet_code or "")
+    if found is None:
         raise InvalidInput(
             "A clerk must be bound to an existing outlet.",
             code="STAFF-OUTLET",
             message_zh="营业员必须绑定到一个已存在的网点。",
+        )
+    outlet_id, open_ = found
+    if not open_ and outlet_id != current:
+        raise InvalidInput(
+            f"Outlet {outlet_code} is closed; a clerk is placed at an open outlet.",
+            code="STAFF-OUTLET-CLOSED",
+            message_zh=f"网点 {outlet_code} 已关闭，营业员只能绑定到营业中的网点。",
         )
     return outlet_id
 

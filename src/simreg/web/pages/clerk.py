@@ -39,6 +39,12 @@ def _with_device(request: Request, session: Session) -> Session:
     simreg = site(request).simreg
     with simreg.engine.connect() as conn:
         device_id = device_for_token(conn, simreg.vault.tokens, token)
+        if device_id is not None and device_outlet(conn, device_id) != session.actor.outlet_id:
+            # A cookie left from another outlet (a clerk moved, a shared terminal): not this
+            # outlet's device, so not presented. A hall needs none; a social outlet is asked
+            # to enrol its own (RN-09), rather than every submission failing on a device the
+            # clerk cannot see.
+            device_id = None
     return replace(session, actor=replace(session.actor, device_id=device_id))
 
 
