@@ -7,8 +7,10 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from simreg.db import directory
+from simreg.db import tables as t
 from tests.support.world import BACK, FRONT, World
 
 
@@ -267,9 +269,18 @@ def test_who_may_not_register_may_not_hold_numbers(client: TestClient, world: Wo
             "/api/v1/lines/available?limit=1", headers=world.headers("clerk_hall")
         ).json()["items"]
     ]
-    for who, device in [("clerk_sub", "sub"), ("clerk_shop", None), ("clerk_ended", "ended")]:
+    for who, device, code in [
+        ("clerk_sub", "sub", "RN-08"),  # a sub-agent
+        ("clerk_shop", None, "RN-09"),  # a social outlet without its app device
+        ("clerk_ended", "ended", "RN-08"),  # a terminated reseller
+    ]:
         refused = client.post(f"/api/v1/lines/{number}/reserve", headers=world.headers(who, device))
-        assert refused.status_code == 422 and refused.json()["code"] in ("RN-08", "RN-09"), who
+        assert (refused.status_code, refused.json()["code"]) == (422, code), who
+    with world.simreg.engine.connect() as conn:
+        recorded = conn.execute(
+            select(t.audit_events.c.codes).where(t.audit_events.c.action == "line.reserve")
+        ).scalars()
+        assert sorted(recorded) == ["RN-08", "RN-08", "RN-09"]  # evidence for inspections
     held = client.post(
         f"/api/v1/lines/{number}/reserve", headers=world.headers("clerk_shop", "shop")
     )

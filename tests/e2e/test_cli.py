@@ -210,3 +210,20 @@ def test_setup_adds_no_sub_agent_and_no_reseller_without_its_agreement(tmp_path:
         env=env,
     )
     assert partial.exit_code == 2 and "AGREEMENT-INVALID" in partial.output
+    # An open reseller's device, enrolled once: a second time is DEVICE-EXISTS, in words.
+    opened = runner.invoke(
+        app,
+        [
+            *("setup", "channel-add", "SOC-4", "--name", "Reseller", "--kind", "social"),
+            *("--agreement", "RS-4", "--valid-until", "2099-12-31", "--manager", "张经理"),
+        ],
+        env=env,
+    )
+    assert opened.exit_code == 0 and "admitted" in opened.output
+    runner.invoke(
+        app, ["setup", "outlet-add", "SHOP-4", "--channel", "SOC-4", "--name", "Shop"], env=env
+    )
+    first = runner.invoke(app, ["setup", "device-enrol", "PAD-4", "--outlet", "SHOP-4"], env=env)
+    assert first.exit_code == 0 and "device token" in first.output
+    again = runner.invoke(app, ["setup", "device-enrol", "PAD-4", "--outlet", "SHOP-4"], env=env)
+    assert again.exit_code == 2 and "DEVICE-EXISTS" in again.output

@@ -257,10 +257,10 @@ class ChannelService(InspectionActions):
         if agreement is not None:
             tx.record_agreement(
                 channel.id,
-                number=agreement.number,
+                number=agreement.number.strip(),
                 signed_on=agreement.signed_on,
                 valid_until=agreement.valid_until,
-                manager_name=agreement.manager_name,
+                manager_name=agreement.manager_name.strip(),
             )
             extra.update(agreement=agreement.number, valid_until=agreement.valid_until.isoformat())
         if target is ChannelStatus.TERMINATED:

@@ -9,14 +9,15 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from sqlalchemy import Connection, Table, select, update
+from sqlalchemy import Connection, Table, select
 from sqlalchemy.exc import IntegrityError
 
 from simreg.bootstrap import Simreg
 from simreg.channels.domain import ChannelKind, ChannelStatus, check_may_hold_devices
 from simreg.cli.console import CliConsole
 from simreg.cli.context import DatabaseUrl, DataDir, opened
-from simreg.core.errors import DomainError, InvalidInput
+from simreg.core.audit import AuditEvent
+from simreg.core.errors import Conflict, DomainError, InvalidInput
 from simreg.db import directory
 from simreg.db import tables as t
 from simreg.db.channel_store import SqlChannelTransaction
@@ -34,7 +35,7 @@ def _id_of(conn: Connection, table: Table, code: str, what: str) -> int:
 
 
 def _agreement(
-    number: str | None, valid_until: datetime | None, manager: str | None, today: date
+    number: str | None, valid_until: datetime | None, manager: str | None, signed_on: date
 ) -> bool:
     """Whether a complete agreement was given; a partial one is refused."""
     given = [number, valid_until, manager]
@@ -44,10 +45,16 @@ def _agreement(
         raise InvalidInput(
             "An agreement needs --agreement, --valid-until and --manager together.",
             code="AGREEMENT-INVALID",
+            message_zh="协议须同时给出 --agreement、--valid-until 和 --manager。",
         )
     assert valid_until is not None
-    if valid_until.date() <= today:
-        raise InvalidInput("The agreement must end after today.", code="AGREEMENT-INVALID")
+    if valid_until.date() <= signed_on:
+        # The same rule as admission on /channels (AGREEMENT-INVALID).
+        raise InvalidInput(
+            "The agreement must end after it was signed.",
+            code="AGREEMENT-INVALID",
+            message_zh="协议到期日须晚于签订日。",
+        )
     return True
 
 
@@ -84,6 +91,10 @@ def register(app: typer.Typer) -> None:
         manager: Annotated[
             str | None, typer.Option(help="the operator's manager answerable for the channel")
         ] = None,
+        signed_on: Annotated[
+            datetime | None,
+            typer.Option(formats=["%Y-%m-%d"], help="when the agreement was signed (today)"),
+        ] = None,
         database_url: DatabaseUrl = None,
         data_dir: DataDir = None,
     ) -> None:
@@ -95,21 +106,28 @@ def register(app: typer.Typer) -> None:
             now = simreg.clock.now()
             status = ChannelStatus.ACTIVE
             if kind is ChannelKind.SOCIAL:
-                signed = _agreement(agreement, valid_until, manager, now.date())
+                signed = _agreement(agreement, valid_until, manager, (signed_on or now).date())
                 status = ChannelStatus.ACTIVE if signed else ChannelStatus.APPLIED
             channel_id = directory.add_channel(
                 conn, code=code, name=name, kind=kind, at=now, status=status
             )
             if kind is ChannelKind.SOCIAL and status is ChannelStatus.ACTIVE:
                 assert agreement and valid_until and manager
-                conn.execute(
-                    update(t.channels)
-                    .where(t.channels.c.id == channel_id)
-                    .values(
-                        agreement_no=agreement.strip(),
-                        agreement_signed_on=now.date(),
-                        agreement_valid_until=valid_until.date(),
-                        manager_name=manager.strip(),
+                channels = SqlChannelTransaction(conn, simreg.vault.tokens)
+                channels.record_agreement(
+                    channel_id,
+                    number=agreement.strip(),
+                    signed_on=(signed_on or now).date(),
+                    valid_until=valid_until.date(),
+                    manager_name=manager.strip(),
+                )
+                channels.record(
+                    AuditEvent(
+                        action="channel.admit",
+                        outcome="ok",
+                        at=now,
+                        channel_id=channel_id,
+                        details={"agreement": agreement.strip(), "by": "simreg setup"},
                     )
                 )
             if status is ChannelStatus.APPLIED:
@@ -150,20 +168,32 @@ def register(app: typer.Typer) -> None:
         """Enrol a real-name app device at an outlet and print its token (shown once)."""
 
         def act(simreg: Simreg, conn: Connection) -> str:
-            outlet_id = _id_of(conn, t.outlets, outlet, "outlet")
-            found = conn.execute(
-                select(t.outlets.c.channel_id, t.outlets.c.active).where(
-                    t.outlets.c.id == outlet_id
-                )
-            ).one()
-            channel = SqlChannelTransaction(conn, simreg.vault.tokens).channel_by_id(
-                int(found.channel_id)
-            )
-            check_may_hold_devices(channel, outlet, bool(found.active))
+            # The service's own steps and rule, with no staff member yet to act as.
+            channels = SqlChannelTransaction(conn, simreg.vault.tokens)
+            found = channels.outlet_state(outlet)
+            if found is None:
+                raise InvalidInput(f"No outlet with code {outlet}.", code="UNKNOWN-CODE")
+            outlet_id, channel_id, outlet_open = found
+            check_may_hold_devices(channels.channel_by_id(channel_id), outlet, outlet_open)
             now = simreg.clock.now()
-            device_id = directory.enrol_device(conn, outlet_id=outlet_id, serial=serial, at=now)
-            token = directory.issue_token(
-                conn, simreg.vault.tokens, at=now, device_id=device_id, label=f"device {serial}"
+            device_id = channels.add_device(outlet_id=outlet_id, serial=serial, at=now)
+            if device_id is None:
+                raise Conflict(
+                    f"A device with serial {serial} was enrolled before; each device is "
+                    "enrolled once.",
+                    code="DEVICE-EXISTS",
+                )
+            token = channels.issue_device_token(device_id, now)
+            channels.record(
+                AuditEvent(
+                    action="device.enrolled",
+                    outcome="ok",
+                    at=now,
+                    channel_id=channel_id,
+                    outlet_id=outlet_id,
+                    device_id=device_id,
+                    details={"serial": serial, "by": "simreg setup"},
+                )
             )
             return f"device {serial} enrolled at {outlet}; device token: {token}"
 

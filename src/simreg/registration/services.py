@@ -114,7 +114,7 @@ class RegistrationService:
     def submit(self, actor: Actor, command: SubmitRegistration) -> Registration:
         actor.require(Role.CLERK)
         if actor.outlet_id is None:
-            raise Forbidden("A clerk must be bound to an outlet to register customers.")
+            raise _no_outlet()
         document: Document | None = None
         doc_index: str | None = None
         try:
@@ -290,30 +290,35 @@ class RegistrationService:
         """A clerk holds a number for a customer while the paperwork is done (30 minutes)."""
         actor.require(Role.CLERK)
         if actor.outlet_id is None:
-            raise Forbidden("A clerk must be bound to an outlet to register customers.")
+            raise _no_outlet()
         msisdn = parse_msisdn(raw_msisdn)
         now = self.clock.now()
         until = now + timedelta(minutes=RESERVATION_MINUTES)
-        with self.uow.begin() as tx:
-            # Whoever may not register (RN-08, RN-09) may not take numbers out of the pool.
-            barred = check_channel(*tx.channel_context(actor.outlet_id, actor.device_id))
-            if barred:
-                raise RuleViolated(barred)
-            line = _available_line(tx, msisdn, actor, now)
-            if not tx.reserve_line(line.id, actor.staff_id, until, now):
-                raise _line_taken(msisdn)
-            tx.record(
-                AuditEvent(
-                    action="line.reserved",
-                    outcome="ok",
-                    at=now,
-                    actor_staff_id=actor.staff_id,
-                    device_id=actor.device_id,
-                    outlet_id=actor.outlet_id,
-                    msisdn=msisdn,
+        try:
+            with self.uow.begin() as tx:
+                # Whoever may not register (RN-08, RN-09) may not take numbers out of the pool.
+                barred = check_channel(*tx.channel_context(actor.outlet_id, actor.device_id))
+                if barred:
+                    raise RuleViolated(barred)
+                line = _available_line(tx, msisdn, actor, now)
+                if not tx.reserve_line(line.id, actor.staff_id, until, now):
+                    raise _line_taken(msisdn)
+                tx.record(
+                    AuditEvent(
+                        action="line.reserved",
+                        outcome="ok",
+                        at=now,
+                        actor_staff_id=actor.staff_id,
+                        device_id=actor.device_id,
+                        outlet_id=actor.outlet_id,
+                        msisdn=msisdn,
+                    )
                 )
-            )
-            return LineRecord(line.id, msisdn, line.kind, LineState.RESERVED, actor.staff_id, until)
+        except RuleViolated as refusal:
+            # Evidence for the channel's inspections (RN-15), as a refused submission is.
+            self._record_refusal(actor, "line.reserve", refusal, msisdn, None)
+            raise
+        return LineRecord(line.id, msisdn, line.kind, LineState.RESERVED, actor.staff_id, until)
 
     # -- review -----------------------------------------------------------------------------
 
@@ -437,7 +442,7 @@ class RegistrationService:
                 _open_service(tx, active, now)
                 tx.record(_event("registration.activated", actor, active, now))
                 return active
-        except RuleViolated as refusal:
+        except (RuleViolated, Conflict) as refusal:
             self._record_refusal(
                 actor, "registration.activate", refusal, None, None, registration_id
             )
@@ -647,3 +652,11 @@ def _chosen_type(raw: str) -> DocumentType | None:
         return DocumentType(raw)
     except ValueError:
         return None
+
+
+def _no_outlet() -> Forbidden:
+    return Forbidden(
+        "A clerk must be bound to an outlet to register customers.",
+        code="STAFF-OUTLET",
+        message_zh="营业员须绑定网点才能办理入网。",
+    )

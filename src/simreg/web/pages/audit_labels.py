@@ -17,6 +17,7 @@ ACTION_LABELS: dict[str, tuple[str, str]] = {
     "registration.activated": ("Line opened", "号码开通"),
     "registration.cancelled": ("Registration cancelled", "登记撤销"),
     "line.reserved": ("Number reserved", "预占号码"),
+    "line.reserve": ("Number reservation refused", "预占号码被拒"),
     # staff
     "staff.login": ("Staff login", "员工登录"),
     "staff.created": ("Staff account created", "创建员工账号"),
