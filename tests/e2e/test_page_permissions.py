@@ -409,6 +409,7 @@ def test_switching_language_on_a_refused_form_returns_to_the_form(
     # Opening the form's own address is a page that says what happened, not JSON.
     opened = client.get("/app/registrations", headers={"Accept-Language": "zh-CN"})
     assert opened.status_code == 405 and "请返回上一页重新提交" in opened.text
+    assert opened.headers["allow"] == "POST"
     assert opened.headers["content-type"].startswith("text/html")
 
 

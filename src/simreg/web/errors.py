@@ -141,9 +141,16 @@ def install(app: FastAPI, page_errors: PageErrors | None = None) -> None:
             return page_errors(
                 request, NotFound("This page does not exist.", message_zh="页面不存在。"), 404
             )
-        if page_errors is not None and not is_api(request) and exc.status_code == 405:
-            # Typically a form's address opened again (a reload, a bookmark, a back button).
-            return page_errors(request, not_a_page, 405)
+        if (
+            page_errors is not None
+            and not is_api(request)
+            and exc.status_code == 405
+            and request.method in ("GET", "HEAD")
+        ):
+            # A form's address opened again (a reload, a bookmark, a back button).
+            page = page_errors(request, not_a_page, 405)
+            page.headers.update(exc.headers or {})  # Allow: what the address does take
+            return page
         message_zh = {404: "地址不存在。", 405: "此地址不接受该请求方法。", 413: "请求过大。"}.get(
             exc.status_code
         )
