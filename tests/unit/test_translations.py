@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 from babel.messages.extract import extract_from_dir
+from babel.messages.pofile import read_po
 
 from simreg.web.pages import review
 from simreg.web.pages.rendering import read_catalog
@@ -41,3 +42,21 @@ def test_review_check_labels_chosen_in_code_are_translated_too() -> None:
     translated = {m.id for m in read_catalog("zh") if m.id and m.string}
     labels = [*review._INSPECTION_LABELS.values(), *review._AUTHORITY_LABELS.values()]
     assert [label for label in labels if label not in translated] == []
+
+
+def test_no_text_is_translated_two_ways_across_the_catalogs() -> None:
+    """The catalogs are merged and the first file wins: a second translation of the same
+    English text elsewhere would never be shown. One text with two meanings needs two
+    texts."""
+    seen: dict[str, tuple[str, str]] = {}
+    clashes = []
+    for po in sorted((WEB / "locale" / "zh" / "LC_MESSAGES").glob("*.po")):
+        with po.open("rb") as handle:
+            for message in read_po(handle, locale="zh"):
+                if not message.id or not message.string:
+                    continue
+                key = str(message.id)
+                if key in seen and seen[key][1] != message.string:
+                    clashes.append((key, seen[key], (po.name, message.string)))
+                seen.setdefault(key, (po.name, str(message.string)))
+    assert clashes == []
