@@ -309,7 +309,8 @@ def test_opening_a_review_item_by_link_claims_nothing(client: TestClient, world:
     waiting = world.submit()
     csrf = log_in(client, "reviewer")
     opened = client.get(f"/review/{waiting.id}", headers={"Accept-Language": "en"})
-    assert opened.status_code == 200 and 'id="approve"' in opened.text
+    assert opened.status_code == 200 and "No one is reviewing this registration." in opened.text
+    assert 'id="approve"' not in opened.text  # decisions come with the item, taken
     registrations, second = world.simreg.registrations, world.actors["reviewer2"]
     assert registrations.claim_next(second) == waiting.id
     registrations.release(second, waiting.id)
@@ -322,11 +323,13 @@ def test_opening_a_review_item_by_link_claims_nothing(client: TestClient, world:
     )
     assert taken.status_code == 303 and taken.headers["location"] == f"/review/{waiting.id}"
     assert registrations.claim_next(second) is None
+    assert 'id="approve"' in client.get(f"/review/{waiting.id}").text
     client.cookies.clear()
     log_in(client, "reviewer2")
     held = client.get(f"/review/{waiting.id}", headers={"Accept-Language": "en"})
-    assert "Another reviewer is working on this registration." in held.text
-    assert 'id="approve"' not in held.text
+    assert re.search(r'id="claim-holder">\S.* is reviewing this registration\.<', held.text)
+    assert 'id="approve"' not in held.text and 'id="take"' not in held.text
+    assert "is reviewing</span>" in client.get("/review", headers={"Accept-Language": "en"}).text
 
 
 def test_another_site_cannot_log_a_browser_in_or_switch_its_language(

@@ -261,7 +261,11 @@ def test_the_review_console_speaks_of_an_online_order_as_one(
     (registration_id,) = re.findall(r'/review/([0-9a-f]{32})/claim"', queue.text)
     csrf = re.search(r'name="csrf_token" value="([^"]+)"', queue.text)
     assert csrf
-    item = http.get(f"/review/{registration_id}", headers={"Accept-Language": "en"})
+    item = http.post(
+        f"/review/{registration_id}/claim",
+        data={"csrf_token": csrf.group(1)},
+        headers={"Accept-Language": "en"},
+    )
     assert "Comment for the back-office (the customer is not shown it)" in item.text
     assert "Comment for the clerk" not in item.text
     told = http.post(

@@ -162,7 +162,21 @@ def review_queue(conn: Connection, actor: Actor, *, now: datetime, limit: int) -
     rows = conn.execute(
         _registration_select().where(waiting).order_by(t.registrations.c.submitted_at).limit(limit)
     )
-    return {"total": int(total), "items": [_shape(row, now) for row in rows]}
+    items = [_shape(row, now) for row in rows]
+    # Who is working on which, so that no one opens an item another reviewer holds.
+    holders = dict(
+        conn.execute(
+            select(t.review_claims.c.registration_id, t.staff.c.display_name)
+            .join(t.staff, t.staff.c.id == t.review_claims.c.reviewer_id)
+            .where(
+                t.review_claims.c.expires_at > now,
+                t.review_claims.c.registration_id.in_([item["id"] for item in items]),
+            )
+        ).all()
+    )
+    for item in items:
+        item["reviewing"] = holders.get(item["id"])
+    return {"total": int(total), "items": items}
 
 
 def photo_key(conn: Connection, actor: Actor, registration_id: str, kind: str) -> tuple[str, str]:

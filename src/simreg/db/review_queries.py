@@ -92,6 +92,19 @@ def _check(row: Any) -> dict[str, Any] | None:
     return {"result": row.result, "reference": row.reference, "at": _iso(row.checked_at)}
 
 
+def claim_holder(conn: Connection, registration_id: str, now: datetime) -> tuple[int, str] | None:
+    """Who holds the item now (staff id, display name), if anyone: read, never taken."""
+    found = conn.execute(
+        select(t.staff.c.id, t.staff.c.display_name)
+        .join(t.review_claims, t.review_claims.c.reviewer_id == t.staff.c.id)
+        .where(
+            t.review_claims.c.registration_id == registration_id,
+            t.review_claims.c.expires_at > now,
+        )
+    ).one_or_none()
+    return (int(found.id), str(found.display_name)) if found is not None else None
+
+
 def document_history(conn: Connection, customer_id: int, excluding: str) -> list[dict[str, Any]]:
     r = t.registrations
     rows = conn.execute(

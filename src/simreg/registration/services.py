@@ -343,14 +343,6 @@ class RegistrationService:
             if not tx.claim(registration_id, actor.staff_id, now, now + CLAIM_FOR):
                 raise _claimed_by_other()
 
-    def check_not_claimed(self, actor: Actor, registration_id: str) -> None:
-        """REVIEW-CLAIMED when another reviewer holds the registration now. It claims
-        nothing: opening an item's page (a link anyone can send) must not take it from the
-        queue."""
-        actor.require(Role.REVIEWER, Role.ADMIN)
-        with self.uow.begin() as tx:
-            _check_claim(tx, actor, registration_id, self.clock.now())
-
     def release(self, actor: Actor, registration_id: str) -> None:
         actor.require(Role.REVIEWER, Role.ADMIN)
         now = self.clock.now()

@@ -12,7 +12,7 @@ from simreg.channels.domain import Channel, ChannelKind, ChannelStatus
 from simreg.core.actors import Role
 from simreg.core.errors import Conflict, DomainError, InvalidInput
 from simreg.db import queries
-from simreg.db.review_queries import review_item
+from simreg.db.review_queries import claim_holder, review_item
 from simreg.identity.documents import DocumentInvalid, parse_document
 from simreg.policy.rules import check_document, check_per_id_limit
 from simreg.registration.domain import RejectionReason
@@ -153,15 +153,14 @@ def claim_item(request: Request, session: PageSession, registration_id: str) -> 
 
 @router.get("/review/{registration_id}")
 def item_page(request: Request, session: PageSession, registration_id: str) -> Response:
+    """The item as it stands. Opening it takes nothing (a link anyone can send must not pull
+    it from the queue): the decisions are offered to the reviewer holding it, and anyone
+    else is told who does, or offered to take it."""
     allow(session, Role.REVIEWER, Role.ADMIN)
     s = site(request)
-    claim_problem = None
-    try:
-        s.simreg.registrations.check_not_claimed(session.actor, registration_id)
-    except Conflict as problem:
-        claim_problem = problem
     with s.simreg.engine.connect() as conn:
         item = review_item(conn, session.actor, registration_id)
+        holder = claim_holder(conn, registration_id, s.simreg.clock.now())
     facts = _facts(request, session, item)
     return s.render(
         request,
@@ -171,9 +170,17 @@ def item_page(request: Request, session: PageSession, registration_id: str) -> R
         facts=facts,
         checks=_checks(item, facts, s.simreg.settings.per_id_limit),
         reasons=list(RejectionReason),
-        claim_problem=claim_problem,
+        claim=_claim_state(holder, session),
         decided=request.query_params.get("decided"),
     )
+
+
+def _claim_state(holder: tuple[int, str] | None, session: Session) -> dict[str, Any]:
+    if holder is None:
+        return {"state": "free"}
+    if holder[0] == session.actor.staff_id:
+        return {"state": "mine"}
+    return {"state": "other", "name": holder[1]}
 
 
 @router.post("/review/{registration_id}/approve")
@@ -242,7 +249,7 @@ def _item_with_error(
         facts=facts,
         checks=_checks(item, facts, s.simreg.settings.per_id_limit),
         reasons=list(RejectionReason),
-        claim_problem=None,
+        claim={"state": "mine"},
         error=problem,
         decided=None,
     )
