@@ -492,3 +492,14 @@ def test_a_device_cookie_from_another_outlet_does_not_stop_a_hall_clerk(
         follow_redirects=False,
     )
     assert sent.status_code == 303, sent.text
+
+
+def test_a_clerk_pages_back_through_every_registration(client: TestClient, world: World) -> None:
+    made = [world.submit() for _ in range(52)]
+    log_in(client, "clerk_hall")
+    first = client.get("/app")
+    assert first.text.count('class="card row-card"') == 50 and 'id="older"' in first.text
+    assert made[-1].id in first.text and made[0].id not in first.text
+    second = client.get("/app?page=2")
+    assert made[0].id in second.text and 'id="older"' not in second.text
+    assert 'id="newer"' in second.text

@@ -48,20 +48,33 @@ def _with_device(request: Request, session: Session) -> Session:
     return replace(session, actor=replace(session.actor, device_id=device_id))
 
 
+PAGE_SIZE = 50
+
+
 @router.get("/app")
-def my_registrations(request: Request, session: PageSession, state: str | None = None) -> Response:
+def my_registrations(
+    request: Request, session: PageSession, state: str | None = None, page: int = 1
+) -> Response:
     allow(session, Role.CLERK)
     s = site(request)
+    page = max(1, min(page, 10_000))
     with s.simreg.engine.connect() as conn:
+        # One more than a page: whether there are older ones to page to.
         items = queries.list_registrations(
-            conn, session.actor, state=state or None, limit=100, offset=0
+            conn,
+            session.actor,
+            state=state or None,
+            limit=PAGE_SIZE + 1,
+            offset=(page - 1) * PAGE_SIZE,
         )
         social = queries.outlet_channel_kind(conn, session.actor.outlet_id) == "social"
     return s.render(
         request,
         session,
         "clerk/home.html",
-        items=items,
+        items=items[:PAGE_SIZE],
+        page=page,
+        older=len(items) > PAGE_SIZE,
         state=state or "",
         # Only a social outlet needs an enrolled app device (RN-09); a hall is not told to.
         needs_device=social and not _with_device(request, session).actor.device_id,

@@ -29,7 +29,8 @@ def _desk(request: Request, session: Session, status_code: int = 200, **context:
         session,
         "pickup/desk.html",
         status_code=status_code,
-        doc_types=[d for d in DocumentType if d.is_personal],
+        # The order was checked against a resident ID (RN-10): the same is shown at hand-over.
+        doc_types=[DocumentType.RESIDENT_ID],
         **context,
     )
 
