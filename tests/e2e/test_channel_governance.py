@@ -349,6 +349,24 @@ def test_devices_go_only_to_open_outlets_of_admitted_channels(
     assert devices() == before + 1
 
 
+def test_a_sub_agent_gets_no_outlets_and_stands_out_on_the_list(
+    client: TestClient, world: World
+) -> None:
+    csv_text = "record,code,name,kind,org_unit,parent,channel\noutlet,SUB-2,Stall two,,,,SUB\n"
+    response = client.post(
+        "/api/v1/channels/import",
+        headers=world.headers("manager"),
+        files={"file": ("channels.csv", csv_text.encode("utf-8"), "text/csv")},
+    )
+    (refused,) = response.json()["rejected"]
+    assert refused["code"] == "RN-08" and "下级代理" in refused["reason_zh"]
+    listed = {
+        c["code"]: c
+        for c in client.get("/api/v1/channels", headers=world.headers("manager")).json()["items"]
+    }
+    assert listed["SUB"]["parent"] == "SOC" and listed["SOC"]["parent"] is None
+
+
 def test_import_refusals_come_in_both_languages(client: TestClient, world: World) -> None:
     csv_text = "record,code,name,kind,org_unit,parent,channel\nchannel,R-3,Odd,kiosk,,,\n"
     response = client.post(

@@ -330,6 +330,14 @@ def test_opening_a_review_item_by_link_claims_nothing(client: TestClient, world:
     assert re.search(r'id="claim-holder">\S.* is reviewing this registration\.<', held.text)
     assert 'id="approve"' not in held.text and 'id="take"' not in held.text
     assert "is reviewing</span>" in client.get("/review", headers={"Accept-Language": "en"}).text
+    # A page left open from before: deciding on it says who holds the item now.
+    late = client.post(
+        f"/review/{waiting.id}/approve",
+        data={"csrf_token": log_in(client, "reviewer2")},
+        headers={"Accept-Language": "en"},
+    )
+    assert late.status_code == 409 and "REVIEW-CLAIMED" in late.text
+    assert 'id="claim-holder"' in late.text and 'id="approve"' not in late.text
 
 
 def test_another_site_cannot_log_a_browser_in_or_switch_its_language(

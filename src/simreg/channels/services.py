@@ -392,6 +392,17 @@ class ChannelService(InspectionActions):
                     code="CHANNEL-STATE",
                     message_zh=f"渠道 {channel.code} 已解除合作",
                 )
+            if channel.is_sub_agent:
+                raise RuleViolated(
+                    [
+                        Violation(
+                            "RN-08",
+                            f"channel {channel.code} is a sub-agent; it gets no outlets",
+                            f"渠道 {channel.code} 为下级代理，不得增设网点",
+                            {"channel": channel.code},
+                        )
+                    ]
+                )
             if tx.outlet_of(code) is not None:
                 raise Conflict(
                     f"outlet {code} already exists",

@@ -226,12 +226,15 @@ def channel_overview(conn: Connection) -> list[dict[str, Any]]:
         .group_by(t.outlets.c.channel_id)
         .subquery()
     )
+    parent = t.channels.alias("parent")
     rows = conn.execute(
         select(
             t.channels.c.code,
             t.channels.c.name,
             t.channels.c.kind,
             t.channels.c.status,
+            # A sub-agent (RN-08) under the reseller that appointed it, for the manager to find.
+            parent.c.code.label("parent"),
             t.channels.c.agreement_no,
             t.channels.c.agreement_valid_until,
             t.org_units.c.name.label("org_unit"),
@@ -239,6 +242,7 @@ def channel_overview(conn: Connection) -> list[dict[str, Any]]:
             func.coalesce(active_devices.c.devices, 0).label("devices"),
         )
         .outerjoin(t.org_units, t.org_units.c.id == t.channels.c.org_unit_id)
+        .outerjoin(parent, parent.c.id == t.channels.c.parent_channel_id)
         .outerjoin(outlet_counts, outlet_counts.c.channel_id == t.channels.c.id)
         .outerjoin(active_devices, active_devices.c.channel_id == t.channels.c.id)
         .order_by(t.channels.c.kind, t.channels.c.code)

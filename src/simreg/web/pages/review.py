@@ -239,7 +239,10 @@ def _item_with_error(
     s = site(request)
     with s.simreg.engine.connect() as conn:
         item = review_item(conn, session.actor, registration_id)
+        holder = claim_holder(conn, registration_id, s.simreg.clock.now())
     facts = _facts(request, session, item)
+    # Refused because another reviewer took it meanwhile: say who, and offer no decisions.
+    claim = _claim_state(holder, session) if holder is not None else {"state": "mine"}
     return s.render(
         request,
         session,
@@ -249,7 +252,7 @@ def _item_with_error(
         facts=facts,
         checks=_checks(item, facts, s.simreg.settings.per_id_limit),
         reasons=list(RejectionReason),
-        claim={"state": "mine"},
+        claim=claim,
         error=problem,
         decided=None,
     )
