@@ -463,6 +463,15 @@ def test_sending_a_rejection_again_keeps_the_customers_number(
     pending = world.submit()
     not_rejected = client.get(f"/app/new?resubmit={pending.id}")
     assert not_rejected.status_code == 409 and "只有被驳回的登记可以重新提交" in not_rejected.text
+    # Once sent again, the rejection points to its correction and offers no second one.
+    correction = world.submit(resubmission_of=rejected.id)
+    detail = client.get(f"/app/registrations/{rejected.id}").text
+    assert "resubmit=" not in detail
+    assert re.search(r'id="corrected">已用号码 \d{11} 重新提交', detail)
+    second = client.get(f"/app/new?resubmit={rejected.id}")
+    assert second.status_code == 409 and "REGISTRATION-RESUBMITTED" in second.text
+    world.simreg.registrations.cancel(world.actors["clerk_hall"], correction.id)
+    assert "resubmit=" in client.get(f"/app/registrations/{rejected.id}").text
 
 
 def test_only_a_social_outlet_is_asked_to_enrol_its_device(

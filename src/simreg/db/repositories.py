@@ -42,6 +42,22 @@ def _utc(value: datetime) -> datetime:
     return stamped
 
 
+def live_resubmission(conn: Connection, registration_id: str) -> str | None:
+    """The number of the correction sent from a rejected registration and not refused or
+    withdrawn since, if any (one per rejection)."""
+    r = t.registrations
+    found = conn.execute(
+        select(t.lines.c.msisdn)
+        .join(r, r.c.line_id == t.lines.c.id)
+        .where(
+            r.c.resubmission_of == registration_id,
+            r.c.state.not_in([RegistrationState.REJECTED.value, RegistrationState.CANCELLED.value]),
+        )
+        .limit(1)
+    ).scalar_one_or_none()
+    return str(found) if found is not None else None
+
+
 def upsert_insert(conn: Connection) -> Any:
     """The dialect's INSERT, which knows ON CONFLICT (both PostgreSQL and SQLite have it)."""
     return postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
@@ -432,19 +448,7 @@ class SqlRegistrationTransaction:
         )
 
     def live_resubmission(self, registration_id: str) -> str | None:
-        r = t.registrations
-        found = self.conn.execute(
-            select(t.lines.c.msisdn)
-            .join(r, r.c.line_id == t.lines.c.id)
-            .where(
-                r.c.resubmission_of == registration_id,
-                r.c.state.not_in(
-                    [RegistrationState.REJECTED.value, RegistrationState.CANCELLED.value]
-                ),
-            )
-            .limit(1)
-        ).scalar_one_or_none()
-        return str(found) if found is not None else None
+        return live_resubmission(self.conn, registration_id)
 
     def get_registration(self, registration_id: str) -> Registration | None:
         r = self.conn.execute(

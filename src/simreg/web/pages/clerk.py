@@ -19,6 +19,7 @@ from simreg.core.errors import (
 )
 from simreg.db import queries
 from simreg.db.directory import device_for_token, device_outlet
+from simreg.db.repositories import live_resubmission
 from simreg.identity.documents import DocumentInvalid, DocumentType
 from simreg.lines.domain import LineKind
 from simreg.registration.services import SubmitRegistration
@@ -111,21 +112,28 @@ def new_registration(
             previous = queries.registration_detail(conn, session.actor, resubmit)
             # The customer keeps the number they chose, if no one has taken it since.
             same = queries.available_numbers(conn, kind=None, contains=previous["msisdn"], limit=1)
+            corrected = live_resubmission(conn, previous["id"])
+        refusal = None
         if previous["state"] != "rejected":
+            refusal = Conflict(
+                "Only a rejected registration can be submitted again.",
+                code="REGISTRATION-STATE",
+                message_zh="只有被驳回的登记可以重新提交。",
+            )
+        elif corrected is not None:
+            # Said before the form is filled in and the photos taken, not at submission.
+            refusal = Conflict(
+                f"This rejection was already sent again (number {corrected}); follow that one.",
+                code="REGISTRATION-RESUBMITTED",
+                message_zh=f"该驳回的登记已重新提交（号码 {corrected}），请跟进那一笔。",
+            )
+        if refusal is not None:
             return s.render(
                 request,
                 session,
                 "clerk/new.html",
                 status_code=409,
-                **_form_context(
-                    request,
-                    session,
-                    error=Conflict(
-                        "Only a rejected registration can be submitted again.",
-                        code="REGISTRATION-STATE",
-                        message_zh="只有被驳回的登记可以重新提交。",
-                    ),
-                ),
+                **_form_context(request, session, error=refusal),
             )
         values = {
             "document_type": previous["customer"]["document_type"],
@@ -261,11 +269,13 @@ def registration_page(request: Request, session: PageSession, registration_id: s
     s = site(request)
     with s.simreg.engine.connect() as conn:
         item = queries.registration_detail(conn, session.actor, registration_id)
+        corrected = live_resubmission(conn, registration_id) if item["rejection"] else None
     return s.render(
         request,
         session,
         "clerk/detail.html",
         item=item,
+        corrected_as=corrected,
         submitted=request.query_params.get("submitted") == "1",
     )
 
