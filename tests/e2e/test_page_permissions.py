@@ -520,3 +520,24 @@ def test_a_clerk_pages_back_through_every_registration(client: TestClient, world
     second = client.get("/app?page=2")
     assert made[0].id in second.text and 'id="older"' not in second.text
     assert 'id="newer"' in second.text
+
+
+def test_an_outlet_that_may_not_register_is_told_before_the_form(
+    client: TestClient, world: World
+) -> None:
+    """A sub-agent (RN-08) gets no form that could only be refused, and no offer to enrol a
+    device it can never have; a shop without its device (RN-09) is sent to enrol it."""
+    log_in(client, "clerk_sub")
+    client.cookies.set("simreg_device", world.device_tokens["sub"])
+    home = client.get("/app").text
+    assert "本网点目前不能办理入网" in home and "下级代理" in home
+    assert 'href="/app/device">' not in home.split("<main", 1)[1]
+    new = client.get("/app/new").text
+    assert 'id="registration-form"' not in new and "RN-08" in new
+    client.cookies.clear()
+    log_in(client, "clerk_shop")
+    unenrolled = client.get("/app/new").text
+    assert 'id="registration-form"' not in unenrolled and "RN-09" in unenrolled
+    assert 'href="/app/device"' in unenrolled.split("<main", 1)[1]
+    client.cookies.set("simreg_device", world.device_tokens["shop"])
+    assert 'id="registration-form"' in client.get("/app/new").text

@@ -173,10 +173,13 @@ def test_channel_manager_terminates_a_reseller_and_its_clerk_is_refused(
     expect(manager.locator("tr[data-channel='SOC'] .badge")).to_have_text("已解除合作")
     screenshot(manager, "channels-zh")
 
+    # The clerk learns it before filling in a form that could only be refused.
     clerk = browser_context(browser, base_url, phone=True, locale="en-US").new_page()
     log_in(clerk, "clerk_shop")
-    register(clerk, world, photos, world.resident_id())
     expect(clerk.locator("#violations")).to_contain_text("RN-08")
+    clerk.goto("/app/new")
+    expect(clerk.locator("#violations")).to_contain_text("terminated")
+    expect(clerk.locator("#registration-form")).to_have_count(0)
 
 
 def test_channel_manager_plans_the_quarter_and_records_an_inspection(

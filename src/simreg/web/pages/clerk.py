@@ -19,9 +19,10 @@ from simreg.core.errors import (
 )
 from simreg.db import queries
 from simreg.db.directory import device_for_token, device_outlet
-from simreg.db.repositories import live_resubmission
+from simreg.db.repositories import SqlRegistrationTransaction, live_resubmission
 from simreg.identity.documents import DocumentInvalid, DocumentType
 from simreg.lines.domain import LineKind
+from simreg.policy.rules import check_channel
 from simreg.registration.services import SubmitRegistration
 from simreg.staff.services import Session
 from simreg.web.input_guard import checked_text
@@ -68,7 +69,7 @@ def my_registrations(
             limit=PAGE_SIZE + 1,
             offset=(page - 1) * PAGE_SIZE,
         )
-        social = queries.outlet_channel_kind(conn, session.actor.outlet_id) == "social"
+    barred = _outlet_refusals(request, session)
     return s.render(
         request,
         session,
@@ -77,9 +78,22 @@ def my_registrations(
         page=page,
         older=len(items) > PAGE_SIZE,
         state=state or "",
-        # Only a social outlet needs an enrolled app device (RN-09); a hall is not told to.
-        needs_device=social and not _with_device(request, session).actor.device_id,
+        barred=[v for v in barred if v.code == "RN-08"],
+        # Only a social outlet needs an enrolled app device (RN-09), and only one that may
+        # register at all: a hall, or a sub-agent, is not told to enrol one.
+        needs_device=bool(barred) and all(v.code == "RN-09" for v in barred),
     )
+
+
+def _outlet_refusals(request: Request, session: Session) -> list[Violation]:
+    """What stops this clerk registering anyone now (RN-08, RN-09), said before a form is
+    filled in: the same check a submission and a reservation run."""
+    actor = _with_device(request, session).actor
+    if actor.outlet_id is None:
+        return []
+    with site(request).simreg.engine.connect() as conn:
+        context = SqlRegistrationTransaction(conn).channel_context(actor.outlet_id, actor.device_id)
+    return check_channel(*context)
 
 
 def _form_context(request: Request, session: Session, **extra: Any) -> dict[str, Any]:
@@ -93,7 +107,7 @@ def _form_context(request: Request, session: Session, **extra: Any) -> dict[str,
         "document_types": [DocumentType.RESIDENT_ID] if social else list(DocumentType),
         "values": {},
         "violations": [],
-        "has_device": bool(_with_device(request, session).actor.device_id),
+        "barred": _outlet_refusals(request, session),
         **extra,
     }
 
