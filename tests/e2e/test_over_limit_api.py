@@ -138,7 +138,7 @@ def test_resolving_through_the_page(client: TestClient, world: World) -> None:
     form[f"doc_number_{holder.line_ids[0]}"] = "110105194912310021"
     form[f"name_{holder.line_ids[0]}"] = "周芷若"
     bad_number = client.post("/base/over-limit/1/resolve", data=form)
-    assert bad_number.status_code == 422 and "DOC-CHECKSUM" in bad_number.text
+    assert bad_number.status_code == 422 and bad_number.text.count("DOC-CHECKSUM") == 1
     # What was typed stays in the form to be corrected.
     assert 'value="周芷若"' in bad_number.text
     form[f"doc_number_{holder.line_ids[0]}"] = "11010519491231002X"

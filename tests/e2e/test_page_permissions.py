@@ -290,6 +290,9 @@ def test_audit_finds_a_document_by_its_number_through_the_blind_index(
     by_number = client.post("/audit", data={"csrf_token": csrf, "msisdn": number})
     assert by_number.text.count("registration.rejected") == 2
     everything = client.get("/audit")
+    choices = everything.text.split('name="action"', 1)[1].split("</select>", 1)[0]
+    labels = re.findall(r'<option value="[a-z_.]+"[^>]*>([^<]+)</option>', choices)
+    assert labels and labels == sorted(labels) and "提交登记" in labels  # by the words shown
     assert everything.text.count("registration.submitted") == 3
     export = client.post(
         "/audit.csv", data={"csrf_token": csrf, "document_number": "11010519491231002X"}

@@ -424,7 +424,11 @@ class ChannelService(InspectionActions):
         actor.require(*GOVERNORS)
         serial = serial.strip()
         if not serial:
-            raise InvalidInput("A device needs its serial number.", code="DEVICE-SERIAL")
+            raise InvalidInput(
+                "A device needs its serial number.",
+                code="DEVICE-SERIAL",
+                message_zh="请填写设备序列号。",
+            )
         now = self.clock.now()
         with self.uow.begin() as tx:
             found = tx.outlet_state(outlet_code)

@@ -86,6 +86,8 @@ class Pages:
         env.globals["lang"] = language
         env.globals["say"] = lambda v: _say(v, language)
         env.globals["action_label"] = lambda action: action_label(action, language)
+        # (words, code): the action filter lists actions in the order of their words.
+        env.filters["action_choice"] = lambda action: (action_label(action, language), action)
         return env
 
     def localtime(self, value: str | datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
