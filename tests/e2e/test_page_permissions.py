@@ -8,6 +8,7 @@ from dataclasses import replace
 import pytest
 from fastapi.testclient import TestClient
 
+from simreg.core.errors import DomainError
 from simreg.registration.services import RejectRegistration
 from simreg.web.app import create_app
 from tests.support.world import BACK, FRONT, PASSWORD, World
@@ -327,6 +328,7 @@ def test_opening_a_review_item_by_link_claims_nothing(client: TestClient, world:
     assert taken.status_code == 303 and taken.headers["location"] == f"/review/{waiting.id}"
     assert registrations.claim_next(second) is None
     assert 'id="approve"' in client.get(f"/review/{waiting.id}").text
+    assert "You are reviewing this" in client.get("/review", headers={"Accept-Language": "en"}).text
     client.cookies.clear()
     log_in(client, "reviewer2")
     held = client.get(f"/review/{waiting.id}", headers={"Accept-Language": "en"})
@@ -481,7 +483,7 @@ def test_only_a_social_outlet_is_asked_to_enrol_its_device(
     client: TestClient, world: World
 ) -> None:
     log_in(client, "clerk_hall")
-    assert 'href="/app/device">' not in client.get("/app").text.split("<main", 1)[1]
+    assert 'href="/app/device"' not in client.get("/app").text  # not even in the menu
     client.cookies.clear()
     log_in(client, "clerk_shop")
     assert 'href="/app/device">' in client.get("/app").text.split("<main", 1)[1]
@@ -544,3 +546,19 @@ def test_an_outlet_that_may_not_register_is_told_before_the_form(
     assert 'href="/app/device"' in unenrolled.split("<main", 1)[1]
     client.cookies.set("simreg_device", world.device_tokens["shop"])
     assert 'id="registration-form"' in client.get("/app/new").text
+
+
+def test_a_channels_audit_finds_what_its_outlets_were_refused(
+    client: TestClient, world: World
+) -> None:
+    """A refusal at the counter records the outlet; searching the channel finds it, named."""
+    with pytest.raises(DomainError):
+        world.submit(document_number="110105194912310021")  # a wrong check character
+    csrf = log_in(client, "auditor")
+    found = client.post(
+        "/audit",
+        data={"csrf_token": csrf, "channel": "OWN", "action": "registration.submit"},
+    )
+    rows = found.text.split('id="audit-results"', 1)[1].split("</tbody>", 1)[0]
+    assert rows.count("<tr") == 2  # the header and the one refusal
+    assert "<td>OWN</td><td>HALL</td>" in rows

@@ -49,8 +49,12 @@ def _query(f: AuditFilter) -> Select[Any]:
             t.devices.c.serial.label("device"),
         )
         .outerjoin(actor, actor.c.id == a.c.actor_staff_id)
-        .outerjoin(t.channels, t.channels.c.id == a.c.channel_id)
         .outerjoin(t.outlets, t.outlets.c.id == a.c.outlet_id)
+        # A refusal at the counter records the outlet only: its channel is the outlet's, so
+        # that searching a channel finds what its outlets were refused too.
+        .outerjoin(
+            t.channels, t.channels.c.id == func.coalesce(a.c.channel_id, t.outlets.c.channel_id)
+        )
         .outerjoin(t.devices, t.devices.c.id == a.c.device_id)
         .outerjoin(t.registrations, t.registrations.c.id == a.c.registration_id)
         .outerjoin(registered_line, registered_line.c.id == t.registrations.c.line_id)

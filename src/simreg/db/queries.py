@@ -164,16 +164,17 @@ def review_queue(conn: Connection, actor: Actor, *, now: datetime, limit: int) -
     )
     items = [_shape(row, now) for row in rows]
     # Who is working on which, so that no one opens an item another reviewer holds.
-    holders = dict(
-        conn.execute(
-            select(t.review_claims.c.registration_id, t.staff.c.display_name)
+    holders = {
+        row.registration_id: {"staff_id": int(row.id), "name": row.display_name}
+        for row in conn.execute(
+            select(t.review_claims.c.registration_id, t.staff.c.id, t.staff.c.display_name)
             .join(t.staff, t.staff.c.id == t.review_claims.c.reviewer_id)
             .where(
                 t.review_claims.c.expires_at > now,
                 t.review_claims.c.registration_id.in_([item["id"] for item in items]),
             )
-        ).all()
-    )
+        )
+    }
     for item in items:
         item["reviewing"] = holders.get(item["id"])
     return {"total": int(total), "items": items}

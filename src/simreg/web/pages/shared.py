@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse
 
 from simreg.bootstrap import Simreg
 from simreg.core.actors import Role
+from simreg.db.queries import outlet_channel_kind
 from simreg.legacy.over_limit import READERS
 from simreg.reporting.domain import READERS as REPORT_READERS
 from simreg.staff.services import Session
@@ -54,6 +55,10 @@ class Site:
         host = request.url.hostname or ""
         return request.url.scheme == "https" or host not in ("127.0.0.1", "localhost", "testserver")
 
+    def _social_outlet(self, session: Session) -> bool:
+        with self.simreg.engine.connect() as conn:
+            return outlet_channel_kind(conn, session.actor.outlet_id) == "social"
+
     def render(
         self,
         request: Request,
@@ -64,6 +69,9 @@ class Site:
     ) -> HTMLResponse:
         language = negotiate_language(request, session.language)
         nav = [(path, label) for path, label, roles in NAV if session.actor.role in roles]
+        if session.actor.role is Role.CLERK and not self._social_outlet(session):
+            # Only a social outlet registers through an enrolled app device (RN-09).
+            nav = [(path, label) for path, label in nav if path != "/app/device"]
         return self.pages.render(
             request,
             template,
