@@ -349,16 +349,23 @@ def test_devices_go_only_to_open_outlets_of_admitted_channels(
     assert devices() == before + 1
 
 
-def test_a_sub_agent_gets_no_outlets_and_stands_out_on_the_list(
-    client: TestClient, world: World
-) -> None:
-    csv_text = "record,code,name,kind,org_unit,parent,channel\noutlet,SUB-2,Stall two,,,,SUB\n"
+def import_refusals(client: TestClient, world: World, rows: str) -> list[dict[str, Any]]:
+    """The rows refused when a manager imports ``rows`` under the import's header."""
+    csv_text = "record,code,name,kind,org_unit,parent,channel\n" + rows
     response = client.post(
         "/api/v1/channels/import",
         headers=world.headers("manager"),
         files={"file": ("channels.csv", csv_text.encode("utf-8"), "text/csv")},
     )
-    (refused,) = response.json()["rejected"]
+    assert response.status_code == 200, response.text
+    rejected: list[dict[str, Any]] = response.json()["rejected"]
+    return rejected
+
+
+def test_a_sub_agent_gets_no_outlets_and_stands_out_on_the_list(
+    client: TestClient, world: World
+) -> None:
+    (refused,) = import_refusals(client, world, "outlet,SUB-2,Stall two,,,,SUB\n")
     assert refused["code"] == "RN-08" and "下级代理" in refused["reason_zh"]
     listed = {
         c["code"]: c
@@ -368,13 +375,7 @@ def test_a_sub_agent_gets_no_outlets_and_stands_out_on_the_list(
 
 
 def test_import_refusals_come_in_both_languages(client: TestClient, world: World) -> None:
-    csv_text = "record,code,name,kind,org_unit,parent,channel\nchannel,R-3,Odd,kiosk,,,\n"
-    response = client.post(
-        "/api/v1/channels/import",
-        headers=world.headers("manager"),
-        files={"file": ("channels.csv", csv_text.encode("utf-8"), "text/csv")},
-    )
-    (refused,) = response.json()["rejected"]
+    (refused,) = import_refusals(client, world, "channel,R-3,Odd,kiosk,,,\n")
     assert refused["code"] == "IMPORT-KIND" and "social" in refused["reason"]
     assert "社会" in refused["reason_zh"]
 
