@@ -429,41 +429,8 @@ class ChannelService(InspectionActions):
                 code="DEVICE-SERIAL",
                 message_zh="请填写设备序列号。",
             )
-        now = self.clock.now()
         with self.uow.begin() as tx:
-            found = tx.outlet_state(outlet_code)
-            if found is None:
-                raise NotFound(
-                    f"No outlet {outlet_code}.",
-                    code="OUTLET-UNKNOWN",
-                    message_zh=f"网点 {outlet_code} 不存在。",
-                )
-            outlet_id, channel_id, outlet_open = found
-            check_may_hold_devices(tx.channel_by_id(channel_id), outlet_code, outlet_open)
-            device_id = tx.add_device(outlet_id=outlet_id, serial=serial, at=now)
-            if device_id is None:
-                raise Conflict(
-                    f"A device with serial {serial} was enrolled before (perhaps since "
-                    "revoked); each device is enrolled once.",
-                    code="DEVICE-EXISTS",
-                    message_zh=f"序列号 {serial} 的设备已登记过（可能已吊销）；"
-                    "每台设备只能登记一次。",
-                    serial=serial,
-                )
-            token = tx.issue_device_token(device_id, now)
-            tx.record(
-                AuditEvent(
-                    action="device.enrolled",
-                    outcome="ok",
-                    at=now,
-                    actor_staff_id=actor.staff_id,
-                    channel_id=channel_id,
-                    outlet_id=outlet_id,
-                    device_id=device_id,
-                    details={"serial": serial},
-                )
-            )
-            return Enrolment(device_id, serial, token)
+            return enrol_device_at(tx, outlet_code, serial, self.clock.now(), actor.staff_id)
 
     def revoke_device(self, actor: Actor, serial: str, reason: str) -> None:
         actor.require(*GOVERNORS)
@@ -503,3 +470,43 @@ def _no_org_unit(code: str) -> NotFound:
         code="ORG-UNIT-UNKNOWN",
         message_zh=f"组织单元 {code} 不存在。",
     )
+
+
+def enrol_device_at(
+    tx: ChannelTransaction, outlet_code: str, serial: str, now: datetime, staff_id: int | None
+) -> Enrolment:
+    """Enrol a device inside the caller's transaction: the one path for the service and for
+    `simreg setup device-enrol`, which runs before any staff member exists (``staff_id``
+    None). Where a device may go is check_may_hold_devices; a serial goes in once."""
+    found = tx.outlet_state(outlet_code)
+    if found is None:
+        raise NotFound(
+            f"No outlet {outlet_code}.",
+            code="OUTLET-UNKNOWN",
+            message_zh=f"网点 {outlet_code} 不存在。",
+        )
+    outlet_id, channel_id, outlet_open = found
+    check_may_hold_devices(tx.channel_by_id(channel_id), outlet_code, outlet_open)
+    device_id = tx.add_device(outlet_id=outlet_id, serial=serial, at=now)
+    if device_id is None:
+        raise Conflict(
+            f"A device with serial {serial} was enrolled before (perhaps since revoked); each "
+            "device is enrolled once.",
+            code="DEVICE-EXISTS",
+            message_zh=f"序列号 {serial} 的设备已登记过（可能已吊销）；每台设备只能登记一次。",
+            serial=serial,
+        )
+    token = tx.issue_device_token(device_id, now)
+    tx.record(
+        AuditEvent(
+            action="device.enrolled",
+            outcome="ok",
+            at=now,
+            actor_staff_id=staff_id,
+            channel_id=channel_id,
+            outlet_id=outlet_id,
+            device_id=device_id,
+            details={"serial": serial},
+        )
+    )
+    return Enrolment(device_id, serial, token)

@@ -13,11 +13,12 @@ from sqlalchemy import Connection, Table, select
 from sqlalchemy.exc import IntegrityError
 
 from simreg.bootstrap import Simreg
-from simreg.channels.domain import ChannelKind, ChannelStatus, check_may_hold_devices
+from simreg.channels.domain import ChannelKind, ChannelStatus
+from simreg.channels.services import enrol_device_at
 from simreg.cli.console import CliConsole
 from simreg.cli.context import DatabaseUrl, DataDir, opened
 from simreg.core.audit import AuditEvent
-from simreg.core.errors import Conflict, DomainError, InvalidInput
+from simreg.core.errors import DomainError, InvalidInput
 from simreg.db import directory
 from simreg.db import tables as t
 from simreg.db.channel_store import SqlChannelTransaction
@@ -168,34 +169,10 @@ def register(app: typer.Typer) -> None:
         """Enrol a real-name app device at an outlet and print its token (shown once)."""
 
         def act(simreg: Simreg, conn: Connection) -> str:
-            # The service's own steps and rule, with no staff member yet to act as.
+            # The service's own path, with no staff member yet to act as.
             channels = SqlChannelTransaction(conn, simreg.vault.tokens)
-            found = channels.outlet_state(outlet)
-            if found is None:
-                raise InvalidInput(f"No outlet with code {outlet}.", code="UNKNOWN-CODE")
-            outlet_id, channel_id, outlet_open = found
-            check_may_hold_devices(channels.channel_by_id(channel_id), outlet, outlet_open)
-            now = simreg.clock.now()
-            device_id = channels.add_device(outlet_id=outlet_id, serial=serial, at=now)
-            if device_id is None:
-                raise Conflict(
-                    f"A device with serial {serial} was enrolled before; each device is "
-                    "enrolled once.",
-                    code="DEVICE-EXISTS",
-                )
-            token = channels.issue_device_token(device_id, now)
-            channels.record(
-                AuditEvent(
-                    action="device.enrolled",
-                    outcome="ok",
-                    at=now,
-                    channel_id=channel_id,
-                    outlet_id=outlet_id,
-                    device_id=device_id,
-                    details={"serial": serial, "by": "simreg setup"},
-                )
-            )
-            return f"device {serial} enrolled at {outlet}; device token: {token}"
+            enrolment = enrol_device_at(channels, outlet, serial, simreg.clock.now(), None)
+            return f"device {serial} enrolled at {outlet}; device token: {enrolment.token}"
 
         _run(database_url, data_dir, act)
 

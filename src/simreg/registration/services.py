@@ -564,24 +564,33 @@ def _check_resubmission(tx: RegistrationTransaction, previous_id: str, actor: Ac
     previous = tx.get_registration(previous_id) if looks_like_registration_id(previous_id) else None
     if previous is None or not actor.may_see_outlet(previous.outlet_id):
         raise NotFound(code="REGISTRATION-NOT-FOUND")
-    if previous.state is not RegistrationState.REJECTED:
-        raise Conflict(
+    if (refusal := resubmission_refusal(previous.state, None)) is not None:
+        raise refusal
+    # Two corrections of one rejection sent at once: the second waits here for the first
+    # to commit, and then sees it.
+    tx.lock_registration(previous_id)
+    if refusal := resubmission_refusal(previous.state, tx.live_resubmission(previous_id)):
+        raise refusal
+
+
+def resubmission_refusal(state: str, corrected_as: str | None) -> Conflict | None:
+    """Why a registration cannot be sent again, if it cannot: only a rejection is, and once
+    (``corrected_as``: the number of its correction still alive), so that a second number
+    does not go under review for it. The clerk's form asks the same before any photo."""
+    if state != RegistrationState.REJECTED:
+        return Conflict(
             "Only a rejected registration can be submitted again.",
             code="REGISTRATION-STATE",
             message_zh="只有被驳回的登记可以重新提交。",
         )
-    # Two corrections of one rejection sent at once: the second waits here for the first
-    # to commit, and then sees it.
-    tx.lock_registration(previous_id)
-    already = tx.live_resubmission(previous_id)
-    if already is not None:
-        # One correction per rejection: a second would put a second number under review.
-        raise Conflict(
-            f"This rejection was already sent again (number {already}); follow that one.",
+    if corrected_as is not None:
+        return Conflict(
+            f"This rejection was already sent again (number {corrected_as}); follow that one.",
             code="REGISTRATION-RESUBMITTED",
-            message_zh=f"该驳回的登记已重新提交（号码 {already}），请跟进那一笔。",
-            msisdn=already,
+            message_zh=f"该驳回的登记已重新提交（号码 {corrected_as}），请跟进那一笔。",
+            msisdn=corrected_as,
         )
+    return None
 
 
 def _check_claim(

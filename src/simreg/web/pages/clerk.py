@@ -8,9 +8,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 
+from simreg.channels.domain import ChannelKind
 from simreg.core.actors import Role
 from simreg.core.errors import (
-    Conflict,
     DomainError,
     InvalidInput,
     RuleViolated,
@@ -23,7 +23,7 @@ from simreg.db.repositories import SqlRegistrationTransaction, live_resubmission
 from simreg.identity.documents import DocumentInvalid, DocumentType
 from simreg.lines.domain import LineKind
 from simreg.policy.rules import check_channel
-from simreg.registration.services import SubmitRegistration
+from simreg.registration.services import SubmitRegistration, resubmission_refusal
 from simreg.staff.services import Session
 from simreg.web.input_guard import checked_text
 from simreg.web.pages.session import PageSession, allow
@@ -69,7 +69,7 @@ def my_registrations(
             limit=PAGE_SIZE + 1,
             offset=(page - 1) * PAGE_SIZE,
         )
-    barred = _outlet_refusals(request, session)
+    _social, barred = _outlet_standing(request, session)
     return s.render(
         request,
         session,
@@ -85,29 +85,32 @@ def my_registrations(
     )
 
 
-def _outlet_refusals(request: Request, session: Session) -> list[Violation]:
-    """What stops this clerk registering anyone now (RN-08, RN-09), said before a form is
-    filled in: the same check a submission and a reservation run."""
+def _outlet_standing(request: Request, session: Session) -> tuple[bool, list[Violation]]:
+    """Whether the clerk's outlet is a social one, and what stops it registering anyone now
+    (RN-08, RN-09), said before a form is filled in: the check a submission and a
+    reservation run."""
     actor = _with_device(request, session).actor
     if actor.outlet_id is None:
-        return []
+        return False, []
     with site(request).simreg.engine.connect() as conn:
-        context = SqlRegistrationTransaction(conn).channel_context(actor.outlet_id, actor.device_id)
-    return check_channel(*context)
+        channel, outlet, device = SqlRegistrationTransaction(conn).channel_context(
+            actor.outlet_id, actor.device_id
+        )
+    return channel.kind is ChannelKind.SOCIAL, check_channel(channel, outlet, device)
 
 
 def _form_context(request: Request, session: Session, **extra: Any) -> dict[str, Any]:
     s = site(request)
     with s.simreg.engine.connect() as conn:
         numbers = queries.available_numbers(conn, kind=None, contains=None, limit=12)
-        social = queries.outlet_channel_kind(conn, session.actor.outlet_id) == "social"
+    social, barred = _outlet_standing(request, session)
     return {
         "numbers": numbers,
         # RN-07: a social outlet takes the 2nd-generation resident ID only.
         "document_types": [DocumentType.RESIDENT_ID] if social else list(DocumentType),
         "values": {},
         "violations": [],
-        "barred": _outlet_refusals(request, session),
+        "barred": barred,
         **extra,
     }
 
@@ -127,20 +130,8 @@ def new_registration(
             # The customer keeps the number they chose, if no one has taken it since.
             same = queries.available_numbers(conn, kind=None, contains=previous["msisdn"], limit=1)
             corrected = live_resubmission(conn, previous["id"])
-        refusal = None
-        if previous["state"] != "rejected":
-            refusal = Conflict(
-                "Only a rejected registration can be submitted again.",
-                code="REGISTRATION-STATE",
-                message_zh="只有被驳回的登记可以重新提交。",
-            )
-        elif corrected is not None:
-            # Said before the form is filled in and the photos taken, not at submission.
-            refusal = Conflict(
-                f"This rejection was already sent again (number {corrected}); follow that one.",
-                code="REGISTRATION-RESUBMITTED",
-                message_zh=f"该驳回的登记已重新提交（号码 {corrected}），请跟进那一笔。",
-            )
+        # Said before the form is filled in and the photos taken, not at submission.
+        refusal = resubmission_refusal(previous["state"], corrected)
         if refusal is not None:
             return s.render(
                 request,
