@@ -121,6 +121,8 @@ def test_sixth_line_for_one_id_is_refused_in_the_app(
     expect(refusal).to_contain_text("RN-05")
     expect(refusal).to_contain_text("limit is 5")
     expect(clerk.locator("#document_number")).to_have_value(number)  # not typed again
+    # The check beside the kept number is shown again without typing.
+    expect(clerk.locator("#doc-check")).to_contain_text("holds 5 of 5")
     screenshot(clerk, "clerk-refused-rn05-en")
 
 
