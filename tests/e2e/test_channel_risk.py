@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 
 from simreg.core.clock import FixedClock
 from simreg.registration.services import RejectRegistration
-from tests.support.world import BACK, FRONT, World, jpeg
+from tests.support.world import BACK, FRONT, THIS_QUARTER, World, jpeg
 
 PORTRAIT = jpeg(200, 260, (120, 90, 60))
 
@@ -47,7 +47,7 @@ def test_ranking_names_the_risky_reseller_and_why(client: TestClient, world: Wor
 def test_extra_inspections_are_drawn_by_risk(client: TestClient, world: World) -> None:
     planned = client.post(
         "/api/v1/inspections/plan",
-        json={"period": "2026Q4", "extra_draws": 1},
+        json={"period": THIS_QUARTER, "extra_draws": 1},
         headers=world.headers("manager"),
     ).json()
     reasons = sorted(i["reason"] for i in planned["inspections"])

@@ -12,7 +12,7 @@ from simreg.channels.compliance import Penalty, PenaltyScale
 from simreg.core.errors import ConfigurationError
 from simreg.registration.services import RejectRegistration
 from tests.e2e.test_api import submit
-from tests.support.world import FRONT, World
+from tests.support.world import FRONT, THIS_QUARTER, World
 
 
 def post(
@@ -24,18 +24,18 @@ def post(
 def test_quarter_plan_covers_every_active_social_channel_once(
     client: TestClient, world: World
 ) -> None:
-    first = post(client, world, "/api/v1/inspections/plan", {"period": "2026Q4"})
+    first = post(client, world, "/api/v1/inspections/plan", {"period": THIS_QUARTER})
     assert first.status_code == 201
     codes = sorted(i["code"] for i in first.json()["inspections"])
     assert codes == ["SOC", "SUB"]  # active social channels; terminated and own are not drawn
-    again = post(client, world, "/api/v1/inspections/plan", {"period": "2026q4"})
+    again = post(client, world, "/api/v1/inspections/plan", {"period": THIS_QUARTER.lower()})
     assert again.json()["planned"] == 0
 
 
 def test_repeat_violations_escalate_to_suspension(client: TestClient, world: World) -> None:
-    post(client, world, "/api/v1/inspections/plan", {"period": "2026Q4"})
+    post(client, world, "/api/v1/inspections/plan", {"period": THIS_QUARTER})
     board = client.get(
-        "/api/v1/inspections", params={"period": "2026Q4"}, headers=world.headers("manager")
+        "/api/v1/inspections", params={"period": THIS_QUARTER}, headers=world.headers("manager")
     ).json()["items"]
     soc = next(i for i in board if i["code"] == "SOC")
 
@@ -80,6 +80,13 @@ def test_a_sub_agent_found_is_punished_heavily_from_the_first_time(
 
 def test_inspection_input_is_checked(client: TestClient, world: World) -> None:
     assert post(client, world, "/api/v1/inspections/plan", {"period": "2026Q5"}).status_code == 422
+    # A quarter that is over cannot be visited any more: nothing is planned for it.
+    past = post(client, world, "/api/v1/inspections/plan", {"period": "2025Q4"})
+    assert past.status_code == 422 and past.json()["code"] == "PERIOD-PAST"
+    listed = client.get(
+        "/api/v1/inspections", params={"period": "2025Q4"}, headers=world.headers("manager")
+    )
+    assert listed.json()["items"] == []
     assert (
         post(client, world, "/api/v1/inspections/999/result", {"failed": ["RN-02"]}).status_code
         == 404
@@ -89,16 +96,16 @@ def test_inspection_input_is_checked(client: TestClient, world: World) -> None:
     )
     assert (
         post(
-            client, world, "/api/v1/inspections/plan", {"period": "2026Q4"}, who="clerk_hall"
+            client, world, "/api/v1/inspections/plan", {"period": THIS_QUARTER}, who="clerk_hall"
         ).status_code
         == 403
     )
 
 
 def test_inspections_are_assigned_to_inspectors(client: TestClient, world: World) -> None:
-    post(client, world, "/api/v1/inspections/plan", {"period": "2026Q4"})
+    post(client, world, "/api/v1/inspections/plan", {"period": THIS_QUARTER})
     board = client.get(
-        "/api/v1/inspections", params={"period": "2026Q4"}, headers=world.headers("manager")
+        "/api/v1/inspections", params={"period": THIS_QUARTER}, headers=world.headers("manager")
     ).json()["items"]
     first = board[0]["id"]
     assert (
@@ -144,9 +151,9 @@ def test_rejection_patterns_become_violations_once(client: TestClient, world: Wo
 def test_evidence_photos_are_kept_encrypted_with_the_inspection(
     client: TestClient, world: World
 ) -> None:
-    post(client, world, "/api/v1/inspections/plan", {"period": "2026Q4"})
+    post(client, world, "/api/v1/inspections/plan", {"period": THIS_QUARTER})
     board = client.get(
-        "/api/v1/inspections", params={"period": "2026Q4"}, headers=world.headers("manager")
+        "/api/v1/inspections", params={"period": THIS_QUARTER}, headers=world.headers("manager")
     ).json()["items"]
     inspection = board[0]["id"]
     headers = world.headers("manager")

@@ -15,7 +15,7 @@ from tests.e2e.browser_support import (
     log_in,
     screenshot,
 )
-from tests.support.world import BACK, FRONT, World
+from tests.support.world import BACK, FRONT, THIS_QUARTER, World
 
 pytestmark = pytest.mark.slow
 
@@ -189,7 +189,7 @@ def test_channel_manager_plans_the_quarter_and_records_an_inspection(
 ) -> None:
     manager = browser_context(browser, base_url, phone=False, locale="en-US").new_page()
     log_in(manager, "manager")
-    manager.fill("#inspections input[name=period]", "2026Q4")
+    manager.fill("#inspections input[name=period]", THIS_QUARTER)
     manager.click("#plan-quarter")
     visits = manager.locator("#inspections li[data-inspection]")
     expect(visits).to_have_count(2)  # both active social channels, none other

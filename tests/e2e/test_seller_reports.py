@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 
 from tests.e2e.test_page_permissions import log_in
-from tests.support.world import World
+from tests.support.world import THIS_QUARTER, World
 
 REPORT = {
     "address": "shop.example/cards-no-id",
@@ -94,17 +94,17 @@ def test_violation_assignment_and_scan_from_the_channels_page(
     client: TestClient, world: World
 ) -> None:
     csrf = log_in(client, "manager")
-    client.post("/channels/inspections/plan", data={"csrf_token": csrf, "period": "2026Q4"})
+    client.post("/channels/inspections/plan", data={"csrf_token": csrf, "period": THIS_QUARTER})
     board = client.get(
-        "/api/v1/inspections", params={"period": "2026Q4"}, headers=world.headers("manager")
+        "/api/v1/inspections", params={"period": THIS_QUARTER}, headers=world.headers("manager")
     ).json()["items"]
     assigned = client.post(
         f"/channels/inspections/{board[0]['id']}/assign",
-        data={"csrf_token": csrf, "username": "risk", "period": "2026Q4"},
+        data={"csrf_token": csrf, "username": "risk", "period": THIS_QUARTER},
         follow_redirects=False,
     )
     assert assigned.status_code == 303
-    assert "检查员: risk" in client.get("/channels?period=2026Q4").text
+    assert "检查员: risk" in client.get(f"/channels?period={THIS_QUARTER}").text
     manual = client.post(
         "/channels/violations",
         data={"csrf_token": csrf, "channel": "SOC", "rule": "RN-09", "notes": "paper forms"},

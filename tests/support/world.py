@@ -11,8 +11,10 @@ from typing import Any
 from PIL import Image
 
 from simreg.bootstrap import Simreg
+from simreg.channels.compliance import quarter_of
 from simreg.channels.domain import ChannelKind, ChannelStatus
 from simreg.core.actors import Actor, Role
+from simreg.core.clock import SystemClock
 from simreg.db import directory
 from simreg.demo.synthetic import person_name, pool_numbers, resident_id
 from simreg.registration.domain import Registration
@@ -30,6 +32,8 @@ def jpeg(
 PASSWORD = "correct-horse-42"
 FRONT = jpeg(colour=(210, 220, 240))
 BACK = jpeg(colour=(230, 220, 200))
+# Inspections are planned for this quarter or later (PERIOD-PAST), as the service's clock sees it.
+THIS_QUARTER = quarter_of(SystemClock().today())
 
 
 @dataclass

@@ -16,6 +16,7 @@ from simreg.channels.compliance import (
     PenaltyScale,
     RejectionPattern,
     check_period,
+    quarter_of,
     rule_for_reason,
 )
 from simreg.channels.domain import Channel, ChannelStatus
@@ -74,6 +75,14 @@ class InspectionActions:
             raise InvalidInput(
                 "Write the period like 2026Q4.", code="PERIOD", message_zh="期间格式如 2026Q4。"
             ) from None
+        if period < quarter_of(self.clock.today()):
+            # Visits are planned ahead; a quarter that is over can no longer be visited.
+            raise InvalidInput(
+                f"{period} is over; plan this quarter or a later one.",
+                code="PERIOD-PAST",
+                message_zh=f"{period} 已结束，请安排本季度或以后的检查。",
+                period=period,
+            )
         now = self.clock.now()
         with self.uow.begin() as tx:
             done = tx.channels_inspected_in(period)
