@@ -405,3 +405,58 @@ def test_admission_names_the_manager_held_to_account(client: TestClient, world: 
     assert ended.status_code == 200
     listed = ended.text.split('data-channel="SOC"', 1)[1].split("</tr>", 1)[0]
     assert "Tianhe branch · Zhou Jun" in listed
+
+
+def test_accountability_missing_after_a_penalty_is_recorded_later(
+    client: TestClient, world: World
+) -> None:
+    # A reseller with no organisation unit on record, terminated by its penalty ladder.
+    assert (
+        post(client, world, "/api/v1/channels", {"code": "NEW", "name": "N", "kind": "social"})
+    ).status_code == 201
+    admission = {
+        "reason": "vetted",
+        "agreement_no": "RN-2026-009",
+        "signed_on": "2026-01-01",
+        "valid_until": "2027-12-31",
+        "manager_name": "Li Ming",
+    }
+    assert post(client, world, "/api/v1/channels/NEW/admit", admission).status_code == 200
+    assert post(client, world, "/api/v1/channels/NEW/activate", {"reason": "go"}).status_code == 200
+    early = post(client, world, "/api/v1/channels/NEW/accountability", TERMINATION)
+    assert early.status_code == 409 and early.json()["code"] == "CHANNEL-STATE"
+    penalties = [
+        post(client, world, "/api/v1/channels/NEW/violations", {"rule": "RN-08"}).json()["penalty"]
+        for _ in range(2)
+    ]
+    assert penalties == ["suspension", "termination"]
+
+    def on_record() -> tuple[str | None, str | None]:
+        listed = client.get("/api/v1/channels", headers=world.headers("auditor")).json()
+        (channel,) = [c for c in listed["items"] if c["code"] == "NEW"]
+        assert channel["status"] == "terminated"
+        return channel["responsible_unit"], channel["responsible_manager"]
+
+    assert on_record() == (None, "Li Ming")
+    clerk = post(client, world, "/api/v1/channels/NEW/accountability", TERMINATION, "clerk_hall")
+    assert clerk.status_code == 403
+    no_unit = {**TERMINATION, "responsible_unit": " "}
+    blank = post(client, world, "/api/v1/channels/NEW/accountability", no_unit)
+    assert blank.status_code == 422 and blank.json()["code"] == "TERMINATION-ACCOUNTABILITY"
+    assert on_record() == (None, "Li Ming")  # refused: nothing changed
+
+    done = post(client, world, "/api/v1/channels/NEW/accountability", TERMINATION)
+    assert done.status_code == 200 and done.json()["status"] == "terminated"
+    assert on_record() == ("Tianhe branch", "Zhou Jun")
+    with world.simreg.engine.connect() as conn:
+        actions = conn.execute(
+            select(t.audit_events.c.action).where(t.audit_events.c.action.like("channel.%"))
+        ).scalars()
+        assert "channel.hold_to_account" in set(actions)
+        history = conn.execute(
+            select(t.channel_events.c.from_status, t.channel_events.c.reason)
+            .join(t.channels, t.channels.c.id == t.channel_events.c.channel_id)
+            .where(t.channels.c.code == "NEW")
+            .order_by(t.channel_events.c.id)
+        ).all()
+    assert history[-1] == ("terminated", "sold cards without ID checks")

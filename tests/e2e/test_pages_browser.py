@@ -183,6 +183,18 @@ def test_channel_manager_terminates_a_reseller_and_its_clerk_is_refused(
     expect(clerk.locator("#violations")).to_contain_text("terminated")
     expect(clerk.locator("#registration-form")).to_have_count(0)
 
+    # Who answers for it can be corrected afterwards, and the list shows the correction.
+    row = manager.locator("tr[data-channel='SOC']")
+    expect(row.locator(".responsible")).to_contain_text("天河分公司 · 周俊")
+    row.locator("details.accountability summary").click()
+    expect(row.locator("details.accountability summary")).to_have_text("更正追责的单位和责任人")
+    row.locator("details.accountability input[name=responsible_manager]").fill("周杰")
+    row.locator("details.accountability input[name=reason]").fill("责任人登记有误")
+    row.locator("details.accountability button").click()
+    expect(manager.locator("tr[data-channel='SOC'] .responsible")).to_contain_text(
+        "天河分公司 · 周杰"
+    )
+
 
 def test_channel_manager_plans_the_quarter_and_records_an_inspection(
     browser: Browser, base_url: str, world: World, photos: dict[str, Path]

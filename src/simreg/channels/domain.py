@@ -56,6 +56,9 @@ TRANSITIONS: dict[str, tuple[frozenset[ChannelStatus], ChannelStatus]] = {
         ),
         ChannelStatus.TERMINATED,
     ),
+    # Naming, or correcting, who answers for a terminated channel (RN-08) after the fact: a
+    # penalty can terminate a channel whose unit or manager was never on record.
+    "hold_to_account": (frozenset({ChannelStatus.TERMINATED}), ChannelStatus.TERMINATED),
 }
 
 

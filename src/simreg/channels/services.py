@@ -194,19 +194,35 @@ class ChannelService(InspectionActions):
     ) -> Channel:
         """End the contract: every outlet closes and every app device stops working at once;
         the unit and manager answerable for the channel are recorded (RN-08)."""
-        if not responsible_unit.strip() or not responsible_manager.strip():
-            raise InvalidInput(
-                "Record the responsible unit and manager when terminating a channel.",
-                code="TERMINATION-ACCOUNTABILITY",
-                message_zh="解除合作须记录责任单位和责任人。",
-            )
+        _require_accountability(responsible_unit, responsible_manager)
         return self._move(
             actor,
             code,
             "terminate",
             reason,
-            responsible_unit=responsible_unit,
-            responsible_manager=responsible_manager,
+            responsible_unit=responsible_unit.strip(),
+            responsible_manager=responsible_manager.strip(),
+        )
+
+    def hold_to_account(
+        self,
+        actor: Actor,
+        code: str,
+        reason: str,
+        *,
+        responsible_unit: str,
+        responsible_manager: str,
+    ) -> Channel:
+        """Record, or correct, the unit and manager answerable for a terminated channel
+        (RN-08), kept in its history beside the termination."""
+        _require_accountability(responsible_unit, responsible_manager)
+        return self._move(
+            actor,
+            code,
+            "hold_to_account",
+            reason,
+            responsible_unit=responsible_unit.strip(),
+            responsible_manager=responsible_manager.strip(),
         )
 
     def _move(
@@ -263,7 +279,7 @@ class ChannelService(InspectionActions):
                 manager_name=agreement.manager_name.strip(),
             )
             extra.update(agreement=agreement.number, valid_until=agreement.valid_until.isoformat())
-        if target is ChannelStatus.TERMINATED:
+        if target is ChannelStatus.TERMINATED and channel.status is not target:
             outlets, devices = tx.close_outlets_and_devices(channel.id, now)
             extra.update(outlets_closed=outlets, devices_revoked=devices)
         tx.set_status(channel.id, target)
@@ -462,6 +478,15 @@ def _channel(tx: ChannelTransaction, code: str) -> Channel:
     if channel is None:
         raise NotFound(f"No channel {code}.", code="CHANNEL-UNKNOWN", message_zh="渠道不存在。")
     return channel
+
+
+def _require_accountability(unit: str, manager: str) -> None:
+    if not unit.strip() or not manager.strip():
+        raise InvalidInput(
+            "Record the responsible unit and manager when terminating a channel.",
+            code="TERMINATION-ACCOUNTABILITY",
+            message_zh="解除合作须记录责任单位和责任人。",
+        )
 
 
 def _no_org_unit(code: str) -> NotFound:

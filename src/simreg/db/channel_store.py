@@ -256,6 +256,7 @@ def channel_overview(conn: Connection) -> list[dict[str, Any]]:
             select(t.channels.c.code, e.c.details)
             .join(e, e.c.channel_id == t.channels.c.id)
             .where(e.c.to_status == ChannelStatus.TERMINATED.value)
+            .order_by(e.c.id)  # a later record of accountability replaces an earlier one
         )
     }
     for channel in listed:

@@ -121,6 +121,21 @@ def terminate(app: App, actor: CurrentActor, code: str, body: Termination) -> di
     return {"code": channel.code, "status": channel.status.value}
 
 
+@router.post(
+    "/channels/{code}/accountability",
+    summary="Record who answers for a terminated channel (RN-08)",
+)
+def hold_to_account(app: App, actor: CurrentActor, code: str, body: Termination) -> dict[str, Any]:
+    channel = app.channels.hold_to_account(
+        actor,
+        code,
+        body.reason,
+        responsible_unit=body.responsible_unit,
+        responsible_manager=body.responsible_manager,
+    )
+    return {"code": channel.code, "status": channel.status.value}
+
+
 @router.post("/devices", status_code=201, summary="Enrol an app device; its token is shown once")
 def enrol_device(app: App, actor: CurrentActor, body: NewDevice) -> dict[str, Any]:
     enrolment = app.channels.enrol_device(actor, body.outlet, body.serial)

@@ -30,6 +30,7 @@ ACTION_LABELS: dict[str, tuple[str, str]] = {
     "channel.suspend": ("Channel suspended", "渠道暂停"),
     "channel.reinstate": ("Channel reinstated", "渠道恢复"),
     "channel.terminate": ("Channel terminated", "渠道终止合作"),
+    "channel.hold_to_account": ("Held to account (termination)", "记录解除合作的责任单位和责任人"),
     "channel.imported": ("Channels imported", "导入渠道"),
     "device.enrolled": ("App device enrolled", "登记实名制APP设备"),
     "device.revoked": ("App device revoked", "吊销实名制APP设备"),

@@ -86,8 +86,8 @@ def channel_action(
             ("manager_name", manager_name),
         ):
             checked_text(field, text)
-        if action == "terminate":
-            service.terminate(
+        if action in ("terminate", "hold_to_account"):
+            getattr(service, action)(
                 session.actor,
                 code,
                 reason,
