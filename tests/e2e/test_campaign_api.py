@@ -45,6 +45,15 @@ def test_campaign_lifecycle_over_the_api(client: TestClient, world: World) -> No
         "/api/v1/campaigns/preview", json={"org_unit_id": county_a}, headers=manager
     )
     assert preview.json() == {"targets": 4}
+    # The preview's flat filters sent to create are refused, not dropped: a campaign meant
+    # for one county must not reach the whole base.
+    flat = {"name": "County A", "org_unit_id": county_a}
+    misplaced = client.post("/api/v1/campaigns", json=flat, headers=manager)
+    assert misplaced.status_code == 422
+    assert misplaced.json()["details"]["fields"] == [
+        {"field": "body.org_unit_id", "error": "extra_forbidden"}
+    ]
+    assert client.get("/api/v1/campaigns", headers=manager).json()["items"] == []
     body = {
         "name": "API campaign",
         "filters": {"org_unit_id": county_a, "line_kind": "voice"},

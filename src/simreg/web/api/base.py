@@ -5,18 +5,19 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from simreg.db.base_figures import real_name_figures
 from simreg.db.over_limit_store import case_detail, list_cases
 from simreg.legacy.over_limit import LineAction, ProposedDecision
+from simreg.web.api.body import Body
 from simreg.web.auth import App, CurrentActor
 
 router = APIRouter(prefix="/api/v1", tags=["legacy base"])
 Typed = Annotated[str, Field(max_length=64, pattern=r"^[^\x00-\x1f\x7f]*$")]
 
 
-class LineChoice(BaseModel):
+class LineChoice(Body):
     line_id: int
     action: LineAction
     receiver_doc_type: Typed = ""
@@ -24,7 +25,7 @@ class LineChoice(BaseModel):
     receiver_name: Typed = ""
 
 
-class Decision(BaseModel):
+class Decision(Body):
     lines: list[LineChoice] = Field(max_length=1000)
     notes: Annotated[
         str | None, Field(max_length=1000, pattern=r"^[^\x00-\x08\x0b-\x1f\x7f]*$")

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, UploadFile
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from simreg.campaigns.calls import CallOutcome
 from simreg.campaigns.domain import DEFAULT_TEMPLATE_ZH, CampaignPlan, parse_filters
@@ -22,6 +22,7 @@ from simreg.db.campaign_queries import (
     real_name_rate,
 )
 from simreg.lines.domain import LineKind
+from simreg.web.api.body import Body
 from simreg.web.auth import App, CurrentActor
 
 router = APIRouter(prefix="/api/v1", tags=["campaigns"])
@@ -29,7 +30,7 @@ public = APIRouter(prefix="/api/v1/reregister", tags=["self-service"])
 Name = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]*$")]
 
 
-class Filters(BaseModel):
+class Filters(Body):
     org_unit_id: int | None = None
     channel_id: int | None = None
     line_kind: LineKind | None = None
@@ -38,7 +39,7 @@ class Filters(BaseModel):
     line_states: list[str] = Field(default_factory=lambda: ["active"], max_length=3)
 
 
-class NewCampaign(BaseModel):
+class NewCampaign(Body):
     name: Name
     filters: Filters = Field(default_factory=Filters)
     sms_template: Annotated[str, Field(max_length=1000)] = DEFAULT_TEMPLATE_ZH
@@ -48,7 +49,7 @@ class NewCampaign(BaseModel):
     two_way_after_days: Annotated[int | None, Field(ge=0, le=1000)] = None
 
 
-class CallResult(BaseModel):
+class CallResult(Body):
     outcome: CallOutcome
     callback_at: datetime | None = None
     notes: Annotated[str | None, Field(max_length=1000)] = None

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, File, UploadFile
 from fastapi.responses import Response
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from simreg.channels.domain import ChannelKind
 from simreg.channels.inspection_actions import GOVERNORS
@@ -22,6 +22,7 @@ from simreg.db.compliance_store import (
     recent_violations,
     rejection_patterns,
 )
+from simreg.web.api.body import Body
 from simreg.web.auth import App, CurrentActor
 from simreg.web.input_guard import read_csv_upload
 from simreg.web.risk import risk_ranking
@@ -31,7 +32,7 @@ READERS = (Role.CHANNEL_MANAGER, Role.ADMIN, Role.AUDITOR, Role.RISK_ANALYST)
 Text = Annotated[str, Field(min_length=1, max_length=500, pattern=r"^[^\x00-\x1f\x7f]*$")]
 
 
-class NewChannel(BaseModel):
+class NewChannel(Body):
     code: Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_.-]+$")]
     name: Text
     kind: ChannelKind
@@ -39,7 +40,7 @@ class NewChannel(BaseModel):
     parent: str | None = Field(default=None, max_length=32)
 
 
-class Reason(BaseModel):
+class Reason(Body):
     reason: Text
 
 
@@ -55,7 +56,7 @@ class Termination(Reason):
     responsible_manager: Text
 
 
-class NewDevice(BaseModel):
+class NewDevice(Body):
     outlet: Annotated[str, Field(min_length=1, max_length=32)]
     serial: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")]
 
@@ -155,17 +156,17 @@ def deployment(app: App, actor: CurrentActor) -> dict[str, Any]:
         return deployment_figures(conn)
 
 
-class Plan(BaseModel):
+class Plan(Body):
     period: Annotated[str, Field(pattern=r"^\d{4}[Qq][1-4]$")]
     extra_draws: Annotated[int, Field(ge=0, le=1000)] = 0
 
 
-class InspectionResult(BaseModel):
+class InspectionResult(Body):
     failed: list[Annotated[str, Field(pattern=r"^RN-\d{2}$")]] = Field(default_factory=list)
     notes: Annotated[str, Field(max_length=2000, pattern=r"^[^\x00-\x08\x0b\x0c\x0e-\x1f]*$")] = ""
 
 
-class ManualViolation(BaseModel):
+class ManualViolation(Body):
     rule: Annotated[str, Field(pattern=r"^RN-\d{2}$")]
     notes: Annotated[str, Field(max_length=2000, pattern=r"^[^\x00-\x08\x0b\x0c\x0e-\x1f]*$")] = ""
 
@@ -215,7 +216,7 @@ def violations(app: App, actor: CurrentActor) -> dict[str, Any]:
         return {"items": recent_violations(conn)}
 
 
-class SellerReport(BaseModel):
+class SellerReport(Body):
     address: Text
     platform: Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[^\x00-\x1f\x7f]*$")]
     evidence: Annotated[
@@ -224,7 +225,7 @@ class SellerReport(BaseModel):
     observed_on: date
 
 
-class SellerStep(BaseModel):
+class SellerStep(Body):
     step: Annotated[str, Field(pattern=r"^(hand_over|taken_down|dismiss)$")]
     note: Annotated[str, Field(max_length=500, pattern=r"^[^\x00-\x1f\x7f]*$")] = ""
 
@@ -266,7 +267,7 @@ def import_channels(
     }
 
 
-class NewOrgUnit(BaseModel):
+class NewOrgUnit(Body):
     code: Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_.-]+$")]
     name: Text
     level: Annotated[str, Field(pattern=r"^(province|city|county)$")]
@@ -288,7 +289,7 @@ def add_org_unit(app: App, actor: CurrentActor, body: NewOrgUnit) -> dict[str, A
     return {"id": unit_id, "code": body.code}
 
 
-class Assignment(BaseModel):
+class Assignment(Body):
     username: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z0-9._-]+$")]
 
 

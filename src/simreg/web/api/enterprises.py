@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, File, Query, UploadFile
 from fastapi.responses import Response
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from simreg.customers.bindings import BindActualUser, BindingOutcome, RosterReport
 from simreg.customers.domain import Agreement, Enterprise
@@ -20,6 +20,7 @@ from simreg.db.enterprise_queries import (
     list_enterprises,
     roster_rejects,
 )
+from simreg.web.api.body import Body
 from simreg.web.auth import App, CurrentActor
 from simreg.web.input_guard import read_csv_upload
 
@@ -27,7 +28,7 @@ router = APIRouter(prefix="/api/v1/enterprises", tags=["enterprises"])
 Short = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]*$")]
 
 
-class AgreementIn(BaseModel):
+class AgreementIn(Body):
     number: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[^\x00-\x1f\x7f]*$")]
     signed_on: date
     valid_until: date | None = None
@@ -36,7 +37,7 @@ class AgreementIn(BaseModel):
         return Agreement(self.number, self.signed_on, self.valid_until)
 
 
-class EnterpriseIn(BaseModel):
+class EnterpriseIn(Body):
     name: Short
     credit_code: Annotated[str, Field(min_length=1, max_length=40)]
     agent_name: Annotated[str, Field(min_length=1, max_length=64)]
@@ -46,18 +47,18 @@ class EnterpriseIn(BaseModel):
     agreement: AgreementIn | None = None
 
 
-class Reason(BaseModel):
+class Reason(Body):
     reason: Annotated[str, Field(max_length=500, pattern=r"^[^\x00-\x1f\x7f]*$")] = ""
 
 
-class Allocation(BaseModel):
+class Allocation(Body):
     count: Annotated[int | None, Field(ge=1, le=10_000)] = None
     msisdns: Annotated[
         list[Annotated[str, Field(max_length=20)]] | None, Field(max_length=10_000)
     ] = None
 
 
-class BindingIn(BaseModel):
+class BindingIn(Body):
     msisdn: Annotated[str, Field(min_length=1, max_length=20)]
     doc_number: Annotated[str, Field(min_length=1, max_length=40)]
     name: Annotated[str, Field(min_length=1, max_length=64)]

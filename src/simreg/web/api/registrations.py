@@ -6,12 +6,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Query, UploadFile
 from fastapi.responses import Response
-from pydantic import BaseModel, Field, field_validator
+from pydantic import Field, field_validator
 
 from simreg.core.actors import Role
 from simreg.db import queries
 from simreg.registration.domain import RegistrationState, RejectionReason
 from simreg.registration.services import RejectRegistration, SubmitRegistration
+from simreg.web.api.body import Body
 from simreg.web.auth import App, CurrentActor
 from simreg.web.input_guard import checked_text, has_control_characters
 
@@ -120,7 +121,7 @@ def approve(app: App, actor: CurrentActor, registration_id: str) -> dict[str, An
         return queries.registration_detail(conn, actor, registration_id)
 
 
-class RejectBody(BaseModel):
+class RejectBody(Body):
     reasons: list[str] = Field(
         min_length=1, description="codes: " + ", ".join(r.value for r in RejectionReason)
     )
@@ -151,7 +152,7 @@ def activate(app: App, actor: CurrentActor, registration_id: str) -> dict[str, A
         return queries.registration_detail(conn, actor, registration_id)
 
 
-class CancelBody(BaseModel):
+class CancelBody(Body):
     reason: str | None = Field(default=None, max_length=500)
 
     @field_validator("reason")

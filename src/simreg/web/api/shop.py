@@ -14,13 +14,14 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, File, Form, Header, Path, Query, Request, UploadFile
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from simreg.bootstrap import Simreg
 from simreg.online.domain import ID_UNCONFIRMED, OnlineOrder, identity_unconfirmed
 from simreg.online.handover import PresentedId
 from simreg.online.numbers import parse_query
 from simreg.online.services import SubmitIdentity
+from simreg.web.api.body import Body
 from simreg.web.auth import App, CurrentActor, simreg_of
 from simreg.web.input_guard import checked_text
 
@@ -124,7 +125,7 @@ def halls(app: App) -> dict[str, Any]:
     }
 
 
-class ReserveNumber(BaseModel):
+class ReserveNumber(Body):
     msisdn: Annotated[str, Field(max_length=20, pattern=r"^[0-9+ -]*$")]
 
 
@@ -217,7 +218,7 @@ def ready_order(
     return desk_view(app.handovers.ready_order(actor, order_no))
 
 
-class Presented(BaseModel):
+class Presented(Body):
     document_type: Typed = "resident_id"
     document_number: Typed
     inspection_method: Literal["chip_reader", "visual"]
