@@ -7,10 +7,14 @@ import re
 import sys
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
+from simreg.bootstrap import bootstrap
 from simreg.cli.main import app
 from simreg.core.crypto import decode_master_key
+from simreg.core.errors import Unauthenticated
+from simreg.core.settings import Settings
 from tests.support.server import server_process
 from tests.support.sms import free_port
 
@@ -63,22 +67,49 @@ def test_db_upgrade_and_check(tmp_path: Path, database_url: str) -> None:
     assert "agree" in checked.output
 
 
-def test_staff_add_prints_a_token_once(tmp_path: Path) -> None:
+def test_staff_add_gives_a_page_password_and_a_token_once(tmp_path: Path) -> None:
     key = runner.invoke(app, ["keygen"]).output.strip()
     env = {"SIMREG_MASTER_KEY": key, "SIMREG_DATA_DIR": str(tmp_path)}
-    made = runner.invoke(app, ["staff", "add", "li.review", "--role", "reviewer"], env=env)
+    made = runner.invoke(app, ["staff", "add", "Boss", "--role", "admin"], env=env)
     assert made.exit_code == 0, made.output
     assert re.search(r"token: sr_[\w-]{20,}", made.output)
-    clash = runner.invoke(app, ["staff", "add", "bad.clerk", "--role", "clerk"], env=env)
-    assert clash.exit_code == 2
-    assert "STAFF-OUTLET" in clash.output
+    found = re.search(r"temporary password: (\S+)", made.output)
+    assert found and "created boss (admin)" in made.output
+    first = found.group(1)
+
+    # The first administrator of a new deployment logs in to the pages, and must change it.
+    simreg = bootstrap(Settings(master_key=key, data_dir=tmp_path))
+    try:
+        session = simreg.staff.login("boss", first)
+        assert session.must_change_password and session.actor.role.value == "admin"
+
+        # The same checks as /admin/staff: a taken or malformed name is a one-line refusal.
+        for username, code in (("boss", "USERNAME-TAKEN"), ("bad name<x>", "USERNAME-INVALID")):
+            refused = runner.invoke(app, ["staff", "add", username, "--role", "auditor"], env=env)
+            assert refused.exit_code == 2, refused.output
+            assert code in refused.output and "Traceback" not in refused.output
+        clash = runner.invoke(app, ["staff", "add", "bad.clerk", "--role", "clerk"], env=env)
+        assert clash.exit_code == 2 and "STAFF-OUTLET" in clash.output
+
+        # A forgotten password: a new temporary one; the old one and its sessions end.
+        renewed = runner.invoke(app, ["staff", "password", "boss"], env=env)
+        assert renewed.exit_code == 0, renewed.output
+        second = re.search(r"temporary password for boss: (\S+)", renewed.output)
+        assert second and second.group(1) != first
+        with pytest.raises(Unauthenticated):
+            simreg.staff.session(session.token)
+        with pytest.raises(Unauthenticated):
+            simreg.staff.login("boss", first)
+        assert simreg.staff.login("boss", second.group(1)).must_change_password
+        unknown = runner.invoke(app, ["staff", "password", "nobody"], env=env)
+        assert unknown.exit_code == 2 and "STAFF-UNKNOWN" in unknown.output
+    finally:
+        simreg.close()
 
 
 def test_operator_sets_up_from_scratch_and_a_social_clerk_registers(tmp_path: Path) -> None:
     from fastapi.testclient import TestClient
 
-    from simreg.bootstrap import bootstrap
-    from simreg.core.settings import Settings
     from simreg.demo.synthetic import pool_numbers
     from simreg.web.app import create_app
     from tests.support.world import BACK, FRONT
@@ -99,7 +130,7 @@ def test_operator_sets_up_from_scratch_and_a_social_clerk_registers(tmp_path: Pa
         ["setup", "device-enrol", "PAD-1", "--outlet", "SHOP-1"],
         ["setup", "numbers-import", str(numbers)],
         ["staff", "add", "wang", "--role", "clerk", "--outlet", "SHOP-1"],
-        ["staff", "add", "li", "--role", "reviewer"],
+        ["staff", "add", "li.ming", "--role", "reviewer"],
     ]
     outputs = []
     for step in steps:

@@ -562,3 +562,16 @@ def test_a_channels_audit_finds_what_its_outlets_were_refused(
     rows = found.text.split('id="audit-results"', 1)[1].split("</tbody>", 1)[0]
     assert rows.count("<tr") == 2  # the header and the one refusal
     assert "<td>OWN</td><td>HALL</td>" in rows
+
+
+def test_a_disabled_account_loses_its_api_tokens_for_good(client: TestClient, world: World) -> None:
+    headers = world.headers("manager")
+    assert client.get("/api/v1/channels", headers=headers).status_code == 200
+    staff, admin = world.simreg.staff, world.actors["admin"]
+    manager = world.actors["manager"]
+    for active in (False, True):
+        staff.update_account(
+            admin, manager.staff_id, role=manager.role, outlet_code=None, active=active
+        )
+        # Enabling the account again does not bring back the token it had.
+        assert client.get("/api/v1/channels", headers=headers).status_code == 401

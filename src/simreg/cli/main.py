@@ -261,35 +261,51 @@ def staff_add(
     database_url: DatabaseUrl = None,
     data_dir: DataDir = None,
 ) -> None:
-    """Create a staff member and print their API token (shown once)."""
-    from sqlalchemy import select
-
-    from simreg.db import tables as t
+    """Create a staff member: print a temporary password for the pages (changed at first
+    login) and an API token, each shown once."""
+    from simreg.db.staff_store import SqlStaffTransaction
+    from simreg.staff.domain import temporary_password
+    from simreg.staff.services import create_account_in
 
     with opened(database_url, data_dir) as simreg, simreg.engine.begin() as conn:
-        outlet_id = None
-        if outlet:
-            outlet_id = conn.execute(
-                select(t.outlets.c.id).where(t.outlets.c.code == outlet)
-            ).scalar_one_or_none()
-            if outlet_id is None:
-                err.print(f"no outlet with code {outlet}")
-                raise typer.Exit(2)
         now = simreg.clock.now()
-        staff_id = directory.add_staff(
-            conn,
-            username=username,
-            display_name=display_name or username,
-            role=role,
-            outlet_id=outlet_id,
+        password = temporary_password(username)
+        staff_id = create_account_in(
+            SqlStaffTransaction(conn),
+            simreg.staff.hasher,
             at=now,
+            by=None,
+            username=username,
+            display_name=display_name,
+            role=role,
+            outlet_code=outlet,
+            password=password,
         )
         expires = simreg.settings.api_token_expiry(now)
         token = directory.issue_token(
             conn, simreg.vault.tokens, at=now, staff_id=staff_id, label="cli", expires_at=expires
         )
     console.print(
-        f"created {username} ({role.value}); token: {token}{_until(expires)}",
+        f"created {username.strip().lower()} ({role.value}); temporary password: {password} "
+        f"(to be changed at first login); token: {token}{_until(expires)}",
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+@staff_app.command("password")
+def staff_password(
+    username: str,
+    database_url: DatabaseUrl = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Give a staff member a new temporary password (shown once, changed at first login):
+    the account is unlocked and its page sessions end (API tokens: `simreg staff token`)."""
+    with opened(database_url, data_dir) as simreg:
+        password = simreg.staff.set_temporary_password(username)
+    console.print(
+        f"temporary password for {username.strip().lower()}: {password} "
+        "(to be changed at first login)",
         highlight=False,
         soft_wrap=True,
     )

@@ -139,17 +139,16 @@ def issue_token(
     return token
 
 
-def revoke_staff_tokens(conn: Connection, staff_id: int, at: datetime, *, but: str) -> int:
+def revoke_staff_tokens(
+    conn: Connection, staff_id: int, at: datetime, *, but: str | None = None
+) -> int:
     """Revoke every live token of a staff member except ``but`` (the one just issued)."""
-    result = conn.execute(
-        update(t.api_tokens)
-        .where(
-            t.api_tokens.c.staff_id == staff_id,
-            t.api_tokens.c.revoked_at.is_(None),
-            t.api_tokens.c.token_index != but,
-        )
-        .values(revoked_at=at)
+    query = update(t.api_tokens).where(
+        t.api_tokens.c.staff_id == staff_id, t.api_tokens.c.revoked_at.is_(None)
     )
+    if but is not None:
+        query = query.where(t.api_tokens.c.token_index != but)
+    result = conn.execute(query.values(revoked_at=at))
     return int(result.rowcount)
 
 

@@ -11,6 +11,7 @@ from simreg.core.actors import Role
 from simreg.core.audit import AuditEvent
 from simreg.db import tables as t
 from simreg.db.audit_store import record_audit
+from simreg.db.directory import revoke_staff_tokens
 from simreg.db.repositories import aware
 from simreg.staff.domain import StaffAccount
 
@@ -140,6 +141,9 @@ class SqlStaffTransaction:
         if keep_token_index is not None:
             query = query.where(t.web_sessions.c.token_index != keep_token_index)
         self.conn.execute(query.values(revoked_at=at))
+
+    def revoke_api_tokens(self, staff_id: int, at: datetime) -> int:
+        return revoke_staff_tokens(self.conn, staff_id, at)
 
     def record(self, event: AuditEvent) -> None:
         record_audit(self.conn, event)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -50,6 +51,17 @@ def check_password(password: str, *, username: str) -> None:
             "且不能包含用户名。",
             requirements=problems,
         )
+
+
+def temporary_password(username: str) -> str:
+    """A random password to hand over once, changed at first login (must_change_password)."""
+    while True:
+        password = secrets.token_urlsafe(12)  # 16 characters from 72 bits
+        try:
+            check_password(password, username=username)
+        except InvalidInput:
+            continue
+        return password
 
 
 def check_username(username: str) -> str:

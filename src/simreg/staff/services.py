@@ -22,6 +22,7 @@ from simreg.staff.domain import (
     StaffAccount,
     check_password,
     check_username,
+    temporary_password,
 )
 from simreg.staff.ports import PasswordHasher, StaffTransaction, StaffUnitOfWork
 
@@ -188,37 +189,18 @@ class StaffService:
         password: str,
     ) -> int:
         admin.require(Role.ADMIN)
-        name = check_username(username)
-        check_password(password, username=name)
-        now = self.clock.now()
         with self.uow.begin() as tx:
-            if tx.account_by_username(name) is not None:
-                raise Conflict(
-                    f"The username {name} is taken.",
-                    code="USERNAME-TAKEN",
-                    message_zh=f"用户名 {name} 已存在。",
-                )
-            outlet_id = _outlet_for(tx, role, outlet_code)
-            staff_id = tx.add_account(
-                username=name,
-                display_name=display_name.strip() or name,
+            return create_account_in(
+                tx,
+                self.hasher,
+                at=self.clock.now(),
+                by=admin.staff_id,
+                username=username,
+                display_name=display_name,
                 role=role,
-                outlet_id=outlet_id,
-                password_hash=self.hasher.hash(password),
-                must_change_password=True,
-                at=now,
+                outlet_code=outlet_code,
+                password=password,
             )
-            tx.record(
-                AuditEvent(
-                    action="staff.created",
-                    outcome="ok",
-                    at=now,
-                    actor_staff_id=admin.staff_id,
-                    outlet_id=outlet_id,
-                    details={"username": name, "role": role.value},
-                )
-            )
-            return staff_id
 
     def update_account(
         self,
@@ -241,6 +223,9 @@ class StaffService:
             tx.update_account(staff_id, role=role.value, outlet_id=outlet_id, active=active)
             if not active or role is not account.role or outlet_id != account.outlet_id:
                 tx.revoke_sessions(staff_id=staff_id, at=now)  # new rights take effect now
+            if not active:
+                # Enabling the account again must not bring back the tokens it had.
+                tx.revoke_api_tokens(staff_id, now)
             tx.record(
                 AuditEvent(
                     action="staff.updated",
@@ -276,6 +261,85 @@ class StaffService:
                     details={"username": account.username},
                 )
             )
+
+    def set_temporary_password(self, username: str) -> str:
+        """From the operator's console (`simreg staff password`), which is trusted like the
+        database itself, so no administrator acts: a generated password, shown once and
+        changed at first login; the account is unlocked and its sessions end. This is how the
+        first administrator of a new deployment gets into the pages."""
+        password = temporary_password(username)
+        now = self.clock.now()
+        with self.uow.begin() as tx:
+            account = tx.account_by_username(username.strip().lower())
+            if account is None or not account.active:
+                raise NotFound(
+                    f"No active staff member {username}.",
+                    code="STAFF-UNKNOWN",
+                    message_zh=f"没有在岗的员工 {username}。",
+                )
+            tx.update_account(
+                account.id,
+                password_hash=self.hasher.hash(password),
+                must_change_password=True,
+                failed_logins=0,
+                locked_until=None,
+            )
+            tx.revoke_sessions(staff_id=account.id, at=now)
+            tx.record(
+                AuditEvent(
+                    action="staff.password_reset",
+                    outcome="ok",
+                    at=now,
+                    details={"username": account.username, "by": "simreg staff password"},
+                )
+            )
+        return password
+
+
+def create_account_in(
+    tx: StaffTransaction,
+    hasher: PasswordHasher,
+    *,
+    at: datetime,
+    by: int | None,
+    username: str,
+    display_name: str,
+    role: Role,
+    outlet_code: str | None,
+    password: str,
+) -> int:
+    """A new account with a temporary password, changed at first login, in the caller's
+    transaction: an administrator's on /admin/staff, or ``simreg staff add`` (``by`` None)."""
+    name = check_username(username)
+    check_password(password, username=name)
+    if tx.account_by_username(name) is not None:
+        raise Conflict(
+            f"The username {name} is taken.",
+            code="USERNAME-TAKEN",
+            message_zh=f"用户名 {name} 已存在。",
+        )
+    outlet_id = _outlet_for(tx, role, outlet_code)
+    staff_id = tx.add_account(
+        username=name,
+        display_name=display_name.strip() or name,
+        role=role,
+        outlet_id=outlet_id,
+        password_hash=hasher.hash(password),
+        must_change_password=True,
+        at=at,
+    )
+    tx.record(
+        AuditEvent(
+            action="staff.created",
+            outcome="ok",
+            at=at,
+            actor_staff_id=by,
+            outlet_id=outlet_id,
+            details={"username": name, "role": role.value}
+            | ({} if by is not None else {"by": "simreg staff add"}),
+        )
+    )
+    return staff_id
 
 
 class _DummyHash:
