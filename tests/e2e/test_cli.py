@@ -258,3 +258,53 @@ def test_setup_adds_no_sub_agent_and_no_reseller_without_its_agreement(tmp_path:
     assert first.exit_code == 0 and "device token" in first.output
     again = runner.invoke(app, ["setup", "device-enrol", "PAD-4", "--outlet", "SHOP-4"], env=env)
     assert again.exit_code == 2 and "DEVICE-EXISTS" in again.output
+
+
+def test_the_demo_never_clears_or_seeds_an_operators_data(tmp_path: Path) -> None:
+    import socket
+    import sqlite3
+
+    small = ["--no-serve", "--customers", "5", "--legacy-lines", "0"]
+    # A real deployment's data directory: the demo refuses it and leaves every file.
+    real = tmp_path / "production"
+    (real / "photos").mkdir(parents=True)
+    (real / "photos" / "keep.bin").write_bytes(b"precious")
+    refused = runner.invoke(app, ["demo", *small, "--data-dir", str(real)])
+    assert refused.exit_code == 2 and "DEMO-DIR" in refused.output
+    assert (real / "photos" / "keep.bin").read_bytes() == b"precious"
+    served = runner.invoke(
+        app, ["serve", "--demo", "--port", str(free_port())], env={"SIMREG_DATA_DIR": str(real)}
+    )
+    assert served.exit_code == 2 and "DEMO-DIR" in served.output
+    assert (real / "photos" / "keep.bin").exists()
+
+    # A database that holds anything is not seeded; the production variable is not read.
+    database = tmp_path / "real.db"
+    with sqlite3.connect(database) as conn:
+        conn.execute("CREATE TABLE staff (id INTEGER PRIMARY KEY)")
+    url = f"sqlite:///{database}"
+    into = runner.invoke(
+        app, ["demo", *small, "--data-dir", str(tmp_path / "d1"), "--database-url", url]
+    )
+    assert into.exit_code == 2 and "DEMO-DATABASE-NOT-EMPTY" in into.output
+    beside = runner.invoke(
+        app, ["demo", *small, "--data-dir", str(tmp_path / "d2")], env={"SIMREG_DATABASE_URL": url}
+    )
+    assert beside.exit_code == 0, beside.output
+    assert (tmp_path / "d2" / "simreg.db").exists()
+    with sqlite3.connect(database) as conn:
+        tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
+    assert tables == {"staff"}
+
+    # An earlier demo's directory is cleared and seeded again.
+    again = runner.invoke(app, ["demo", *small, "--data-dir", str(tmp_path / "d2")])
+    assert again.exit_code == 0, again.output
+
+    # A port in use is found before seeding, not after the accounts are printed.
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        busy = runner.invoke(app, ["demo", "--port", str(port), "--data-dir", str(tmp_path / "d3")])
+    assert busy.exit_code == 2 and "DEMO-PORT" in busy.output
+    assert "clerk.hall" not in busy.output

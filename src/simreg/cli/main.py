@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -22,6 +21,12 @@ from simreg.cli.census_clock import start_census_clock
 from simreg.cli.console import CliConsole
 from simreg.cli.context import DatabaseUrl, DataDir, cli_settings, fail, opened
 from simreg.cli.demo_data_command import demo_data
+from simreg.cli.demo_guard import (
+    clear_demo_dir,
+    mark_demo_dir,
+    require_empty_database,
+    require_free_port,
+)
 from simreg.cli.identity_commands import identity_app, identity_authority_app
 from simreg.cli.identity_retry_clock import start_check_retrier
 from simreg.cli.over_limit_commands import over_limit_find
@@ -151,7 +156,14 @@ def _serve(simreg: Simreg, host: str, port: int, *, dispatch_sms: bool = False) 
 
 @app.command()
 def demo(
-    database_url: DatabaseUrl = None,
+    database_url: Annotated[
+        str | None,
+        typer.Option(
+            "--database-url",
+            help="an empty database for the demo (never taken from SIMREG_DATABASE_URL); "
+            "default is an SQLite file in the data directory",
+        ),
+    ] = None,
     data_dir: Annotated[Path, typer.Option("--data-dir")] = Path("simreg-demo"),
     host: str = "127.0.0.1",
     port: int = 8000,
@@ -191,8 +203,17 @@ def run_demo(
     from simreg.demo.seed import seed_demo
     from simreg.demo.show import print_access
 
-    if data_dir.exists():
-        shutil.rmtree(data_dir)  # a demo always starts from the same, known state
+    try:
+        if serve_http:
+            require_free_port(host, port)
+        if database_url:
+            require_empty_database(database_url)
+        clear_demo_dir(data_dir)  # a demo always starts from the same, known state
+        mark_demo_dir(data_dir)
+    except DomainError as error:
+        fail(error)
+    # Named here, so the settings do not fall back to SIMREG_DATABASE_URL from the shell.
+    database_url = database_url or f"sqlite:///{(data_dir / 'simreg.db').resolve()}"
     demo_defaults: dict[str, object] = {}
     authority = None
     if "SIMREG_IDENTITY_AUTHORITY_URL" not in os.environ:
