@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, inspect
 from typer.testing import CliRunner
 
 from simreg.bootstrap import bootstrap
@@ -60,6 +61,15 @@ def test_serve_without_a_key_refuses_to_start(tmp_path: Path) -> None:
 
 def test_db_upgrade_and_check(tmp_path: Path, database_url: str) -> None:
     args = ["--database-url", database_url]
+    # A check changes nothing: on an empty database it says what is pending, and stays empty.
+    early = runner.invoke(app, ["db", "check", *args])
+    assert early.exit_code == 1
+    assert "migrations pending" in early.output and "simreg db upgrade" in early.output
+    engine = create_engine(database_url)
+    try:
+        assert inspect(engine).get_table_names() == []
+    finally:
+        engine.dispose()
     upgraded = runner.invoke(app, ["db", "upgrade", *args])
     assert upgraded.exit_code == 0, upgraded.output
     checked = runner.invoke(app, ["db", "check", *args])

@@ -38,7 +38,7 @@ from simreg.core.crypto import generate_master_key
 from simreg.core.errors import DomainError
 from simreg.db import directory
 from simreg.db.engine import make_engine
-from simreg.db.migrate import schema_drift, upgrade
+from simreg.db.migrate import pending_revision, schema_drift, upgrade
 
 app = typer.Typer(help="simreg: real-name registration for mobile lines.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
@@ -260,12 +260,23 @@ def db_upgrade(database_url: DatabaseUrl = None, data_dir: DataDir = None) -> No
 
 @db_app.command("check")
 def db_check(database_url: DatabaseUrl = None, data_dir: DataDir = None) -> None:
-    """Fail when the migrated schema differs from the table definitions."""
+    """Fail when migrations are pending, or the schema differs from the table definitions;
+    changes nothing (`simreg db upgrade` applies migrations)."""
     settings = cli_settings(database_url, data_dir)
     engine = make_engine(settings.resolved_database_url())
-    upgrade(engine)
-    drift = schema_drift(engine)
-    engine.dispose()
+    try:
+        pending = pending_revision(engine)
+        drift = [] if pending else schema_drift(engine)
+    finally:
+        engine.dispose()
+    if pending:
+        current, head = pending
+        err.print(
+            f"migrations pending: the database is at {current or 'no revision (empty)'}, "
+            f"the code at {head}; run `simreg db upgrade`",
+            highlight=False,
+        )
+        raise typer.Exit(1)
     if drift:
         for item in drift:
             err.print(f"drift: {item}")
