@@ -145,3 +145,32 @@ def test_campaign_errors_and_roles(client: TestClient, world: World) -> None:
     assert missing.status_code == 404 and missing.json()["code"] == "CAMPAIGN-NOT-FOUND"
     dead = client.get("/api/v1/reregister/1.2.abc")
     assert dead.status_code == 404 and dead.json()["code"] == "LINK-INVALID"
+
+
+def test_one_link_cannot_be_used_to_try_id_numbers(client: TestClient, world: World) -> None:
+    (number,) = legacy_lines(world.simreg, 1)
+    manager = world.headers("manager")
+    deadline = (date.today() + timedelta(days=45)).isoformat()
+    body = {"name": "Probe", "deadline": deadline}
+    created = client.post("/api/v1/campaigns", json=body, headers=manager)
+    client.post(f"/api/v1/campaigns/{created.json()['id']}/start", headers=manager)
+    token = link_of(world.simreg, number)
+    photos = {
+        "front": ("f.jpg", FRONT, "image/jpeg"),
+        "back": ("b.jpg", BACK, "image/jpeg"),
+        "portrait": ("p.jpg", jpeg(colour=(150, 120, 110)), "image/jpeg"),
+    }
+    limit = world.simreg.settings.public_rate_per_document
+    answers = []
+    for _ in range(limit + 1):
+        sent = client.post(
+            f"/api/v1/reregister/{token}",
+            data={"document_number": "110105194912310021", "customer_name": "吴十"},
+            files=photos,
+        )
+        answers.append(sent.status_code)
+    # Each try is answered (a wrong check digit) until the link's allowance is spent.
+    assert answers == [422] * limit + [429]
+    page = client.post(f"/r/{token}", data={"document_number": "x", "customer_name": "y"})
+    assert page.status_code == 429 and "稍后再试" in page.text
+    assert client.get(f"/r/{token}").status_code == 200  # the page still opens

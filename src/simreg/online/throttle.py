@@ -45,6 +45,10 @@ class PublicThrottle:
         names against a number (or numbers against a name) from many addresses."""
         self._hit("doc:" + self.keys.digest("throttle-document:" + doc_index), "document")
 
+    def link(self, token: str) -> None:
+        """One submission through a re-registration link, counted like a document's."""
+        self._hit("link:" + self.keys.digest("throttle-link:" + token), "document")
+
     def document_lookup(self, staff_id: int) -> None:
         """One live document check by a clerk. The check says how many lines any ID number
         holds; a clerk serves a customer at a time, so hundreds a window is someone

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, UploadFile
+from fastapi import APIRouter, Depends, File, Form, UploadFile
 from pydantic import Field
 
 from simreg.campaigns.calls import CallOutcome
@@ -24,9 +24,12 @@ from simreg.db.campaign_queries import (
 from simreg.lines.domain import LineKind
 from simreg.web.api.body import Body
 from simreg.web.auth import App, CurrentActor
+from simreg.web.public_throttle import throttled_link
 
 router = APIRouter(prefix="/api/v1", tags=["campaigns"])
-public = APIRouter(prefix="/api/v1/reregister", tags=["self-service"])
+public = APIRouter(
+    prefix="/api/v1/reregister", tags=["self-service"], dependencies=[Depends(throttled_link)]
+)
 Name = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]*$")]
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, File, Form, Header, Path, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Header, Path, Query, UploadFile
 from pydantic import Field
 
 from simreg.bootstrap import Simreg
@@ -22,21 +22,12 @@ from simreg.online.handover import PresentedId
 from simreg.online.numbers import parse_query
 from simreg.online.services import SubmitIdentity
 from simreg.web.api.body import Body
-from simreg.web.auth import App, CurrentActor, simreg_of
+from simreg.web.auth import App, CurrentActor
 from simreg.web.input_guard import checked_text
+from simreg.web.public_throttle import throttled
 
 Digits = Annotated[str, Query(max_length=22)]
 Typed = Annotated[str, Field(max_length=64, pattern=r"^[^\x00-\x1f\x7f]*$")]
-
-
-def client_address(request: Request) -> str:
-    """The peer address as the server sees it; behind a proxy, run uvicorn with
-    ``--forwarded-allow-ips`` for that proxy so this is the customer, not the proxy."""
-    return request.client.host if request.client else "unknown"
-
-
-def throttled(request: Request) -> None:
-    simreg_of(request).shop.throttle.address(client_address(request))
 
 
 public = APIRouter(prefix="/api/v1/shop", tags=["online shop"], dependencies=[Depends(throttled)])

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import Response
 
 from simreg.campaigns.domain import CampaignStatus
@@ -14,8 +14,9 @@ from simreg.lines.domain import RealNameState
 from simreg.registration.domain import RejectionReason
 from simreg.web.pages.rendering import negotiate_language
 from simreg.web.pages.shared import site
+from simreg.web.public_throttle import throttled_link
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, dependencies=[Depends(throttled_link)])
 
 
 def _masked(msisdn: str) -> str:

@@ -19,11 +19,12 @@ from simreg.core.errors import DomainError, Forbidden, NotFound, TooManyRequests
 from simreg.online.domain import ID_UNCONFIRMED, OnlineOrder, identity_unconfirmed
 from simreg.online.numbers import NumberQuery, parse_query
 from simreg.online.services import SubmitIdentity
-from simreg.web.api.shop import client_address, read_photos
+from simreg.web.api.shop import read_photos
 from simreg.web.errors import status_for
 from simreg.web.input_guard import checked_text
 from simreg.web.pages.rendering import negotiate_language
 from simreg.web.pages.shared import site
+from simreg.web.public_throttle import client_address
 
 ORDER_COOKIE = "simreg_order"
 CSRF_COOKIE = "simreg_shop_csrf"
