@@ -18,7 +18,7 @@ from simreg.core.errors import Conflict, Forbidden, InvalidInput, NotFound, Rule
 from simreg.core.settings import Settings
 from simreg.db import directory
 from simreg.db import tables as t
-from simreg.db.campaign_queries import filter_choices
+from simreg.db.campaign_queries import call_worklist, filter_choices
 from simreg.demo.synthetic import person_name, resident_id
 from simreg.lines.domain import LineKind, RealNameState
 from simreg.registration.services import RejectRegistration
@@ -525,3 +525,37 @@ def test_the_campaign_forms_org_units_come_in_tree_order(app: Simreg, units: Uni
         )
         names = [u["name"] for u in filter_choices(conn)["org_units"]]
     assert names == ["Province 2", "City 2", "Province", "City", "County A", "County B"]
+
+
+def test_documents_in_review_stop_the_calls_and_count_for_the_sms_until_cancelled(
+    app: Simreg, world: World, clock: MovableClock
+) -> None:
+    numbers = legacy_lines(app, 2)
+    manager = world.actors["manager"]
+    campaign_id = app.campaigns.create(manager, plan(call_after_days=7))
+    app.campaigns.start(manager, campaign_id)
+    mark_sms_sent(app)
+    clock.advance(days=7, hours=1)
+    assert app.campaigns.advance()[0].call_tasks == 2
+
+    # The first holder sends documents from the SMS link: agents are not asked to call them.
+    _, target_id, body = next(m for m in outbox(app) if m[0] == numbers[0])
+    token = token_for(app, campaign_id, target_id, body)
+    app.campaigns.reregister(token, world.resident_id(), "赵六", PHOTOS)
+    agent = world.actors["call_centre"]
+    with app.engine.connect() as conn:
+        listed = call_worklist(conn, agent, now=clock.now())
+        (found,) = call_worklist(conn, agent, now=clock.now(), number=numbers[0])["items"]
+    assert [item["msisdn"] for item in listed["items"]] == [numbers[1]]
+    assert found["documents_in_review"] and listed["due"] == 1
+
+    # A call made while the documents wait takes no credit for them.
+    clock.advance(hours=1)
+    app.calls.record(agent, found["id"], outcome="refused")
+    registration_id = reviewer_approves(app, world)
+    assert targets(app)[numbers[0]]["re_registered_after"] == "sms"
+
+    # A re-registration cancelled later no longer counts in the funnel.
+    app.registrations.cancel(world.actors["reviewer"], registration_id, "not the holder")
+    after = targets(app)[numbers[0]]
+    assert after["re_registered_at"] is None and after["re_registered_after"] is None

@@ -14,6 +14,7 @@ from simreg.core.actors import Actor, Role
 from simreg.core.errors import NotFound
 from simreg.db import tables as t
 from simreg.db.repositories import aware
+from simreg.lines.domain import RealNameState
 
 ct = t.campaign_targets
 READ = (
@@ -264,6 +265,17 @@ def call_worklist(
     )
     if campaign_id is not None:
         due = (*due, tasks.c.campaign_id == campaign_id)
+    if not digits:
+        # A holder whose documents are with the review is not called meanwhile; a rejection
+        # puts the task back in the list. A search by number still finds it.
+        state_of_task = (
+            select(t.lines.c.real_name_state)
+            .join(ct, ct.c.line_id == t.lines.c.id)
+            .where(ct.c.id == tasks.c.target_id)
+            .scalar_subquery()
+        )
+        pending = RealNameState.REVERIFICATION_PENDING.value
+        due = (*due, state_of_task.is_distinct_from(pending))
     if digits:
         number_of_task = (
             select(t.lines.c.msisdn)
@@ -297,6 +309,7 @@ def call_worklist(
             t.lines.c.msisdn,
             t.lines.c.kind,
             t.lines.c.state.label("line_state"),
+            t.lines.c.real_name_state,
             t.lines.c.holder_name_masked,
             t.lines.c.opened_at,
         )
@@ -329,6 +342,8 @@ def call_worklist(
                 "msisdn": r.msisdn,
                 "kind": r.kind,
                 "line_state": r.line_state,
+                "documents_in_review": r.real_name_state
+                == RealNameState.REVERIFICATION_PENDING.value,
                 "holder": r.holder_name_masked,
                 "opened_at": _iso(r.opened_at),
                 "due_at": _iso(r.due_at),

@@ -348,9 +348,12 @@ class SqlRegistrationTransaction:
             at=at,
         )
 
-    def record_reregistration(self, target_id: int, line_id: int, at: datetime) -> bool:
+    def record_reregistration(
+        self, target_id: int, line_id: int, at: datetime, *, submitted_at: datetime
+    ) -> bool:
         """Close the campaign step and lift a campaign suspension at once. True when the line
-        was restored to service."""
+        was restored to service. The re-registration is the call's when a call came before
+        the documents were sent, not merely before the review approved them."""
         ct = t.campaign_targets
         target = self.conn.execute(
             select(ct.c.called_at, ct.c.suspended_one_way_at, ct.c.restored_at).where(
@@ -360,12 +363,15 @@ class SqlRegistrationTransaction:
         if target is None:
             return False
         suspended = target.suspended_one_way_at is not None and target.restored_at is None
+        called = aware(target.called_at)
         self.conn.execute(
             update(ct)
             .where(ct.c.id == target_id, ct.c.re_registered_at.is_(None))
             .values(
                 re_registered_at=at,
-                re_registered_after="call" if target.called_at is not None else "sms",
+                re_registered_after=(
+                    "call" if called is not None and called <= submitted_at else "sms"
+                ),
                 restored_at=at if suspended else ct.c.restored_at,
             )
         )
@@ -387,6 +393,14 @@ class SqlRegistrationTransaction:
             .values(status="done", closed_at=at, last_outcome="re_registered")
         )
         return suspended
+
+    def undo_reregistration(self, target_id: int, line_id: int) -> None:
+        ct = t.campaign_targets
+        self.conn.execute(
+            update(ct)
+            .where(ct.c.id == target_id, ct.c.line_id == line_id)
+            .values(re_registered_at=None, re_registered_after=None)
+        )
 
     # -- registrations ----------------------------------------------------------------------
 

@@ -464,6 +464,9 @@ class RegistrationService:
             elif current.is_reregistration:
                 tx.mark_unverified(current.line_id, now)
                 tx.release_line_slot(current.customer_id)
+                if was_open and current.campaign_target_id is not None:
+                    # The campaign's funnel no longer counts the line as re-registered.
+                    tx.undo_reregistration(current.campaign_target_id, current.line_id)
             else:
                 tx.set_line_state(
                     current.line_id, LineState.CANCELLED if was_open else LineState.AVAILABLE, now
@@ -485,7 +488,12 @@ def _open_service(tx: RegistrationTransaction, registration: Registration, now: 
         return
     tx.mark_verified(registration.line_id, now)
     if registration.campaign_target_id is not None:
-        tx.record_reregistration(registration.campaign_target_id, registration.line_id, now)
+        tx.record_reregistration(
+            registration.campaign_target_id,
+            registration.line_id,
+            now,
+            submitted_at=registration.submitted_at,
+        )
 
 
 def _opens_at_handover() -> RuleViolated:
