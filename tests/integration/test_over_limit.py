@@ -239,6 +239,12 @@ def test_the_receivers_limit_refuses_the_whole_resolution(world: World) -> None:
     with pytest.raises(RuleViolated) as refused:
         app.over_limit.resolve(risk, case_id, decisions)
     assert refused.value.code == "RN-05"
+    (violation,) = refused.value.details["violations"]
+    assert violation["message"].endswith(
+        "the receiver's document would hold 6 lines (4 now and 2 transferred); the limit is 5 "
+        "per document."
+    )
+    assert "将登记 6 个号码（现有 4 个，转入 2 个）" in violation["message_zh"]
     assert snapshot(app) == before
 
 

@@ -237,15 +237,24 @@ class OverLimitService:
             assert receiver is not None
             planned[receiver.doc_index] += 1
             held = tx.held_lines(receiver.doc_index)
-            if held + planned[receiver.doc_index] > self.per_id_limit:
+            would_hold = held + planned[receiver.doc_index]
+            if would_hold > self.per_id_limit:
                 violation = per_id_limit_violation(held, self.per_id_limit)
                 raise RuleViolated(
                     [
                         Violation(
                             violation.code,
-                            f"{line.msisdn}: the receiver's {violation.message}",
-                            f"{line.msisdn}：接收人{violation.message_zh}",
-                            {**violation.data, "msisdn": line.msisdn},
+                            f"{line.msisdn}: the receiver's document would hold {would_hold} "
+                            f"lines ({held} now and {planned[receiver.doc_index]} transferred); "
+                            f"the limit is {self.per_id_limit} per document.",
+                            f"{line.msisdn}：接收人证件将登记 {would_hold} 个号码（现有 {held} 个，"
+                            f"转入 {planned[receiver.doc_index]} 个），每证上限为 "
+                            f"{self.per_id_limit} 个。",
+                            {
+                                **violation.data,
+                                "msisdn": line.msisdn,
+                                "transferred": planned[receiver.doc_index],
+                            },
                         )
                     ]
                 )
