@@ -125,6 +125,7 @@ def test_start_picks_legacy_lines_by_filter_and_queues_one_sms_each(
     with pytest.raises(Conflict) as again:
         app.campaigns.start(manager, campaign_id)
     assert again.value.code == "CAMPAIGN-STATE"
+    assert again.value.message_zh == "活动当前状态为进行中，无法执行此操作。"
     assert len(outbox(app)) == 3
 
 

@@ -18,6 +18,10 @@ class CampaignStatus(StrEnum):
     RUNNING = "running"
     CLOSED = "closed"
 
+    @property
+    def label_zh(self) -> str:
+        return {"draft": "草稿", "running": "进行中", "closed": "已结束"}[self.value]
+
 
 IN_SERVICE = (LineState.ACTIVE, LineState.SUSPENDED_ONE_WAY, LineState.SUSPENDED_TWO_WAY)
 PLACEHOLDERS = frozenset({"link", "deadline"})

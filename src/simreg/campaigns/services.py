@@ -283,7 +283,7 @@ def _state(campaign: Campaign, action: str) -> Conflict:
     return Conflict(
         f"Cannot {action} a campaign that is {campaign.status.value}.",
         code="CAMPAIGN-STATE",
-        message_zh=f"活动当前状态为 {campaign.status.value}，无法执行此操作。",
+        message_zh=f"活动当前状态为{campaign.status.label_zh}，无法执行此操作。",
         status=campaign.status.value,
     )
 
