@@ -95,6 +95,8 @@ def test_cli_json_and_tables(simreg: Simreg, settings: Settings) -> None:
     assert rows["SOC1"]["new_customer_rate"] == {"numerator": 2, "denominator": 3, "rate": 0.666667}
     table = run("figures", "--by", "kind")
     assert "real-name" in table and "58.82% (10/17)" in table
+    overall = run("figures")  # one row: the total, printed once
+    assert overall.count("58.82% (10/17)") == 1
     times = json.loads(run("review-times", "--month", "2026-03", "--json"))
     assert times["overall"]["p95_seconds"] == pytest.approx(3600)
     assert "r_rev2" in run("review-times", "--month", "2026-03")

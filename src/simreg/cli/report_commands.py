@@ -153,7 +153,9 @@ def _print_table(table: FigureTable) -> None:
     out.add_column("level")
     for figure in TABLE_FIGURES:
         out.add_column(SHORT[figure], justify="right")
-    for row in (*table.rows, table.total):
+    # By overall, the one row is the total already; every other view ends with its total.
+    shown = table.rows if table.dimension is Dimension.OVERALL else (*table.rows, table.total)
+    for row in shown:
         out.add_row(
             row.key or "—",
             row.label,
