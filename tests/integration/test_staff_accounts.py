@@ -47,6 +47,12 @@ def test_admin_creates_a_clerk_who_must_change_the_password(world: World) -> Non
     with pytest.raises(InvalidInput) as weak:
         staff.change_password(session.actor, "temporary-pass-1", "short")
     assert weak.value.code == "PASSWORD-WEAK"
+    assert weak.value.message == "Choose a password with at least 10 characters."
+    with pytest.raises(InvalidInput) as named:
+        staff.change_password(session.actor, "temporary-pass-1", "wang.li")
+    assert named.value.message == (
+        "Choose a password with at least 10 characters and without the username."
+    )
     staff.change_password(session.actor, "temporary-pass-1", "my-own-secret-9")
     assert not staff.login("wang.li", "my-own-secret-9").must_change_password
 

@@ -42,10 +42,11 @@ def check_password(password: str, *, username: str) -> None:
     if len(set(password)) < 4:
         problems.append("at least 4 different characters")
     if username and username.lower() in password.lower():
-        problems.append("not containing the username")
+        problems.append("without the username")
     if problems:
+        listed = ", ".join(problems[:-1]) + " and " + problems[-1] if problems[1:] else problems[0]
         raise InvalidInput(
-            "Choose a password with " + ", ".join(problems) + ".",
+            "Choose a password with " + listed + ".",
             code="PASSWORD-WEAK",
             message_zh=f"密码至少 {MIN_PASSWORD_LENGTH} 位、至少包含 4 种不同字符，"
             "且不能包含用户名。",
