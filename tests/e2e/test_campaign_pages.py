@@ -141,6 +141,11 @@ def test_campaign_from_plan_to_reregistration_and_calls(
     (registration_id,) = re.findall(r'/review/([0-9a-f]{32})/claim"', queue.text)[:1]
     item = client.get(f"/review/{registration_id}", headers={"Accept-Language": "en"})
     assert item.status_code == 200 and "campaign link" in item.text
+    client.post(f"/review/{registration_id}/claim", data={"csrf_token": csrf})
+    claimed = client.get(f"/review/{registration_id}", headers={"Accept-Language": "en"})
+    # The line is in service already: approving verifies it, it does not open it.
+    assert "Approve: the line becomes verified" in claimed.text
+    assert "Approve and open the line" not in claimed.text
     # Nobody saw the original: neither a pass nor a failure on the console.
     assert re.search(
         r'<li class="note">• <span class="code">RN-02</span> No original seen', item.text
