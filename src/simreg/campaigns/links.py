@@ -42,7 +42,7 @@ class LinkSigner:
         expires_at = datetime.fromtimestamp(expires, UTC)
         if expires_at <= now:
             raise NotFound(
-                "This link has expired. Reply to the SMS or visit a service hall to re-register.",
+                "This link has expired; please re-register at a service hall with your ID card.",
                 code="LINK-EXPIRED",
                 message_zh="该链接已过期，请到营业厅办理补登。",
             )
