@@ -21,6 +21,7 @@ from simreg.core.errors import DomainError
 from simreg.core.settings import Settings
 from simreg.db import tables as t
 from simreg.registration.services import RejectRegistration, SubmitRegistration
+from tests.support.campaign_base import legacy_lines
 from tests.support.world import World
 
 pytestmark = pytest.mark.slow
@@ -193,3 +194,29 @@ def test_parallel_corrections_of_one_rejection_only_one_goes_to_review(world: Wo
             .where(t.registrations.c.resubmission_of == rejected.id)
         ).scalar_one()
     assert corrections == 1  # the refused ones left nothing behind
+
+
+def test_parallel_counters_re_registering_one_legacy_line_only_one_goes_to_review(
+    world: World,
+) -> None:
+    (msisdn,) = legacy_lines(world.simreg, 1)
+    submit = world.simreg.registrations.submit
+    jobs = [
+        attempt(
+            partial(
+                submit,
+                world.actors[c],
+                world.command(msisdn=msisdn, reregistration=True),
+            )
+        )
+        for c in CLERKS * 4
+    ]
+    outcomes = Counter(run_together(jobs, workers=16))
+
+    assert outcomes == {"ok": 1, "REREG-NOT-NEEDED": 15}
+    with world.simreg.engine.connect() as conn:
+        customers_holding = conn.execute(select(func.sum(t.customers.c.held_lines))).scalar()
+        pending = conn.execute(
+            select(func.count()).where(t.registrations.c.source == "counter_rereg")
+        ).scalar()
+    assert customers_holding == 1 and pending == 1  # the losers' slot claims rolled back

@@ -394,6 +394,22 @@ class SqlRegistrationTransaction:
         )
         return suspended
 
+    def open_campaign_target(self, line_id: int) -> int | None:
+        """The running campaign asking this line to re-register, if any (one at a time)."""
+        ct = t.campaign_targets
+        found = self.conn.execute(
+            select(ct.c.id)
+            .join(t.campaigns, t.campaigns.c.id == ct.c.campaign_id)
+            .where(
+                ct.c.line_id == line_id,
+                ct.c.re_registered_at.is_(None),
+                t.campaigns.c.status == "running",
+            )
+            .order_by(ct.c.id.desc())
+            .limit(1)
+        ).scalar_one_or_none()
+        return int(found) if found is not None else None
+
     def undo_reregistration(self, target_id: int, line_id: int) -> None:
         ct = t.campaign_targets
         self.conn.execute(

@@ -227,7 +227,8 @@ registrations = Table(
     Column("outlet_id", Id, ForeignKey("outlets.id"), nullable=True),
     Column("device_id", Id, ForeignKey("devices.id"), nullable=True),
     Column("clerk_id", Id, ForeignKey("staff.id"), nullable=True),
-    # counter: a clerk at an outlet; self_service: a subscriber re-registering through a link.
+    # counter: a clerk at an outlet; counter_rereg: a clerk re-registering a legacy line in
+    # service; self_service: a subscriber re-registering through a link.
     Column("source", String(16), nullable=False, server_default=text("'counter'")),
     Column("campaign_target_id", Id, ForeignKey("campaign_targets.id"), nullable=True),
     Column("name_enc", LargeBinary, nullable=False),
@@ -253,9 +254,12 @@ registrations = Table(
         name="rn06_approved_before_open",
     ),
     CheckConstraint("state <> 'active' OR activated_at IS NOT NULL", name="active_has_time"),
-    CheckConstraint("source IN ('counter', 'self_service', 'enterprise', 'online')", name="source"),
     CheckConstraint(
-        "source <> 'counter' "
+        "source IN ('counter', 'counter_rereg', 'self_service', 'enterprise', 'online')",
+        name="source",
+    ),
+    CheckConstraint(
+        "source NOT IN ('counter', 'counter_rereg') "
         "OR (clerk_id IS NOT NULL AND outlet_id IS NOT NULL AND channel_id IS NOT NULL)",
         name="counter_has_clerk",
     ),

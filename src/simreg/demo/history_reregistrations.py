@@ -65,7 +65,7 @@ def seed_reregistrations(
                     "channel_id": hall[0] if at_hall else None,
                     "outlet_id": hall[1] if at_hall else None,
                     "clerk_id": staff_ids["clerk.hall"] if at_hall else None,
-                    "source": "counter" if at_hall else "self_service",
+                    "source": "counter_rereg" if at_hall else "self_service",
                     "name_enc": fields.encrypt_text(name, "registration.name"),
                     "name_masked": name_masked,
                     "inspection_method": "chip_reader" if at_hall else ONLINE_UPLOAD,

@@ -43,6 +43,9 @@ class RegistrationState(StrEnum):
 
 class RegistrationSource(StrEnum):
     COUNTER = "counter"  # a clerk at an outlet
+    # A clerk at an outlet re-registers a legacy line already in service (RN-13, 补登): the
+    # holder came to the counter, from a campaign SMS, a call, or on their own.
+    COUNTER_REREG = "counter_rereg"
     SELF_SERVICE = "self_service"  # a subscriber re-registering a legacy line by link (RN-13)
     ENTERPRISE = "enterprise"  # the actual user of a group customer's line (RN-12)
     ONLINE = "online"  # an order in the online shop (RN-10); the line opens at hand-over
@@ -152,7 +155,7 @@ class Registration:
     @property
     def is_reregistration(self) -> bool:
         """A legacy line already in service gets its holder's identity; no new line opens."""
-        return self.source is RegistrationSource.SELF_SERVICE
+        return self.source in (RegistrationSource.SELF_SERVICE, RegistrationSource.COUNTER_REREG)
 
     def _require(self, *allowed: RegistrationState, action: str) -> None:
         if self.state not in allowed:

@@ -91,6 +91,8 @@ class RegistrationTransaction(Protocol):
 
     def undo_reregistration(self, target_id: int, line_id: int) -> None: ...
 
+    def open_campaign_target(self, line_id: int) -> int | None: ...
+
     def ask_to_resubmit(
         self, target_id: int, line_id: int, *, key: str, body: str, at: datetime
     ) -> None:

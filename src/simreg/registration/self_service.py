@@ -19,12 +19,39 @@ from simreg.lines.domain import LineState, RealNameState
 from simreg.policy.rules import PhotoKind, per_id_limit_violation
 from simreg.registration.domain import Registration, RegistrationSource, RegistrationState
 from simreg.registration.photos import check_photos, store_photos
-from simreg.registration.ports import UnitOfWork
+from simreg.registration.ports import LegacyLine, UnitOfWork
 
 # Stored in registrations.inspection_method: the original was seen only as an uploaded scan.
 ONLINE_UPLOAD = "online_upload"
 REQUIRED_PHOTOS = frozenset({PhotoKind.FRONT, PhotoKind.BACK, PhotoKind.PORTRAIT})
 IN_SERVICE = (LineState.ACTIVE, LineState.SUSPENDED_ONE_WAY, LineState.SUSPENDED_TWO_WAY)
+
+
+def reregistrable(line: LegacyLine | None) -> LegacyLine:
+    """A line whose holder may re-register it: in service (suspended too, which approval
+    lifts) and without real-name data; not one already verified or waiting for review."""
+    if line is None or line.state not in IN_SERVICE:
+        raise Conflict(
+            "This number is not in service, so there is nothing to re-register.",
+            code="REREG-LINE-CLOSED",
+            message_zh="该号码不在服务中，无需补登。",
+        )
+    if line.real_name_state is not RealNameState.LEGACY_UNVERIFIED:
+        raise Conflict(
+            "This number is already registered or waiting for review.",
+            code="REREG-NOT-NEEDED",
+            message_zh="该号码已完成登记或正在审核中。",
+            real_name_state=line.real_name_state.value if line.real_name_state else None,
+        )
+    return line
+
+
+def already_in_review() -> Conflict:
+    return Conflict(
+        "This number is already waiting for review.",
+        code="REREG-NOT-NEEDED",
+        message_zh="该号码正在审核中。",
+    )
 
 
 @dataclass(frozen=True)
@@ -74,22 +101,7 @@ class SelfServiceReregistration:
         written: list[str] = []
         try:
             with self.uow.begin() as tx:
-                line = tx.legacy_line(command.line_id)
-                if line is None or line.state not in IN_SERVICE:
-                    raise Conflict(
-                        "This number is no longer in service; ask at a service hall.",
-                        code="REREG-LINE-CLOSED",
-                        message_zh="该号码已不在服务中，请到营业厅咨询。",
-                    )
-                if line.real_name_state is not RealNameState.LEGACY_UNVERIFIED:
-                    raise Conflict(
-                        "This number is already registered or waiting for review.",
-                        code="REREG-NOT-NEEDED",
-                        message_zh="该号码已完成登记或正在审核中。",
-                        real_name_state=line.real_name_state.value
-                        if line.real_name_state
-                        else None,
-                    )
+                line = reregistrable(tx.legacy_line(command.line_id))
                 customer_id = tx.claim_line_slot(
                     document.type.value,
                     doc_index,
@@ -103,11 +115,7 @@ class SelfServiceReregistration:
                         [per_id_limit_violation(tx.held_lines(doc_index), self.per_id_limit)]
                     )
                 if not tx.mark_reverification(line.id, customer_id, now):
-                    raise Conflict(
-                        "This number is already waiting for review.",
-                        code="REREG-NOT-NEEDED",
-                        message_zh="该号码正在审核中。",
-                    )
+                    raise already_in_review()
                 registration = Registration(
                     id=uuid4().hex,
                     state=RegistrationState.PENDING_REVIEW,

@@ -59,6 +59,7 @@ from simreg.registration.ports import (
     RegistrationTransaction,
     UnitOfWork,
 )
+from simreg.registration.self_service import already_in_review, reregistrable
 
 RESERVATION_MINUTES = 30
 CLAIM_FOR = timedelta(minutes=10)  # an unfinished review returns to the queue after this
@@ -74,6 +75,9 @@ class SubmitRegistration:
     inspection_method: str | None
     photos: Mapping[str, bytes] = field(default_factory=dict)
     resubmission_of: str | None = None
+    # The number is a legacy line in service whose holder re-registers it (RN-13, 补登),
+    # not a free number from the pool.
+    reregistration: bool = False
 
 
 @dataclass(frozen=True)
@@ -155,7 +159,10 @@ class RegistrationService:
         try:
             with self.uow.begin() as tx:
                 channel, outlet, device = tx.channel_context(actor.outlet_id, actor.device_id)
-                line = _available_line(tx, msisdn, actor, now)
+                if command.reregistration:
+                    line = _legacy_line(tx, msisdn)
+                else:
+                    line = _available_line(tx, msisdn, actor, now)
                 doc_index = document_index(self.vault, document) if document else None
                 held = tx.held_lines(doc_index) if doc_index else 0
                 violations = evaluate_registration(
@@ -193,7 +200,15 @@ class RegistrationService:
                     raise RuleViolated(
                         [per_id_limit_violation(tx.held_lines(doc_index), self.per_id_limit)]
                     )
-                if not tx.take_line(line.id, customer_id, actor.staff_id, now):
+                source, target_id = RegistrationSource.COUNTER, None
+                if command.reregistration:
+                    # The holder's identity waits for review on the line, which stays in
+                    # service; a campaign asking this line is credited when it is approved.
+                    if not tx.mark_reverification(line.id, customer_id, now):
+                        raise already_in_review()  # another re-registration came first
+                    source = RegistrationSource.COUNTER_REREG
+                    target_id = tx.open_campaign_target(line.id)
+                elif not tx.take_line(line.id, customer_id, actor.staff_id, now):
                     raise _line_taken(msisdn)
                 registration = Registration(
                     id=uuid4().hex,
@@ -205,6 +220,8 @@ class RegistrationService:
                     clerk_id=actor.staff_id,
                     device_id=device.id if device else None,
                     submitted_at=now,
+                    source=source,
+                    campaign_target_id=target_id,
                 )
                 tx.add_registration(
                     registration,
@@ -231,6 +248,8 @@ class RegistrationService:
                             "inspection_method": method.value,
                             "line_kind": line.kind.value,
                             "resubmission_of": command.resubmission_of,
+                            "source": source.value,
+                            "campaign_target_id": target_id,
                         },
                     )
                 )
@@ -557,6 +576,13 @@ def _available_line(
     )
     if line.state is not LineState.AVAILABLE and not held_by_me and not expired:
         raise _line_taken(msisdn)
+    return line
+
+
+def _legacy_line(tx: RegistrationTransaction, msisdn: str) -> LineRecord:
+    line = tx.find_line(msisdn)
+    reregistrable(tx.legacy_line(line.id) if line is not None else None)
+    assert line is not None
     return line
 
 

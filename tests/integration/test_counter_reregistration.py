@@ -1,0 +1,138 @@
+"""Re-registration of a legacy line at the counter (RN-13, 补登): the holder brings their
+document to an outlet; the clerk registers it on the line already in service; the back-office
+reviews it; approval makes the line verified and credits a campaign that asked the line."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+
+import pytest
+from sqlalchemy import select
+
+from simreg.bootstrap import Simreg
+from simreg.campaigns.domain import DEFAULT_TEMPLATE_ZH, CampaignPlan, parse_filters
+from simreg.core.errors import Conflict, RuleViolated
+from simreg.core.settings import Settings
+from simreg.db import tables as t
+from simreg.lines.domain import LineState, RealNameState
+from simreg.registration.domain import RegistrationSource, RegistrationState
+from tests.support.campaign_base import (
+    MovableClock,
+    app_with_clock,
+    legacy_lines,
+    line_states,
+    org_units,
+)
+from tests.support.world import World, build_world
+
+
+@pytest.fixture
+def app(settings: Settings) -> Iterator[Simreg]:
+    simreg = app_with_clock(settings, MovableClock())
+    yield simreg
+    simreg.close()
+
+
+@pytest.fixture
+def world(app: Simreg) -> World:
+    built = build_world(app, pool_size=20)
+    org_units(app)
+    return built
+
+
+def approve(world: World, registration_id: str) -> None:
+    reviewer = world.actors["reviewer"]
+    world.simreg.registrations.claim(reviewer, registration_id)
+    world.simreg.registrations.approve(reviewer, registration_id, open_line=True)
+
+
+def test_a_holder_re_registers_at_the_counter_and_the_line_becomes_verified(
+    world: World,
+) -> None:
+    app = world.simreg
+    (msisdn,) = legacy_lines(app, 1)
+    manager = world.actors["manager"]
+    plan = CampaignPlan(
+        name="Q4",
+        filters=parse_filters(),
+        sms_template=DEFAULT_TEMPLATE_ZH,
+        call_after_days=7,
+        deadline=date(2026, 12, 31),
+    )
+    campaign_id = app.campaigns.create(manager, plan)
+    app.campaigns.start(manager, campaign_id)
+
+    # A passport is accepted at an own hall (RN-07), which a campaign link never takes.
+    registration = world.submit(
+        "clerk_hall",
+        msisdn=msisdn,
+        reregistration=True,
+        document_type="passport",
+        document_number="E12345678",
+    )
+    assert registration.source is RegistrationSource.COUNTER_REREG
+    assert registration.state is RegistrationState.PENDING_REVIEW
+    # The line stays in service while the review runs; a second try is refused.
+    assert line_states(app, [msisdn])[msisdn] == ("active", "reverification_pending")
+    with pytest.raises(Conflict) as twice:
+        world.submit("clerk_hall2", msisdn=msisdn, reregistration=True)
+    assert twice.value.code == "REREG-NOT-NEEDED"
+
+    approve(world, registration.id)
+    assert line_states(app, [msisdn])[msisdn] == ("active", "verified")
+    with app.engine.connect() as conn:
+        target = conn.execute(select(t.campaign_targets)).one()
+        line = conn.execute(select(t.lines).where(t.lines.c.msisdn == msisdn)).one()
+    assert target.re_registered_at is not None and target.re_registered_after == "sms"
+    assert line.customer_id == registration.customer_id
+
+
+def test_what_cannot_be_re_registered_at_the_counter(world: World) -> None:
+    app = world.simreg
+    (verified,) = legacy_lines(app, 1, real_name=RealNameState.VERIFIED)
+    (closed,) = legacy_lines(app, 1, state=LineState.CANCELLED)
+    (legacy,) = legacy_lines(app, 1)
+    for msisdn, code in (
+        (verified, "REREG-NOT-NEEDED"),
+        (closed, "REREG-LINE-CLOSED"),
+        (world.number(), "REREG-LINE-CLOSED"),  # a free number is sold, not re-registered
+        ("13999999999", "REREG-LINE-CLOSED"),  # not the operator's
+    ):
+        with pytest.raises(Conflict) as refused:
+            world.submit("clerk_hall", msisdn=msisdn, reregistration=True)
+        assert refused.value.code == code, msisdn
+    # The channel's rules hold as for a new line: a reseller takes the resident ID only.
+    with pytest.raises(RuleViolated) as social:
+        world.submit(
+            "clerk_shop",
+            msisdn=legacy,
+            reregistration=True,
+            document_type="passport",
+            document_number="E12345678",
+        )
+    assert "RN-07" in [v["code"] for v in social.value.details["violations"]]
+    assert line_states(app, [legacy])[legacy] == ("active", "legacy_unverified")
+
+
+def test_a_rejected_or_withdrawn_counter_re_registration_leaves_the_line_in_service(
+    world: World,
+) -> None:
+    app = world.simreg
+    first, second = legacy_lines(app, 2, state=LineState.SUSPENDED_ONE_WAY)
+    registration = world.submit("clerk_hall", msisdn=first, reregistration=True)
+    reviewer = world.actors["reviewer"]
+    app.registrations.claim(reviewer, registration.id)
+    from simreg.registration.services import RejectRegistration
+
+    app.registrations.reject(reviewer, registration.id, RejectRegistration(("not_original",)))
+    withdrawn = world.submit("clerk_hall", msisdn=second, reregistration=True)
+    app.registrations.cancel(world.actors["clerk_hall"], withdrawn.id, "wrong customer")
+    states = line_states(app, [first, second])
+    assert states == {
+        first: ("suspended_one_way", "legacy_unverified"),
+        second: ("suspended_one_way", "legacy_unverified"),
+    }
+    with app.engine.connect() as conn:
+        held = conn.execute(select(t.customers.c.held_lines)).scalars().all()
+    assert set(held) == {0}  # both slots given back (RN-05)
