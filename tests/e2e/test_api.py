@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from simreg.db import directory
 from simreg.db import tables as t
+from tests.support.campaign_base import legacy_lines, line_states
 from tests.support.world import BACK, FRONT, World
 
 
@@ -337,3 +338,23 @@ def test_unknown_registration_ids_are_not_found(client: TestClient, world: World
         response = client.post(f"/api/v1/registrations/{bad}/approve", headers=reviewer)
         assert response.status_code == 404
         assert response.json()["code"] == "REGISTRATION-NOT-FOUND"
+
+
+def test_a_reseller_re_registers_a_legacy_line_through_the_app(
+    client: TestClient, world: World
+) -> None:
+    (msisdn,) = legacy_lines(world.simreg, 1)
+    sent = submit(client, world, "clerk_shop", device="shop", msisdn=msisdn, reregistration="true")
+    assert sent.status_code == 201, sent.text
+    assert sent.json()["source"] == "counter_rereg" and sent.json()["state"] == "pending_review"
+    assert line_states(world.simreg, [msisdn])[msisdn] == ("active", "reverification_pending")
+    # Without the flag the number is not a free one to sell; with it a free number is refused.
+    sold = submit(client, world, "clerk_shop", device="shop", msisdn=msisdn)
+    assert sold.status_code == 409 and sold.json()["code"] == "LINE-TAKEN"
+    free = submit(client, world, "clerk_shop", device="shop", reregistration="true")
+    assert free.status_code == 409 and free.json()["code"] == "REREG-LINE-CLOSED"
+    # RN-09 holds as for a new line: no enrolled device, no re-registration.
+    (other,) = legacy_lines(world.simreg, 1)
+    bare = submit(client, world, "clerk_shop", msisdn=other, reregistration="true")
+    assert bare.status_code == 422
+    assert "RN-09" in [v["code"] for v in bare.json()["details"]["violations"]]

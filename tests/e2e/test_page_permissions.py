@@ -25,6 +25,7 @@ ROLES = {
 PAGES = [
     "/app",
     "/app/new",
+    "/app/reregister",
     "/app/device",
     "/review",
     "/audit",
@@ -45,6 +46,7 @@ PAGES = [
 ALLOWED = {
     "/app": {"clerk"},
     "/app/new": {"clerk"},
+    "/app/reregister": {"clerk"},
     "/app/device": {"clerk"},
     "/review": {"reviewer", "admin"},
     "/audit": {"admin", "auditor", "reviewer", "channel_manager", "risk_analyst"},

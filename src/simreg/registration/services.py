@@ -55,6 +55,7 @@ from simreg.registration.domain import (
 )
 from simreg.registration.photos import check_photos, store_photos
 from simreg.registration.ports import (
+    LegacyLine,
     LineRecord,
     RegistrationTransaction,
     UnitOfWork,
@@ -302,6 +303,20 @@ class RegistrationService:
                     raise RuleViolated(refused)
             held = tx.held_lines(document_index(self.vault, document))
         return DocumentCheck(document, held, self.per_id_limit)
+
+    def check_reregistration(self, actor: Actor, raw_msisdn: str) -> LegacyLine:
+        """Before the form: whether this outlet may re-register this number now (RN-08,
+        RN-09), and whether the number is a legacy line in service without real-name data."""
+        actor.require(Role.CLERK)
+        if actor.outlet_id is None:
+            raise _no_outlet()
+        msisdn = parse_msisdn(raw_msisdn)
+        with self.uow.begin() as tx:
+            barred = check_channel(*tx.channel_context(actor.outlet_id, actor.device_id))
+            if barred:
+                raise RuleViolated(barred)
+            line = tx.find_line(msisdn)
+            return reregistrable(tx.legacy_line(line.id) if line is not None else None)
 
     # -- number pool ------------------------------------------------------------------------
 

@@ -28,7 +28,9 @@ def _read_limited(upload: UploadFile, limit: int) -> bytes:
 def submit_registration(
     app: App,
     actor: CurrentActor,
-    msisdn: Annotated[str, Form(description="number picked from the pool")],
+    msisdn: Annotated[
+        str, Form(description="number picked from the pool, or the line re-registered")
+    ],
     document_type: Annotated[str, Form(description="resident_id, passport, ...")],
     document_number: Annotated[str, Form()],
     customer_name: Annotated[str, Form()],
@@ -37,6 +39,10 @@ def submit_registration(
     ] = False,
     inspection_method: Annotated[str | None, Form(description="chip_reader or visual")] = None,
     resubmission_of: Annotated[str | None, Form()] = None,
+    reregistration: Annotated[
+        bool,
+        Form(description="RN-13: the number is a legacy line in service, re-registered (补登)"),
+    ] = False,
     photo_front: Annotated[UploadFile | None, File()] = None,
     photo_back: Annotated[UploadFile | None, File()] = None,
     photo_portrait: Annotated[UploadFile | None, File()] = None,
@@ -64,6 +70,7 @@ def submit_registration(
             inspection_method=inspection_method,
             photos=photos,
             resubmission_of=resubmission_of or None,
+            reregistration=reregistration,
         ),
     )
     with app.engine.connect() as conn:

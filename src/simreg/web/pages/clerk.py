@@ -23,6 +23,7 @@ from simreg.db.repositories import SqlRegistrationTransaction, live_resubmission
 from simreg.identity.documents import DocumentInvalid, DocumentType
 from simreg.lines.domain import LineKind
 from simreg.policy.rules import check_channel
+from simreg.registration.domain import RegistrationSource
 from simreg.registration.services import SubmitRegistration, resubmission_refusal
 from simreg.staff.services import Session
 from simreg.web.input_guard import checked_text
@@ -144,7 +145,10 @@ def new_registration(
             "document_type": previous["customer"]["document_type"],
             "resubmission_of": previous["id"],
         }
-        if same:
+        if previous["source"] == RegistrationSource.COUNTER_REREG.value:
+            # The line is the holder's, in service: it is re-registered again, not sold.
+            values.update(msisdn=previous["msisdn"], reregistration=True)
+        elif same:
             values["msisdn"] = previous["msisdn"]
             extra["numbers"] = same
     return s.render(
@@ -153,6 +157,41 @@ def new_registration(
         "clerk/new.html",
         **_form_context(request, session, values=values, previous=previous, **extra),
     )
+
+
+@router.get("/app/reregister")
+def reregister_number(request: Request, session: PageSession, msisdn: str = "") -> Response:
+    """A legacy line in service re-registered at the counter (RN-13): the number first, then
+    the same form as a new registration, with the number fixed."""
+    allow(session, Role.CLERK)
+    s = site(request)
+    actor = _with_device(request, session).actor
+    if not msisdn.strip():
+        return s.render(request, session, "clerk/reregister.html", violations=[], msisdn="")
+    try:
+        checked_text("msisdn", msisdn)
+        # Whether a number has real-name data is asked one customer at a time, like a document.
+        s.simreg.shop.throttle.document_lookup(session.actor.staff_id)
+        line = s.simreg.registrations.check_reregistration(actor, msisdn)
+    except DomainError as refusal:
+        return s.render(
+            request,
+            session,
+            "clerk/reregister.html",
+            status_code=429 if isinstance(refusal, TooManyRequests) else 422,
+            violations=_as_violations(refusal),
+            msisdn=msisdn,
+        )
+    values = {"msisdn": line.msisdn, "reregistration": True}
+    return s.render(
+        request, session, "clerk/new.html", **_form_context(request, session, values=values)
+    )
+
+
+def _as_violations(refusal: DomainError) -> list[Violation]:
+    if isinstance(refusal, RuleViolated):
+        return list(refusal.violations)
+    return [Violation(refusal.code, refusal.message, refusal.message_zh)]
 
 
 @router.get("/app/numbers")
@@ -210,6 +249,7 @@ def submit(
     original_inspected: Annotated[bool, Form()] = False,
     inspection_method: Annotated[str, Form()] = "",
     resubmission_of: Annotated[str, Form()] = "",
+    reregistration: Annotated[bool, Form()] = False,
     photo_front: Annotated[UploadFile | None, File()] = None,
     photo_back: Annotated[UploadFile | None, File()] = None,
     photo_portrait: Annotated[UploadFile | None, File()] = None,
@@ -234,6 +274,7 @@ def submit(
         "inspection_method": inspection_method,
         "original_inspected": original_inspected,
         "resubmission_of": resubmission_of,
+        "reregistration": reregistration,
     }
     try:
         for field, text in values.items():
@@ -250,14 +291,11 @@ def submit(
                 inspection_method=inspection_method or None,
                 photos=photos,
                 resubmission_of=resubmission_of or None,
+                reregistration=reregistration,
             ),
         )
     except DomainError as refusal:
-        violations = (
-            refusal.violations
-            if isinstance(refusal, RuleViolated)
-            else [Violation(refusal.code, refusal.message, refusal.message_zh)]
-        )
+        violations = _as_violations(refusal)
         return s.render(
             request,
             session,
