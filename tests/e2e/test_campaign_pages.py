@@ -13,6 +13,7 @@ from sqlalchemy import select
 from simreg.bootstrap import Simreg
 from simreg.core.settings import Settings
 from simreg.db import tables as t
+from simreg.lines.domain import LineState
 from simreg.web.app import create_app
 from tests.e2e.test_page_permissions import log_in
 from tests.support.campaign_base import (
@@ -88,6 +89,12 @@ def test_campaign_from_plan_to_reregistration_and_calls(
     assert page.status_code == 200 and "real-name-rate" in page.text
     count = client.post("/campaigns/preview", data={}, headers={"X-CSRF-Token": csrf})
     assert re.search(r'id="preview-count">3<', count.text)
+    # Suspended legacy lines count in the real-name rate: the form can pick them too.
+    legacy_lines(app, 2, state=LineState.SUSPENDED_ONE_WAY)
+    assert 'name="line_states" value="suspended_one_way"' in page.text
+    states = {"line_states": ["active", "suspended_one_way"]}
+    both = client.post("/campaigns/preview", data=states, headers={"X-CSRF-Token": csrf})
+    assert re.search(r'id="preview-count">5<', both.text)
 
     created = client.post(
         "/campaigns",

@@ -78,7 +78,12 @@ def campaigns_page(request: Request, session: PageSession) -> Response:
 
 
 def _filters_from_form(
-    org_unit_id: str, channel_id: str, line_kind: str, opened_from: str, opened_to: str
+    org_unit_id: str,
+    channel_id: str,
+    line_kind: str,
+    opened_from: str,
+    opened_to: str,
+    line_states: list[str],
 ) -> Any:
     return parse_filters(
         org_unit_id=_int(org_unit_id),
@@ -86,6 +91,8 @@ def _filters_from_form(
         line_kind=line_kind or None,
         opened_from=opened_from or None,
         opened_to=opened_to or None,
+        # Suspended lines count in the real-name rate too; none ticked means lines in service.
+        line_states=line_states[:3] or None,
     )
 
 
@@ -98,12 +105,15 @@ def preview(
     line_kind: Annotated[str, Form()] = "",
     opened_from: Annotated[str, Form()] = "",
     opened_to: Annotated[str, Form()] = "",
+    line_states: Annotated[list[str], Form()] = [],  # noqa: B006 - FastAPI copies defaults
 ) -> Response:
     """The htmx fragment that says how many lines the filters pick, as the form changes."""
     allow(session, *MANAGE)
     s = site(request)
     try:
-        filters = _filters_from_form(org_unit_id, channel_id, line_kind, opened_from, opened_to)
+        filters = _filters_from_form(
+            org_unit_id, channel_id, line_kind, opened_from, opened_to, line_states
+        )
         count = s.simreg.campaigns.preview(session.actor, filters)
         error = None
     except DomainError as problem:
@@ -126,15 +136,18 @@ def create(
     line_kind: Annotated[str, Form()] = "",
     opened_from: Annotated[str, Form()] = "",
     opened_to: Annotated[str, Form()] = "",
+    line_states: Annotated[list[str], Form()] = [],  # noqa: B006 - FastAPI copies defaults
 ) -> Response:
     allow(session, *MANAGE)
     s = site(request)
-    form = _form_values(locals())
+    form: dict[str, Any] = {**_form_values(locals()), "line_states": line_states}
     try:
         checked_text("name", name)
         plan = CampaignPlan(
             name=name,
-            filters=_filters_from_form(org_unit_id, channel_id, line_kind, opened_from, opened_to),
+            filters=_filters_from_form(
+                org_unit_id, channel_id, line_kind, opened_from, opened_to, line_states
+            ),
             sms_template=sms_template.replace("\r\n", "\n"),
             call_after_days=_int(call_after_days, 7) or 0,
             link_valid_days=_int(link_valid_days, 30) or 0,
