@@ -259,3 +259,42 @@ def test_a_rejected_subscriber_sees_why_on_the_link_and_can_send_again(
     )
     assert resent.status_code == 200
     assert 'id="rejected"' not in client.get(link).text  # now waiting for review again
+
+
+def test_a_suspended_holder_is_told_the_service_comes_back_on_approval(
+    client: TestClient, app: Simreg, world: World
+) -> None:
+    (msisdn,) = legacy_lines(app, 1, state=LineState.SUSPENDED_ONE_WAY)
+    csrf = log_in(client, "manager")
+    created = client.post(
+        "/campaigns",
+        data={
+            "csrf_token": csrf,
+            "name": "suspended ones",
+            "sms_template": "Go to {link}",
+            "line_states": ["suspended_one_way"],
+        },
+        follow_redirects=False,
+    )
+    client.post(
+        created.headers["location"].split("?")[0] + "/action",
+        data={"csrf_token": csrf, "action": "start"},
+    )
+    link = personal_link(app, msisdn)
+    client.cookies.clear()
+    page = client.get(link, headers={"Accept-Language": "en"})
+    assert "restored as soon as the review approves" in page.text
+    assert "may be suspended" not in page.text
+    sent = client.post(
+        link,
+        data={"document_number": world.resident_id(), "customer_name": "钱九"},
+        files={
+            "front": ("front.jpg", FRONT, "image/jpeg"),
+            "back": ("back.jpg", BACK, "image/jpeg"),
+            "portrait": ("portrait.jpg", PORTRAIT, "image/jpeg"),
+        },
+        headers={"Accept-Language": "en"},
+    )
+    assert sent.status_code == 200
+    assert "the service is restored as soon as they are approved" in sent.text
+    assert "continues meanwhile" not in sent.text

@@ -3,14 +3,16 @@ No login: the signed, expiring link is the credential, and it names one line onl
 
 from __future__ import annotations
 
-from typing import Annotated
+from datetime import date
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import Response
 
 from simreg.campaigns.domain import CampaignStatus
+from simreg.campaigns.ports import LinkTarget
 from simreg.core.errors import DomainError, NotFound
-from simreg.lines.domain import RealNameState
+from simreg.lines.domain import LineState, RealNameState
 from simreg.registration.domain import RejectionReason
 from simreg.web.pages.rendering import negotiate_language
 from simreg.web.pages.shared import site
@@ -37,8 +39,7 @@ def reregister_page(request: Request, token: str) -> Response:
         request,
         "reregister/form.html",
         language,
-        msisdn=_masked(target.msisdn),
-        deadline=target.deadline,
+        **_about(s.simreg.clock.today(), target),
         closed=target.campaign_status is CampaignStatus.CLOSED,
         pending=target.real_name_state is RealNameState.REVERIFICATION_PENDING,
         verified=target.real_name_state is RealNameState.VERIFIED,
@@ -88,8 +89,7 @@ def reregister(
             status_code=422,
             error=problem,
             violations=getattr(problem, "violations", []),
-            msisdn=_masked(target.msisdn),
-            deadline=target.deadline,
+            **_about(s.simreg.clock.today(), target),
             closed=False,
             pending=False,
             verified=False,
@@ -97,4 +97,17 @@ def reregister(
             customer_name=customer_name,
             document_number=document_number,
         )
-    return s.pages.render(request, "reregister/done.html", language, msisdn=_masked(target.msisdn))
+    return s.pages.render(
+        request, "reregister/done.html", language, **_about(s.simreg.clock.today(), target)
+    )
+
+
+def _about(today: date, target: LinkTarget) -> dict[str, Any]:
+    """What the page says of the line: a suspended one is told it is restored on approval,
+    not that it may be suspended, and a deadline already past is not offered."""
+    return {
+        "msisdn": _masked(target.msisdn),
+        "deadline": target.deadline if target.deadline and target.deadline >= today else None,
+        "suspended": target.line_state
+        in (LineState.SUSPENDED_ONE_WAY, LineState.SUSPENDED_TWO_WAY),
+    }
