@@ -192,9 +192,22 @@ def funnel_by_org_unit(conn: Connection, actor: Actor, campaign_id: int) -> list
                 "re_registered_rate": _rate(counts["re_registered"], counts["targeted"]),
             }
         )
-    order = {"province": 0, "city": 1, "county": 2, None: 3}
-    out.sort(key=lambda u: (order.get(u["level"], 3), u["code"] or ""))
+    out.sort(key=lambda u: _tree_path(units, u["org_unit_id"]))
     return out
+
+
+def _tree_path(units: dict[int, Any], unit_id: int | None) -> tuple[int, tuple[str, ...]]:
+    """Sorts each unit right below its parent (a county under its own city); lines with no
+    unit last."""
+    if unit_id is None:
+        return (1, ())
+    codes: list[str] = []
+    seen: set[int] = set()
+    while unit_id is not None and unit_id in units and unit_id not in seen:
+        seen.add(unit_id)
+        codes.append(units[unit_id].code)
+        unit_id = units[unit_id].parent_id
+    return (0, tuple(reversed(codes)))
 
 
 def _local_day(conn: Connection, column: Any, offset_hours: int) -> ColumnElement[Any]:
