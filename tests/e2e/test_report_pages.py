@@ -227,9 +227,11 @@ def test_event_reports_and_their_csv(client: TestClient, base: ReportBase) -> No
     review = client.get("/reports/review-times?month=2026-03", headers=EN).text
     assert "Decisions made in the period: 6 (approved 5, rejected 1)" in review
     rows = read_csv(client.get("/reports/review-times.csv?month=2026-03", headers=EN))
-    assert rows[1] == ["r_rev1", "3", "3", "0", "1200.0", "3600.0", "3600.0"]
-    assert rows[2] == ["r_rev2", "3", "2", "1", "2400.0", "3000.0", "3000.0"]
-    assert rows[3][0] == "Total" and rows[3][4] == "2100.0"
+    # Waits in the unit the header names (h:mm:ss), as on the page.
+    assert rows[0][4] == "Median wait (h:mm:ss)"
+    assert rows[1] == ["r_rev1", "3", "3", "0", "0:20:00", "1:00:00", "1:00:00"]
+    assert rows[2] == ["r_rev2", "3", "2", "1", "0:40:00", "0:50:00", "0:50:00"]
+    assert rows[3][0] == "Total" and rows[3][4] == "0:35:00"
 
     over = client.get("/reports/over-limit?as_of=2026-03-15", headers=EN).text
     assert "110105********0022" in over and "110105********0011" not in over

@@ -110,11 +110,13 @@ def ratio(value: Ratio | None) -> Cell:
 
 
 def seconds(value: float | None) -> Cell:
-    """A waiting time as h:mm:ss (the same in both languages); the CSV keeps seconds."""
+    """A waiting time as h:mm:ss (the same in both languages), in the CSV too: its header
+    says h:mm:ss, and a spreadsheet reads the text as a duration."""
     if value is None:
         return Cell("—", None)
     whole = round(value)
-    return Cell(f"{whole // 3600}:{whole // 60 % 60:02d}:{whole % 60:02d}", round(value, 1))
+    shown = f"{whole // 3600}:{whole // 60 % 60:02d}:{whole % 60:02d}"
+    return Cell(shown, shown)
 
 
 def day(value: date | None) -> Cell:
