@@ -158,6 +158,23 @@ def test_operator_sets_up_from_scratch_and_a_social_clerk_registers(tmp_path: Pa
     bad.write_text("msisdn,iccid,imsi\n13900000001,8986000000000000001,460000000000001\n")
     refused = runner.invoke(app, ["setup", "numbers-import", str(bad)], env=env)
     assert refused.exit_code == 2 and "LINE-ICCID" in refused.output
+    assert "Line 2:" in refused.output  # the row is named
+    assert "already in the pool" in again.output
+    # A file saved by Excel on Chinese Windows (GBK), with a comment in Chinese, is read.
+    gbk = tmp_path / "gbk.csv"
+    fresh = pool_numbers(100, 1)[0]
+    gbk.write_bytes(
+        f"msisdn,iccid,imsi,kind,备注\n{fresh.msisdn},{fresh.iccid},{fresh.imsi},data,新卡\n".encode(
+            "gbk"
+        )
+    )
+    read = runner.invoke(app, ["setup", "numbers-import", str(gbk)], env=env)
+    assert read.exit_code == 0 and "1 numbers added" in read.output, read.output
+    garbage = tmp_path / "garbage.csv"
+    garbage.write_bytes(b"\x00\xff\xfe\x81\x30 garbage")
+    unread = runner.invoke(app, ["setup", "numbers-import", str(garbage)], env=env)
+    assert unread.exit_code == 2 and "IMPORT-ENCODING" in unread.output
+    assert "Traceback" not in unread.output
 
     simreg = bootstrap(Settings(master_key=key, data_dir=tmp_path))
     with TestClient(create_app(simreg)) as client:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
@@ -22,7 +23,7 @@ from simreg.core.errors import DomainError, InvalidInput
 from simreg.db import directory
 from simreg.db import tables as t
 from simreg.db.channel_store import SqlChannelTransaction
-from simreg.lines.domain import LineKind
+from simreg.lines.domain import LineKind, parse_iccid, parse_imsi, parse_msisdn
 
 console = CliConsole()
 err = CliConsole(stderr=True)
@@ -57,6 +58,21 @@ def _agreement(
             message_zh="协议到期日须晚于签订日。",
         )
     return True
+
+
+def _decoded(path: Path) -> io.StringIO:
+    """The file's text: UTF-8 (with or without the BOM Excel writes) or GB18030 (GBK, what
+    Excel on Chinese Windows saves)."""
+    data = path.read_bytes()
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return io.StringIO(data.decode(encoding), newline="")
+        except UnicodeDecodeError:
+            continue
+    raise InvalidInput(
+        "The file is neither UTF-8 nor GB18030 (GBK) text. Save it as CSV UTF-8.",
+        code="IMPORT-ENCODING",
+    )
 
 
 def _run(
@@ -185,28 +201,43 @@ def register(app: typer.Typer) -> None:
         """Load numbers into the pool from CSV (msisdn,iccid,imsi[,kind]); all or nothing."""
 
         def act(simreg: Simreg, conn: Connection) -> str:
-            rows = []
-            with csv_file.open(newline="", encoding="utf-8-sig") as handle:
-                for line_no, row in enumerate(csv.DictReader(handle), start=2):
-                    try:
-                        rows.append(
-                            directory.PoolNumber(
-                                msisdn=row["msisdn"],
-                                iccid=row["iccid"],
-                                imsi=row["imsi"],
-                                kind=LineKind((row.get("kind") or "voice").strip()),
-                            )
-                        )
-                    except (KeyError, ValueError) as exc:
-                        raise InvalidInput(
-                            f"Line {line_no}: missing or unknown field ({exc}).", code="IMPORT-ROW"
-                        ) from None
-            try:
-                count = directory.add_numbers(conn, rows, simreg.clock.now())
-            except DomainError as error:
+            rows: list[directory.PoolNumber] = []
+            first_seen: dict[str, int] = {}
+            for line_no, row in enumerate(csv.DictReader(_decoded(csv_file)), start=2):
+                try:
+                    number = directory.PoolNumber(
+                        msisdn=parse_msisdn(row["msisdn"]),
+                        iccid=parse_iccid(row["iccid"]),
+                        imsi=parse_imsi(row["imsi"]),
+                        kind=LineKind((row.get("kind") or "voice").strip()),
+                    )
+                except (KeyError, ValueError, TypeError) as exc:
+                    raise InvalidInput(
+                        f"Line {line_no}: missing or unknown field ({exc}). Nothing was imported.",
+                        code="IMPORT-ROW",
+                    ) from None
+                except DomainError as error:
+                    raise InvalidInput(
+                        f"Line {line_no}: {error.message} Nothing was imported.", code=error.code
+                    ) from None
+                if number.msisdn in first_seen:
+                    raise InvalidInput(
+                        f"Line {line_no}: {number.msisdn} is also on line "
+                        f"{first_seen[number.msisdn]}. Nothing was imported.",
+                        code="DUPLICATE",
+                    )
+                first_seen[number.msisdn] = line_no
+                rows.append(number)
+            taken = directory.numbers_in_pool(conn, list(first_seen))
+            if taken:
+                first = min(taken, key=first_seen.__getitem__)
                 raise InvalidInput(
-                    f"{error.message} Nothing was imported.", code=error.code
-                ) from None
+                    f"Line {first_seen[first]}: {first} is already in the pool"
+                    + (f" ({len(taken)} numbers of the file are)" if len(taken) > 1 else "")
+                    + ". Nothing was imported.",
+                    code="DUPLICATE",
+                )
+            count = directory.add_numbers(conn, rows, simreg.clock.now())
             return f"{count} numbers added to the pool"
 
         _run(database_url, data_dir, act)

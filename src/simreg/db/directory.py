@@ -242,6 +242,18 @@ class PoolNumber:
     kind: LineKind = LineKind.VOICE
 
 
+def numbers_in_pool(conn: Connection, msisdns: list[str]) -> set[str]:
+    """Which of these numbers the operator has already (in any state)."""
+    found: set[str] = set()
+    for start in range(0, len(msisdns), 500):
+        found.update(
+            conn.execute(
+                select(t.lines.c.msisdn).where(t.lines.c.msisdn.in_(msisdns[start : start + 500]))
+            ).scalars()
+        )
+    return found
+
+
 def add_numbers(conn: Connection, numbers: Iterable[PoolNumber], at: datetime) -> int:
     """Load numbers into the pool as available lines; every field is validated first."""
     rows = [
