@@ -249,6 +249,10 @@ def test_setup_adds_no_sub_agent_and_no_reseller_without_its_agreement(tmp_path:
         env=env,
     )
     assert sub.exit_code != 0 and "--parent" in sub.output
+    blank = runner.invoke(
+        app, ["setup", "channel-add", " ", "--name", "", "--kind", "own"], env=env
+    )
+    assert blank.exit_code == 2 and "CHANNEL-FIELDS" in blank.output
     waiting = runner.invoke(
         app, ["setup", "channel-add", "SOC-2", "--name", "Reseller", "--kind", "social"], env=env
     )

@@ -60,6 +60,12 @@ def _agreement(
     return True
 
 
+def _required(what: str, code: str, name: str) -> None:
+    """The same rule as the channel service's: no blank code or name."""
+    if not code.strip() or not name.strip():
+        raise InvalidInput(f"{what} needs a code and a name.", code="CHANNEL-FIELDS")
+
+
 def _decoded(path: Path) -> io.StringIO:
     """The file's text: UTF-8 (with or without the BOM Excel writes) or GB18030 (GBK, what
     Excel on Chinese Windows saves)."""
@@ -120,13 +126,14 @@ def register(app: typer.Typer) -> None:
         an applicant to be admitted on /channels. No channel sits under another (RN-08)."""
 
         def act(simreg: Simreg, conn: Connection) -> str:
+            _required("A channel", code, name)
             now = simreg.clock.now()
             status = ChannelStatus.ACTIVE
             if kind is ChannelKind.SOCIAL:
                 signed = _agreement(agreement, valid_until, manager, (signed_on or now).date())
                 status = ChannelStatus.ACTIVE if signed else ChannelStatus.APPLIED
             channel_id = directory.add_channel(
-                conn, code=code, name=name, kind=kind, at=now, status=status
+                conn, code=code.strip(), name=name.strip(), kind=kind, at=now, status=status
             )
             if kind is ChannelKind.SOCIAL and status is ChannelStatus.ACTIVE:
                 assert agreement and valid_until and manager
@@ -167,9 +174,14 @@ def register(app: typer.Typer) -> None:
         """Open an outlet under a channel."""
 
         def act(simreg: Simreg, conn: Connection) -> str:
+            _required("An outlet", code, name)
             channel_id = _id_of(conn, t.channels, channel, "channel")
             directory.add_outlet(
-                conn, channel_id=channel_id, code=code, name=name, at=simreg.clock.now()
+                conn,
+                channel_id=channel_id,
+                code=code.strip(),
+                name=name.strip(),
+                at=simreg.clock.now(),
             )
             return f"outlet {code} opened under {channel}"
 
