@@ -75,6 +75,12 @@ def test_api_figures_drill_down_and_errors(client: TestClient, world: World) -> 
     assert future.status_code == 422 and future.json()["code"] == "REPORT-FUTURE"
     no_period = client.get("/api/v1/reports/compliance", headers=headers)
     assert no_period.status_code == 422 and no_period.json()["code"] == "REPORT-PERIOD"
+    # A month still to come has no decisions or inspections yet; a month is YYYY-MM.
+    for path in ("review-times", "compliance"):
+        ahead = client.get(f"/api/v1/reports/{path}?month=2999-01", headers=headers)
+        assert ahead.status_code == 422 and ahead.json()["code"] == "REPORT-FUTURE", path
+        short = client.get(f"/api/v1/reports/{path}?month=26-03", headers=headers)
+        assert short.status_code == 422, path
 
 
 def test_cli_json_and_tables(simreg: Simreg, settings: Settings) -> None:
@@ -105,6 +111,8 @@ def test_cli_json_and_tables(simreg: Simreg, settings: Settings) -> None:
     )
     assert {r["key"]: r["decided"] for r in per_county["rows"]} == {"K1": 4, "K2": 2}
     assert "K2" in run("review-times", "--month", "2026-03", "--by", "org-unit", "--parent", "C1")
+    short = runner.invoke(cli, ["report", "compliance", "--month", "26-03", *args], env=env)
+    assert short.exit_code == 2 and "REPORT-MONTH" in short.output
     compliance = json.loads(run("compliance", "--month", "2026-03", "--by", "org-unit"))
     assert [(r["key"], r["violations"]) for r in compliance["rows"]] == [("P", 2)]
     over_limit = json.loads(run("over-limit", "--by", "channel"))

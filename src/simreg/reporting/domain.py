@@ -130,8 +130,10 @@ class Period:
     def parse_month(cls, raw: str) -> Period:
         """``YYYY-MM``: the whole calendar month."""
         try:
-            year, month = (int(part) for part in raw.strip().split("-"))
-            return cls.month(year, month)
+            text = raw.strip()
+            if len(text) != 7 or text[4] != "-" or not (text[:4] + text[5:]).isdigit():
+                raise ValueError(text)
+            return cls.month(int(text[:4]), int(text[5:]))
         except ValueError:
             raise InvalidInput(
                 "A month is written YYYY-MM.",
