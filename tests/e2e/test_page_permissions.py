@@ -292,6 +292,12 @@ def test_audit_finds_a_document_by_its_number_through_the_blind_index(
     assert number in rejected_row
     by_number = client.post("/audit", data={"csrf_token": csrf, "msisdn": number})
     assert by_number.text.count("registration.rejected") == 2
+    # A document number put in an address is refused, on the page and for the CSV alike.
+    for path in ("/audit", "/audit.csv"):
+        in_address = client.get(path, params={"document_number": "11010519491231002X"})
+        assert in_address.status_code == 422, path
+        assert "AUDIT-DOCUMENT-IN-ADDRESS" in in_address.text
+        assert "registration.submitted" not in in_address.text
     everything = client.get("/audit")
     choices = everything.text.split('name="action"', 1)[1].split("</select>", 1)[0]
     labels = re.findall(r'<option value="[a-z_.]+"[^>]*>([^<]+)</option>', choices)

@@ -68,7 +68,21 @@ def _filter(s: Site, params: dict[str, str]) -> AuditFilter:
 
 @router.get("/audit")
 def audit_page(request: Request, session: PageSession) -> Response:
-    return _search_page(request, session, dict(request.query_params))
+    allow(session, *AUDIT_READERS)
+    return _search_page(request, session, _address_params(request))
+
+
+def _address_params(request: Request) -> dict[str, str]:
+    """Filters given in the address (links, bookmarks), without a document number: one in
+    an address stays in the browser's history and any proxy's log, so it is refused."""
+    params = dict(request.query_params)
+    if params.get("document_number", "").strip():
+        raise InvalidInput(
+            "Search by document number with the search form, not in the address.",
+            code="AUDIT-DOCUMENT-IN-ADDRESS",
+            message_zh="请在查询表单中按证件号码查询，不要放在网址中。",
+        )
+    return params
 
 
 # The search form posts: a document number typed into it stays out of the address bar, the
@@ -111,7 +125,8 @@ def _search_page(request: Request, session: PageSession, params: dict[str, str])
 
 @router.get("/audit.csv")
 def audit_csv(request: Request, session: PageSession) -> Response:
-    return _csv(request, session, dict(request.query_params))
+    allow(session, *AUDIT_READERS)
+    return _csv(request, session, _address_params(request))
 
 
 @router.post("/audit.csv")
