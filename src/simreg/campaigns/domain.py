@@ -159,12 +159,12 @@ def validate_plan(plan: CampaignPlan, today: date) -> CampaignPlan:
         )
     two_way = plan.two_way_after_days
     if plan.deadline is not None:
-        if plan.deadline <= today + timedelta(days=plan.call_after_days):
+        earliest = today + timedelta(days=plan.call_after_days)
+        if plan.deadline <= earliest:
             raise _invalid(
                 "CAMPAIGN-DEADLINE",
-                "The deadline must leave time for the SMS and the calls "
-                f"(after {today + timedelta(days=plan.call_after_days)}).",
-                "截止日期须晚于短信与外呼所需时间。",
+                f"The deadline must leave time for the SMS and the calls (after {earliest}).",
+                f"截止日期须晚于短信与外呼所需时间（{earliest} 之后）。",
             )
         two_way = 15 if two_way is None else two_way
         if not 1 <= two_way <= 180:
