@@ -145,7 +145,10 @@ def _show_summary(s: BaseSummary) -> None:
         table.add_row(f"  {code}", f"{count:,}")
     table.add_row(f"documents over the limit of {s.per_id_limit}", f"{s.over_limit_documents:,}")
     table.add_row("  lines they hold", f"{s.over_limit_lines:,}")
-    table.add_row("expected real-name rate", f"{s.real_name_rate:.1%} of active lines")
+    table.add_row(
+        "expected real-name rate",
+        f"{s.real_name_rate:.1%} of lines in service (active or suspended), as the reports count",
+    )
     console.print(table)
 
 

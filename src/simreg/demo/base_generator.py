@@ -79,8 +79,9 @@ class BaseSummary:
     no_identity: int = 0
     invalid_identity: dict[str, int] = field(default_factory=dict)
     other_documents: int = 0
-    active: int = 0
-    valid_active: int = 0
+    # Lines in service (active, or suspended one-way or two-way): the reports' denominator.
+    in_service: int = 0
+    valid_in_service: int = 0
     states: dict[str, int] = field(default_factory=dict)
     kinds: dict[str, int] = field(default_factory=dict)
     per_id_limit: int = 5
@@ -94,8 +95,9 @@ class BaseSummary:
 
     @property
     def real_name_rate(self) -> float:
-        """Active lines with a valid identity over all active lines: the rate after import."""
-        return self.valid_active / self.active if self.active else 0.0
+        """Lines in service with a valid identity over all lines in service: the rate the
+        reports show after the import."""
+        return self.valid_in_service / self.in_service if self.in_service else 0.0
 
 
 def write_base(
@@ -303,9 +305,9 @@ class _Generator:
             s.states[STATES[index]] += int(count)
         for index, count in enumerate(np.bincount(kind, minlength=len(KINDS))):
             s.kinds[KINDS[index]] += int(count)
-        active = state == 0
-        s.active += int(active.sum())
-        s.valid_active += int((active & valid).sum())
+        in_service = state < STATES.index("cancelled")
+        s.in_service += int(in_service.sum())
+        s.valid_in_service += int((in_service & valid).sum())
 
 
 class _ParquetSink:
