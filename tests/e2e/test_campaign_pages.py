@@ -298,3 +298,29 @@ def test_a_suspended_holder_is_told_the_service_comes_back_on_approval(
     assert sent.status_code == 200
     assert "the service is restored as soon as they are approved" in sent.text
     assert "continues meanwhile" not in sent.text
+
+
+def test_the_reviewer_sees_whether_the_name_matches_the_lines_record(
+    client: TestClient, app: Simreg, world: World
+) -> None:
+    named, unnamed = legacy_lines(app, 2)
+    # The record names 钱多 (as the legacy base or an RN-14 transfer does).
+    with app.engine.begin() as conn:
+        conn.execute(
+            t.lines.update()
+            .where(t.lines.c.msisdn == named)
+            .values(
+                holder_name_enc=app.vault.fields.encrypt_text("钱多", "line.holder_name"),
+                holder_name_masked="钱*",
+            )
+        )
+    other = world.submit("clerk_hall", msisdn=named, reregistration=True, customer_name="路人甲")
+    same = world.submit("clerk_hall", msisdn=unnamed, reregistration=True, customer_name="钱多")
+    csrf = log_in(client, "reviewer")
+    for registration, mark in ((other.id, "✘"), (same.id, "•")):
+        client.post(f"/review/{registration}/claim", data={"csrf_token": csrf})
+        page = client.get(f"/review/{registration}").text
+        checks = page.split('<ul class="checks">', 1)[1].split("</ul>", 1)[0]
+        line = next(li for li in checks.split("<li") if "RN-13" in li)
+        assert mark in line, line
+    assert "号码登记的机主姓名：钱多" in client.get(f"/review/{other.id}").text

@@ -40,7 +40,11 @@ def test_review_check_labels_chosen_in_code_are_translated_too() -> None:
     # The review console's checks pass their label through a variable, which extraction
     # from the templates cannot see.
     translated = {m.id for m in read_catalog("zh") if m.id and m.string}
-    labels = [*review._INSPECTION_LABELS.values(), *review._AUTHORITY_LABELS.values()]
+    labels = [
+        *review._INSPECTION_LABELS.values(),
+        *review._AUTHORITY_LABELS.values(),
+        *review._HOLDER_LABELS.values(),
+    ]
     assert [label for label in labels if label not in translated] == []
 
 

@@ -25,13 +25,18 @@ def review_item(conn: Connection, actor: Actor, registration_id: str) -> dict[st
             t.registrations.c.customer_id,
             t.customers.c.doc_number_enc,
             t.devices.c.serial.label("device_serial"),
+            # Who the line's record names (the legacy base, or the person an RN-14 transfer
+            # named): a re-registration's reviewer compares it with the document.
+            t.lines.c.holder_name_enc,
         )
         .join(t.customers, t.customers.c.id == t.registrations.c.customer_id)
+        .join(t.lines, t.lines.c.id == t.registrations.c.line_id)
         .outerjoin(t.devices, t.devices.c.id == t.registrations.c.device_id)
         .where(t.registrations.c.id == registration_id)
     ).one()
     item["_name_enc"] = row.name_enc
     item["_doc_number_enc"] = row.doc_number_enc
+    item["_holder_name_enc"] = row.holder_name_enc
     item["device_serial"] = row.device_serial
     item["history"] = document_history(conn, row.customer_id, registration_id)
     item["origin"] = registration_origin(conn, registration_id)

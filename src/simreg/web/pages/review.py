@@ -14,6 +14,7 @@ from simreg.core.errors import Conflict, DomainError, InvalidInput
 from simreg.db import queries
 from simreg.db.review_queries import claim_holder, review_item
 from simreg.identity.documents import DocumentInvalid, parse_document
+from simreg.legacy.staging import HOLDER_NAME_PURPOSE
 from simreg.policy.rules import check_document, check_per_id_limit
 from simreg.registration.domain import RejectionReason
 from simreg.registration.services import RejectRegistration
@@ -57,7 +58,12 @@ def _facts(request: Request, session: Session, item: dict[str, Any]) -> dict[str
     vault = s.simreg.vault
     number = vault.fields.decrypt_text(item.pop("_doc_number_enc"), "customer.doc_number")
     name = vault.fields.decrypt_text(item.pop("_name_enc"), "registration.name")
+    holder_enc = item.pop("_holder_name_enc", None)
     facts: dict[str, Any] = {"number": number, "name": name, "checks": []}
+    if item["source"] in REREGISTRATIONS:
+        facts["holder"] = (
+            vault.fields.decrypt_text(holder_enc, HOLDER_NAME_PURPOSE) if holder_enc else None
+        )
     try:
         document = parse_document(
             item["customer"]["document_type"], number, today=s.simreg.clock.today()
@@ -108,6 +114,20 @@ def _checks(item: dict[str, Any], facts: dict[str, Any], limit: int) -> list[dic
         ),
         ("RN-03", "Document photographed", {}, {p["kind"] for p in item["photos"]} >= {"front"}),
     ]
+    if item["source"] in REREGISTRATIONS:
+        holder = facts.get("holder")
+        found.append(
+            (
+                "RN-13",
+                "Name on the line's record: %(holder)s"
+                if holder
+                else "No name on the line's record",
+                {"holder": holder},
+                # Not a failure when the record has no name (most legacy lines); a different
+                # name is one: an RN-14 transfer named someone else, or the base did.
+                None if not holder else _same_name(holder, facts["name"]),
+            )
+        )
     origin = item.get("origin")
     if origin is not None and origin["kind"] == "enterprise":
         # No clerk saw an original and nothing was photographed: the group customer's agreement
@@ -132,6 +152,17 @@ def _checks(item: dict[str, Any], facts: dict[str, Any], limit: int) -> list[dic
             )
         )
     return [{"code": c, "label": label, "args": args, "ok": ok} for c, label, args, ok in found]
+
+
+REREGISTRATIONS = frozenset({"self_service", "counter_rereg"})
+_HOLDER_LABELS = {
+    True: "Name on the line's record: %(holder)s",
+    False: "No name on the line's record",
+}
+
+
+def _same_name(recorded: str, entered: str) -> bool:
+    return "".join(recorded.split()).casefold() == "".join(entered.split()).casefold()
 
 
 # How the original was seen, in words (each a message of its own, so it is translated whole).
