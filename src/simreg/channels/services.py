@@ -194,14 +194,8 @@ class ChannelService(InspectionActions):
     ) -> Channel:
         """End the contract: every outlet closes and every app device stops working at once;
         the unit and manager answerable for the channel are recorded (RN-08)."""
-        _require_accountability(responsible_unit, responsible_manager)
-        return self._move(
-            actor,
-            code,
-            "terminate",
-            reason,
-            responsible_unit=responsible_unit.strip(),
-            responsible_manager=responsible_manager.strip(),
+        return self._with_accountability(
+            actor, code, "terminate", reason, responsible_unit, responsible_manager
         )
 
     def hold_to_account(
@@ -215,14 +209,26 @@ class ChannelService(InspectionActions):
     ) -> Channel:
         """Record, or correct, the unit and manager answerable for a terminated channel
         (RN-08), kept in its history beside the termination."""
-        _require_accountability(responsible_unit, responsible_manager)
+        return self._with_accountability(
+            actor, code, "hold_to_account", reason, responsible_unit, responsible_manager
+        )
+
+    def _with_accountability(
+        self, actor: Actor, code: str, action: str, reason: str, unit: str, manager: str
+    ) -> Channel:
+        if not unit.strip() or not manager.strip():
+            raise InvalidInput(
+                "Record the responsible unit and manager when terminating a channel.",
+                code="TERMINATION-ACCOUNTABILITY",
+                message_zh="解除合作须记录责任单位和责任人。",
+            )
         return self._move(
             actor,
             code,
-            "hold_to_account",
+            action,
             reason,
-            responsible_unit=responsible_unit.strip(),
-            responsible_manager=responsible_manager.strip(),
+            responsible_unit=unit.strip(),
+            responsible_manager=manager.strip(),
         )
 
     def _move(
@@ -478,15 +484,6 @@ def _channel(tx: ChannelTransaction, code: str) -> Channel:
     if channel is None:
         raise NotFound(f"No channel {code}.", code="CHANNEL-UNKNOWN", message_zh="渠道不存在。")
     return channel
-
-
-def _require_accountability(unit: str, manager: str) -> None:
-    if not unit.strip() or not manager.strip():
-        raise InvalidInput(
-            "Record the responsible unit and manager when terminating a channel.",
-            code="TERMINATION-ACCOUNTABILITY",
-            message_zh="解除合作须记录责任单位和责任人。",
-        )
 
 
 def _no_org_unit(code: str) -> NotFound:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Annotated, Any
 
@@ -9,10 +10,10 @@ from fastapi import APIRouter, File, UploadFile
 from fastapi.responses import Response
 from pydantic import Field
 
-from simreg.channels.domain import ChannelKind
+from simreg.channels.domain import Channel, ChannelKind
 from simreg.channels.inspection_actions import GOVERNORS
 from simreg.channels.services import Agreement
-from simreg.core.actors import Role
+from simreg.core.actors import Actor, Role
 from simreg.core.errors import NotFound
 from simreg.db.channel_store import channel_overview, deployment_figures, org_unit_list
 from simreg.db.compliance_store import (
@@ -112,14 +113,7 @@ def reinstate(app: App, actor: CurrentActor, code: str, body: Reason) -> dict[st
 
 @router.post("/channels/{code}/terminate", summary="End the contract (RN-08)")
 def terminate(app: App, actor: CurrentActor, code: str, body: Termination) -> dict[str, Any]:
-    channel = app.channels.terminate(
-        actor,
-        code,
-        body.reason,
-        responsible_unit=body.responsible_unit,
-        responsible_manager=body.responsible_manager,
-    )
-    return {"code": channel.code, "status": channel.status.value}
+    return _accountable(app.channels.terminate, actor, code, body)
 
 
 @router.post(
@@ -127,7 +121,13 @@ def terminate(app: App, actor: CurrentActor, code: str, body: Termination) -> di
     summary="Record who answers for a terminated channel (RN-08)",
 )
 def hold_to_account(app: App, actor: CurrentActor, code: str, body: Termination) -> dict[str, Any]:
-    channel = app.channels.hold_to_account(
+    return _accountable(app.channels.hold_to_account, actor, code, body)
+
+
+def _accountable(
+    step: Callable[..., Channel], actor: Actor, code: str, body: Termination
+) -> dict[str, Any]:
+    channel = step(
         actor,
         code,
         body.reason,
