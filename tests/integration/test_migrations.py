@@ -8,12 +8,15 @@ from datetime import UTC, datetime
 import pytest
 from alembic import command
 from sqlalchemy import Engine, insert, inspect, select
+from sqlalchemy.exc import IntegrityError
 
 from simreg.db import tables as t
 from simreg.db.engine import make_engine
-from simreg.db.migrate import alembic_config, schema_drift, upgrade
+from simreg.db.migrate import alembic_config, downgrade, schema_drift, upgrade
 from simreg.db.tables import metadata
 from simreg.identity.documents import mask_number
+from tests.support.campaign_base import legacy_lines
+from tests.support.world import World
 
 
 @pytest.fixture
@@ -78,3 +81,31 @@ def test_stored_masks_of_short_documents_are_narrowed(engine: Engine) -> None:
         decision = conn.execute(select(t.over_limit_cases.c.decision)).scalar_one()
         assert decision["lines"][1]["receiver"]["doc_masked"] == "E1*****78"
     assert mask_number("E12345678") == "E1*****78"
+
+
+def test_a_database_in_use_migrates_down_and_up_with_its_rows(world: World) -> None:
+    """Rebuilding a table other rows point at (SQLite's batch mode) keeps every row, and a
+    counter re-registration stays a re-registration for the code before 0016."""
+    app = world.simreg
+    sold = world.submit("clerk_hall")  # a registration with photos, which point at it
+    (legacy,) = legacy_lines(app, 1)
+    rereg = world.submit("clerk_hall", msisdn=legacy, reregistration=True)
+
+    def rows() -> dict[str, str]:
+        with app.engine.connect() as conn:
+            return dict(conn.execute(select(t.registrations.c.id, t.registrations.c.source)).all())
+
+    downgrade(app.engine, "0015")
+    assert rows() == {sold.id: "counter", rereg.id: "self_service"}
+    upgrade(app.engine)
+    assert schema_drift(app.engine) == []
+    with app.engine.connect() as conn:
+        photos = conn.execute(select(t.registration_photos.c.registration_id)).scalars().all()
+    assert set(photos) == {sold.id, rereg.id}
+    # The rebuilt table keeps its rules: a clerk's registration without its clerk is refused.
+    with pytest.raises(IntegrityError), app.engine.begin() as conn:
+        conn.execute(
+            t.registrations.update()
+            .where(t.registrations.c.id == rereg.id)
+            .values(source="counter_rereg", clerk_id=None)
+        )

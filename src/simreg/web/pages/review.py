@@ -119,9 +119,7 @@ def _checks(item: dict[str, Any], facts: dict[str, Any], limit: int) -> list[dic
         found.append(
             (
                 "RN-13",
-                "Name on the line's record: %(holder)s"
-                if holder
-                else "No name on the line's record",
+                _HOLDER_LABELS[bool(holder)],
                 {"holder": holder},
                 # Not a failure when the record has no name (most legacy lines); a different
                 # name is one: an RN-14 transfer named someone else, or the base did.

@@ -31,8 +31,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    # Counter re-registrations become counter registrations: the clerk and outlet stay.
-    op.execute("UPDATE registrations SET source = 'counter' WHERE source = 'counter_rereg'")
+    # The code before 0016 treats only self_service rows as re-registrations (the line is in
+    # service; a rejection must not put it back in the pool): the clerk and outlet stay.
+    op.execute("UPDATE registrations SET source = 'self_service' WHERE source = 'counter_rereg'")
     with op.batch_alter_table("registrations", schema=None) as batch_op:
         batch_op.drop_constraint("counter_has_clerk", type_="check")
         batch_op.drop_constraint("source", type_="check")
