@@ -560,3 +560,57 @@ def test_documents_in_review_stop_the_calls_and_count_for_the_sms_until_cancelle
     app.registrations.cancel(world.actors["reviewer"], registration_id, "not the holder")
     after = targets(app)[numbers[0]]
     assert after["re_registered_at"] is None and after["re_registered_after"] is None
+
+
+def test_a_line_suspended_by_a_closed_campaign_comes_back_when_its_holder_re_registers(
+    app: Simreg, world: World, clock: MovableClock
+) -> None:
+    numbers = legacy_lines(app, 2)
+    manager = world.actors["manager"]
+    campaign_id = app.campaigns.create(manager, plan(deadline=date(2026, 11, 20)))
+    app.campaigns.start(manager, campaign_id)
+    mark_sms_sent(app)
+    clock.advance(days=19)
+    assert app.campaigns.advance()[0].suspended_one_way == 2
+    app.campaigns.close(manager, campaign_id)
+    # One holder comes to a hall after the campaign closed; the other is asked again by a
+    # new campaign that picks suspended lines, and answers its link.
+    at_hall = world.submit("clerk_hall", msisdn=numbers[0], reregistration=True)
+    again = app.campaigns.create(
+        manager, plan("again", filters=parse_filters(line_states=["suspended_one_way"]))
+    )
+    app.campaigns.start(manager, again)
+    message = next(m for m in outbox(app) if m[0] == numbers[1] and m[2] and m[2] != "again")
+    _, target_id, body = [m for m in outbox(app) if m[0] == numbers[1]][-1]
+    app.campaigns.reregister(
+        token_for(app, again, target_id, body), world.resident_id(), "吴九", PHOTOS
+    )
+    for _ in range(2):
+        reviewer_approves(app, world)
+    assert at_hall.campaign_target_id is None
+    assert line_states(app, numbers) == {
+        numbers[0]: ("active", "verified"),
+        numbers[1]: ("active", "verified"),
+    }
+
+
+def test_a_rejected_counter_re_registration_sends_the_holder_no_link(
+    app: Simreg, world: World
+) -> None:
+    (msisdn,) = legacy_lines(app, 1)
+    manager = world.actors["manager"]
+    app.campaigns.start(manager, app.campaigns.create(manager, plan()))
+    sent_before = len(outbox(app))
+    registration = world.submit(
+        "clerk_hall",
+        msisdn=msisdn,
+        reregistration=True,
+        document_type="passport",
+        document_number="E12345678",
+    )
+    reviewer = world.actors["reviewer"]
+    app.registrations.claim(reviewer, registration.id)
+    app.registrations.reject(reviewer, registration.id, RejectRegistration(("not_original",)))
+    # The clerk sees the reasons; the holder is not told to upload a resident ID by link.
+    assert len(outbox(app)) == sent_before
+    assert line_states(app, [msisdn])[msisdn] == ("active", "legacy_unverified")

@@ -349,50 +349,58 @@ class SqlRegistrationTransaction:
         )
 
     def record_reregistration(
-        self, target_id: int, line_id: int, at: datetime, *, submitted_at: datetime
+        self, target_id: int | None, line_id: int, at: datetime, *, submitted_at: datetime
     ) -> bool:
-        """Close the campaign step and lift a campaign suspension at once. True when the line
-        was restored to service. The re-registration is the call's when a call came before
-        the documents were sent, not merely before the review approved them."""
+        """Credit the campaign that asked (``target_id``) and lift every campaign suspension
+        on the line, whichever campaign, running or closed, suspended it: a verified holder's
+        line is back in service. True when the line was restored. The re-registration is the
+        call's when a call came before the documents were sent, not merely before the review
+        approved them."""
         ct = t.campaign_targets
-        target = self.conn.execute(
-            select(ct.c.called_at, ct.c.suspended_one_way_at, ct.c.restored_at).where(
-                ct.c.id == target_id, ct.c.line_id == line_id
+        if target_id is not None:
+            called = aware(
+                self.conn.execute(
+                    select(ct.c.called_at).where(ct.c.id == target_id, ct.c.line_id == line_id)
+                ).scalar_one_or_none()
             )
-        ).one_or_none()
-        if target is None:
-            return False
-        suspended = target.suspended_one_way_at is not None and target.restored_at is None
-        called = aware(target.called_at)
-        self.conn.execute(
-            update(ct)
-            .where(ct.c.id == target_id, ct.c.re_registered_at.is_(None))
-            .values(
-                re_registered_at=at,
-                re_registered_after=(
-                    "call" if called is not None and called <= submitted_at else "sms"
-                ),
-                restored_at=at if suspended else ct.c.restored_at,
-            )
-        )
-        if suspended:
             self.conn.execute(
-                update(t.lines)
-                .where(
-                    t.lines.c.id == line_id,
-                    t.lines.c.state.in_(
-                        [LineState.SUSPENDED_ONE_WAY.value, LineState.SUSPENDED_TWO_WAY.value]
+                update(ct)
+                .where(ct.c.id == target_id, ct.c.re_registered_at.is_(None))
+                .values(
+                    re_registered_at=at,
+                    re_registered_after=(
+                        "call" if called is not None and called <= submitted_at else "sms"
                     ),
                 )
-                .values(state=LineState.ACTIVE.value, updated_at=at)
             )
             # Open call tasks have nothing left to do.
+            self.conn.execute(
+                update(t.call_tasks)
+                .where(t.call_tasks.c.target_id == target_id, t.call_tasks.c.status == "open")
+                .values(status="done", closed_at=at, last_outcome="re_registered")
+            )
+        lifted = self.conn.execute(
+            update(ct)
+            .where(
+                ct.c.line_id == line_id,
+                ct.c.suspended_one_way_at.is_not(None),
+                ct.c.restored_at.is_(None),
+            )
+            .values(restored_at=at)
+        ).rowcount
+        if not lifted:
+            return False
         self.conn.execute(
-            update(t.call_tasks)
-            .where(t.call_tasks.c.target_id == target_id, t.call_tasks.c.status == "open")
-            .values(status="done", closed_at=at, last_outcome="re_registered")
+            update(t.lines)
+            .where(
+                t.lines.c.id == line_id,
+                t.lines.c.state.in_(
+                    [LineState.SUSPENDED_ONE_WAY.value, LineState.SUSPENDED_TWO_WAY.value]
+                ),
+            )
+            .values(state=LineState.ACTIVE.value, updated_at=at)
         )
-        return suspended
+        return True
 
     def open_campaign_target(self, line_id: int) -> int | None:
         """The running campaign asking this line to re-register, if any (one at a time)."""

@@ -429,9 +429,13 @@ class RegistrationService:
             elif current.is_reregistration:
                 tx.mark_unverified(current.line_id, now)
                 tx.release_line_slot(current.customer_id)
-                if current.campaign_target_id is not None:
+                if (
+                    current.source is RegistrationSource.SELF_SERVICE
+                    and current.campaign_target_id is not None
+                ):
                     # The subscriber sent it from a campaign link: tell them why, and how
-                    # to send it again (the link's page shows the reasons too).
+                    # to send it again (the link's page shows the reasons too). At a counter
+                    # the clerk sees the reasons and sends it again.
                     tx.ask_to_resubmit(
                         current.campaign_target_id,
                         current.line_id,
@@ -521,13 +525,12 @@ def _open_service(tx: RegistrationTransaction, registration: Registration, now: 
         tx.set_line_state(registration.line_id, LineState.ACTIVE, now)
         return
     tx.mark_verified(registration.line_id, now)
-    if registration.campaign_target_id is not None:
-        tx.record_reregistration(
-            registration.campaign_target_id,
-            registration.line_id,
-            now,
-            submitted_at=registration.submitted_at,
-        )
+    tx.record_reregistration(
+        registration.campaign_target_id,
+        registration.line_id,
+        now,
+        submitted_at=registration.submitted_at,
+    )
 
 
 def _opens_at_handover() -> RuleViolated:
