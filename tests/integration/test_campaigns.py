@@ -580,7 +580,6 @@ def test_a_line_suspended_by_a_closed_campaign_comes_back_when_its_holder_re_reg
         manager, plan("again", filters=parse_filters(line_states=["suspended_one_way"]))
     )
     app.campaigns.start(manager, again)
-    message = next(m for m in outbox(app) if m[0] == numbers[1] and m[2] and m[2] != "again")
     _, target_id, body = [m for m in outbox(app) if m[0] == numbers[1]][-1]
     app.campaigns.reregister(
         token_for(app, again, target_id, body), world.resident_id(), "吴九", PHOTOS
