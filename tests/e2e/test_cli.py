@@ -303,10 +303,10 @@ def test_the_demo_never_clears_or_seeds_an_operators_data(tmp_path: Path) -> Non
     refused = runner.invoke(app, ["demo", *small, "--data-dir", str(real)])
     assert refused.exit_code == 2 and "DEMO-DIR" in refused.output
     assert (real / "photos" / "keep.bin").read_bytes() == b"precious"
-    served = runner.invoke(
-        app, ["serve", "--demo", "--port", str(free_port())], env={"SIMREG_DATA_DIR": str(real)}
+    typed = runner.invoke(
+        app, ["serve", "--demo", "--port", str(free_port()), "--data-dir", str(real)]
     )
-    assert served.exit_code == 2 and "DEMO-DIR" in served.output
+    assert typed.exit_code == 2 and "DEMO-DIR" in typed.output
     assert (real / "photos" / "keep.bin").exists()
 
     # A database that holds anything is not seeded; the production variable is not read.
@@ -339,3 +339,23 @@ def test_the_demo_never_clears_or_seeds_an_operators_data(tmp_path: Path) -> Non
         busy = runner.invoke(app, ["demo", "--port", str(port), "--data-dir", str(tmp_path / "d3")])
     assert busy.exit_code == 2 and "DEMO-PORT" in busy.output
     assert "clerk.hall" not in busy.output
+
+
+def test_serve_demo_takes_only_what_was_typed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The operator's SIMREG_DATABASE_URL and SIMREG_DATA_DIR are never the demo's."""
+    import simreg.cli.main as cli_main
+
+    calls: list[tuple[object, object]] = []
+    monkeypatch.setattr(
+        cli_main, "run_demo", lambda url, data_dir, *args, **kwargs: calls.append((url, data_dir))
+    )
+    env = {"SIMREG_DATABASE_URL": f"sqlite:///{tmp_path / 'real.db'}", "SIMREG_DATA_DIR": "/srv/x"}
+    assert runner.invoke(app, ["serve", "--demo"], env=env).exit_code == 0
+    typed = ["--database-url", "sqlite:///demo.db", "--data-dir", str(tmp_path / "d")]
+    assert runner.invoke(app, ["serve", "--demo", *typed], env=env).exit_code == 0
+    assert calls == [
+        (None, Path("simreg-demo")),
+        ("sqlite:///demo.db", tmp_path / "d"),
+    ]

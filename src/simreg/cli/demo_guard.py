@@ -7,7 +7,7 @@ import shutil
 import socket
 from pathlib import Path
 
-from sqlalchemy import inspect
+from sqlalchemy import inspect, make_url
 
 from simreg.core.errors import Conflict
 from simreg.db.engine import make_engine
@@ -42,6 +42,10 @@ def mark_demo_dir(data_dir: Path) -> None:
 
 def require_empty_database(url: str) -> None:
     """A demo seeds accounts with a published password: only into a database with no tables."""
+    parsed = make_url(url)
+    sqlite_file = parsed.database if parsed.get_backend_name() == "sqlite" else None
+    if sqlite_file and not Path(sqlite_file).exists():
+        return  # connecting would create the file just to look at it
     engine = make_engine(url)
     try:
         tables = inspect(engine).get_table_names()

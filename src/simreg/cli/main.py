@@ -80,6 +80,7 @@ def keygen() -> None:
 
 @app.command()
 def serve(
+    ctx: typer.Context,
     database_url: DatabaseUrl = None,
     data_dir: DataDir = None,
     host: str = "127.0.0.1",
@@ -90,9 +91,15 @@ def serve(
 ) -> None:
     """Run the HTTP service (migrations are applied on start)."""
     if demo:
+        # The demo takes only what was typed: SIMREG_DATABASE_URL and SIMREG_DATA_DIR name
+        # the operator's real database and files.
+        typed = {
+            name: getattr(ctx.get_parameter_source(name), "name", None) != "ENVIRONMENT"
+            for name in ("database_url", "data_dir")
+        }
         run_demo(
-            database_url,
-            data_dir or Path("simreg-demo"),
+            database_url if typed["database_url"] else None,
+            (data_dir if typed["data_dir"] else None) or Path("simreg-demo"),
             host,
             port,
             serve_http=True,
@@ -206,10 +213,10 @@ def run_demo(
     try:
         if serve_http:
             require_free_port(host, port)
-        if database_url:
-            require_empty_database(database_url)
         clear_demo_dir(data_dir)  # a demo always starts from the same, known state
         mark_demo_dir(data_dir)
+        if database_url:
+            require_empty_database(database_url)
     except DomainError as error:
         fail(error)
     # Named here, so the settings do not fall back to SIMREG_DATABASE_URL from the shell.
