@@ -232,6 +232,8 @@ def test_event_reports_and_their_csv(client: TestClient, base: ReportBase) -> No
     assert rows[1] == ["r_rev1", "3", "3", "0", "0:20:00", "1:00:00", "1:00:00"]
     assert rows[2] == ["r_rev2", "3", "2", "1", "0:40:00", "0:50:00", "0:50:00"]
     assert rows[3][0] == "Total" and rows[3][4] == "0:35:00"
+    # On the page the column sorts by seconds, not by the text's whole hours.
+    assert 'data-value="1200.0">0:20:00<' in review
 
     over = client.get("/reports/over-limit?as_of=2026-03-15", headers=EN).text
     assert "110105********0022" in over and "110105********0011" not in over

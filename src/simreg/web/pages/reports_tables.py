@@ -30,6 +30,7 @@ class Cell:
     detail: str = ""  # shown small beside the text: a ratio's parts
     link: str | None = None  # drill-down
     ratio: Ratio | None = None
+    as_text_in_csv: bool = False  # a duration: sorted by seconds, written as shown
 
 
 @dataclass(frozen=True)
@@ -63,7 +64,7 @@ class ReportTable:
                     ratio = cell.ratio
                     line += [cell.value, ratio.numerator, ratio.denominator] if ratio else [""] * 3
                 else:
-                    line.append(cell.value)
+                    line.append(cell.text if cell.as_text_in_csv else cell.value)
             out.append(line)
         return out
 
@@ -111,12 +112,12 @@ def ratio(value: Ratio | None) -> Cell:
 
 def seconds(value: float | None) -> Cell:
     """A waiting time as h:mm:ss (the same in both languages), in the CSV too: its header
-    says h:mm:ss, and a spreadsheet reads the text as a duration."""
+    says h:mm:ss, and a spreadsheet reads the text as a duration. The page sorts by seconds."""
     if value is None:
         return Cell("—", None)
     whole = round(value)
     shown = f"{whole // 3600}:{whole // 60 % 60:02d}:{whole % 60:02d}"
-    return Cell(shown, shown)
+    return Cell(shown, round(value, 1), as_text_in_csv=True)
 
 
 def day(value: date | None) -> Cell:
