@@ -17,6 +17,7 @@ from simreg.core.settings import Settings
 from simreg.db import tables as t
 from simreg.lines.domain import LineState, RealNameState
 from simreg.registration.domain import RegistrationSource, RegistrationState
+from simreg.registration.services import RejectRegistration
 from tests.support.campaign_base import (
     MovableClock,
     app_with_clock,
@@ -123,8 +124,6 @@ def test_a_rejected_or_withdrawn_counter_re_registration_leaves_the_line_in_serv
     registration = world.submit("clerk_hall", msisdn=first, reregistration=True)
     reviewer = world.actors["reviewer"]
     app.registrations.claim(reviewer, registration.id)
-    from simreg.registration.services import RejectRegistration
-
     app.registrations.reject(reviewer, registration.id, RejectRegistration(("not_original",)))
     withdrawn = world.submit("clerk_hall", msisdn=second, reregistration=True)
     app.registrations.cancel(world.actors["clerk_hall"], withdrawn.id, "wrong customer")
@@ -136,3 +135,23 @@ def test_a_rejected_or_withdrawn_counter_re_registration_leaves_the_line_in_serv
     with app.engine.connect() as conn:
         held = conn.execute(select(t.customers.c.held_lines)).scalars().all()
     assert set(held) == {0}  # both slots given back (RN-05)
+
+
+def test_a_rejected_counter_re_registration_is_sent_again_on_its_own_line(world: World) -> None:
+    app = world.simreg
+    first, other = legacy_lines(app, 2)
+    registration = world.submit("clerk_hall", msisdn=first, reregistration=True)
+    reviewer = world.actors["reviewer"]
+    app.registrations.claim(reviewer, registration.id)
+    app.registrations.reject(reviewer, registration.id, RejectRegistration(("not_original",)))
+    for wrong in (
+        {"msisdn": other, "reregistration": True},  # another line
+        {"reregistration": False},  # a pool number sold instead
+    ):
+        with pytest.raises(Conflict) as refused:
+            world.submit("clerk_hall", resubmission_of=registration.id, **wrong)
+        assert refused.value.code == "REGISTRATION-RESUBMISSION-KIND", wrong
+    again = world.submit(
+        "clerk_hall", msisdn=first, reregistration=True, resubmission_of=registration.id
+    )
+    assert again.source is RegistrationSource.COUNTER_REREG

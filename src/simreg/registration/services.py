@@ -186,7 +186,7 @@ class RegistrationService:
                     raise RuleViolated(violations)
                 assert document is not None and doc_index is not None and method is not None
                 if command.resubmission_of:
-                    _check_resubmission(tx, command.resubmission_of, actor)
+                    _check_resubmission(tx, command.resubmission_of, actor, command, line.id)
                 limit = self.per_id_limit if self.enforce_per_id_limit else None
                 customer_id = tx.claim_line_slot(
                     document.type.value,
@@ -612,10 +612,27 @@ def _line_taken(msisdn: str) -> Conflict:
     )
 
 
-def _check_resubmission(tx: RegistrationTransaction, previous_id: str, actor: Actor) -> None:
+def _check_resubmission(
+    tx: RegistrationTransaction,
+    previous_id: str,
+    actor: Actor,
+    command: SubmitRegistration,
+    line_id: int,
+) -> None:
     previous = tx.get_registration(previous_id) if looks_like_registration_id(previous_id) else None
     if previous is None or not actor.may_see_outlet(previous.outlet_id):
         raise NotFound(code="REGISTRATION-NOT-FOUND")
+    was_reregistration = previous.source is RegistrationSource.COUNTER_REREG
+    if was_reregistration != command.reregistration or (
+        was_reregistration and previous.line_id != line_id
+    ):
+        # A re-registration is corrected on its own line, and a sale as a sale.
+        raise Conflict(
+            "A correction is sent the way the rejected registration was: a re-registration "
+            "of the same number, or a new line.",
+            code="REGISTRATION-RESUBMISSION-KIND",
+            message_zh="重新提交须与被驳回的登记方式一致：同一号码的补登，或新开号码。",
+        )
     if (refusal := resubmission_refusal(previous.state, None)) is not None:
         raise refusal
     # Two corrections of one rejection sent at once: the second waits here for the first
