@@ -262,31 +262,37 @@ def test_a_rejected_subscriber_sees_why_on_the_link_and_can_send_again(
 
 
 def test_a_suspended_holder_is_told_the_service_comes_back_on_approval(
-    client: TestClient, app: Simreg, world: World
+    client: TestClient, app: Simreg, world: World, clock: MovableClock
 ) -> None:
-    (msisdn,) = legacy_lines(app, 1, state=LineState.SUSPENDED_ONE_WAY)
+    (msisdn,) = legacy_lines(app, 1)
+    (imported,) = legacy_lines(app, 1, state=LineState.SUSPENDED_ONE_WAY)
     csrf = log_in(client, "manager")
     created = client.post(
         "/campaigns",
         data={
             "csrf_token": csrf,
-            "name": "suspended ones",
-            "sms_template": "Go to {link}",
-            "line_states": ["suspended_one_way"],
+            "name": "with a deadline",
+            "sms_template": "Go to {link} by {deadline}",
+            "deadline": "2026-11-20",
+            "line_states": ["active", "suspended_one_way"],
         },
         follow_redirects=False,
     )
-    client.post(
-        created.headers["location"].split("?")[0] + "/action",
-        data={"csrf_token": csrf, "action": "start"},
-    )
-    link = personal_link(app, msisdn)
+    detail = created.headers["location"].split("?")[0]
+    client.post(f"{detail}/action", data={"csrf_token": csrf, "action": "start"})
+    mark_sms_sent(app)
+    clock.advance(days=19)  # past the deadline: the campaign suspends its active line
+    assert app.campaigns.advance()[0].suspended_one_way == 1
+    suspended, other = personal_link(app, msisdn), personal_link(app, imported)
     client.cookies.clear()
-    page = client.get(link, headers={"Accept-Language": "en"})
+    page = client.get(suspended, headers={"Accept-Language": "en"})
     assert "restored as soon as the review approves" in page.text
-    assert "may be suspended" not in page.text
+    assert "may be suspended" not in page.text and "2026-11-20" not in page.text
+    # Suspended before any campaign: approval is not said to lift that.
+    before = client.get(other, headers={"Accept-Language": "en"})
+    assert "restored as soon" not in before.text and "may be suspended" not in before.text
     sent = client.post(
-        link,
+        suspended,
         data={"document_number": world.resident_id(), "customer_name": "钱九"},
         files={
             "front": ("front.jpg", FRONT, "image/jpeg"),

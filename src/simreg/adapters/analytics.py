@@ -339,7 +339,8 @@ def registration_buckets(
         "AS data_card, CASE WHEN r.device_id IS NULL THEN 0 ELSE 1 END AS app, "
         f"{source.epoch('r.submitted_at')} AS at_s FROM registrations r "
         "JOIN channels c ON c.id = r.channel_id JOIN lines l ON l.id = r.line_id "
-        f"WHERE c.kind = 'social' AND r.submitted_at >= {source.literal(since)} "
+        f"WHERE c.kind = 'social' AND r.source = 'counter' "
+        f"AND r.submitted_at >= {source.literal(since)} "
         f"AND r.submitted_at < {source.literal(until)}"
     )
     shift = int(offset_hours) * 3600

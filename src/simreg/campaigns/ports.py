@@ -28,6 +28,9 @@ class LinkTarget:
     # The reasons the back-office gave when it rejected the line's latest registration;
     # empty unless that latest one was rejected. The subscriber sees them and tries again.
     rejected_for: tuple[str, ...] = ()
+    # A campaign (this one or another, running or closed) suspended the line and approval of
+    # a re-registration lifts it (``record_reregistration``).
+    suspended_by_campaign: bool = False
 
 
 @dataclass(frozen=True)

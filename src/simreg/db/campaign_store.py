@@ -377,6 +377,16 @@ class SqlCampaignTransaction:
             if latest is not None and latest.state == "rejected"
             else ()
         )
+        others = ct.alias("others")
+        suspended_by_campaign = self.conn.execute(
+            select(others.c.id)
+            .where(
+                others.c.line_id == row.line_id,
+                others.c.suspended_one_way_at.is_not(None),
+                others.c.restored_at.is_(None),
+            )
+            .limit(1)
+        ).first()
         return LinkTarget(
             row.id,
             row.campaign_id,
@@ -388,6 +398,7 @@ class SqlCampaignTransaction:
             RealNameState(row.real_name_state) if row.real_name_state else None,
             aware(row.re_registered_at),
             rejected_for,
+            suspended_by_campaign is not None,
         )
 
     def call_task(self, task_id: int) -> CallTask | None:

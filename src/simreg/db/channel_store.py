@@ -310,7 +310,8 @@ def deployment_figures(conn: Connection, since: datetime | None = None) -> dict[
             func.count(t.registrations.c.device_id).label("via_app"),
         )
         .join(t.channels, t.channels.c.id == t.registrations.c.channel_id)
-        .where(t.channels.c.kind == "social")
+        # New customers only: a legacy line re-registered at the counter is not one.
+        .where(t.channels.c.kind == "social", t.registrations.c.source == "counter")
         .group_by(t.registrations.c.channel_id)
     )
     if since is not None:

@@ -109,7 +109,13 @@ class SqlReportTransaction(SqlCensusStore, SqlSeriesQueries, SqlOverLimitFigures
             )
             .join(c, c.c.id == r.c.channel_id)
             .join(ln, ln.c.id == r.c.line_id)
-            .where(c.c.kind == "social", r.c.submitted_at >= since, r.c.submitted_at < until)
+            # New customers only: a legacy line re-registered at the counter is not one.
+            .where(
+                c.c.kind == "social",
+                r.c.source == "counter",
+                r.c.submitted_at >= since,
+                r.c.submitted_at < until,
+            )
             .group_by(r.c.channel_id, r.c.outlet_id, ln.c.kind)
         )
         return [

@@ -110,4 +110,6 @@ def _about(today: date, target: LinkTarget) -> dict[str, Any]:
         "deadline": target.deadline if target.deadline and target.deadline >= today else None,
         "suspended": target.line_state
         in (LineState.SUSPENDED_ONE_WAY, LineState.SUSPENDED_TWO_WAY),
+        # Only a campaign's suspension is lifted by approval; of any other, nothing is said.
+        "restored_on_approval": target.suspended_by_campaign,
     }
