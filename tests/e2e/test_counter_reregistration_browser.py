@@ -62,4 +62,5 @@ def test_a_holder_re_registers_at_the_hall_and_the_reviewer_verifies_the_line(
 
     clerk.reload()
     expect(clerk.locator("#line-verified")).to_be_visible()
+    expect(clerk.locator(".badge.state-active")).to_have_text("已实名")  # not "opened"
     assert line_states(world.simreg, [msisdn])[msisdn] == ("active", "verified")
