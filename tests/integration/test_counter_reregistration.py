@@ -155,3 +155,29 @@ def test_a_rejected_counter_re_registration_is_sent_again_on_its_own_line(world:
         "clerk_hall", msisdn=first, reregistration=True, resubmission_of=registration.id
     )
     assert again.source is RegistrationSource.COUNTER_REREG
+
+
+def test_a_refused_re_registration_leaves_the_bases_identity_problem_on_record(
+    world: World,
+) -> None:
+    app = world.simreg
+    (msisdn,) = legacy_lines(app, 1)
+    with app.engine.begin() as conn:
+        conn.execute(
+            t.lines.update().where(t.lines.c.msisdn == msisdn).values(identity_issue="DOC-LENGTH")
+        )
+
+    def issue() -> str | None:
+        with app.engine.connect() as conn:
+            return conn.execute(
+                select(t.lines.c.identity_issue).where(t.lines.c.msisdn == msisdn)
+            ).scalar_one()
+
+    reviewer = world.actors["reviewer"]
+    refused = world.submit("clerk_hall", msisdn=msisdn, reregistration=True)
+    app.registrations.claim(reviewer, refused.id)
+    app.registrations.reject(reviewer, refused.id, RejectRegistration(("name_mismatch",)))
+    assert issue() == "DOC-LENGTH"  # the base's figure of invalid identities does not move
+    approved = world.submit("clerk_hall", msisdn=msisdn, reregistration=True)
+    approve(world, approved.id)
+    assert issue() is None

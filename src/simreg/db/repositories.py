@@ -298,7 +298,8 @@ class SqlRegistrationTransaction:
             .values(
                 real_name_state=RealNameState.REVERIFICATION_PENDING.value,
                 customer_id=customer_id,
-                identity_issue=None,
+                # The base's identity problem stays on record until the new one is approved:
+                # a refused re-registration leaves the line as it was.
                 updated_at=at,
             )
         )
@@ -308,7 +309,9 @@ class SqlRegistrationTransaction:
         self.conn.execute(
             update(t.lines)
             .where(t.lines.c.id == line_id)
-            .values(real_name_state=RealNameState.VERIFIED.value, updated_at=at)
+            .values(
+                real_name_state=RealNameState.VERIFIED.value, identity_issue=None, updated_at=at
+            )
         )
 
     def mark_unverified(self, line_id: int, at: datetime) -> None:
