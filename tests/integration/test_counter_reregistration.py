@@ -15,9 +15,11 @@ from simreg.campaigns.domain import DEFAULT_TEMPLATE_ZH, CampaignPlan, parse_fil
 from simreg.core.errors import Conflict, RuleViolated
 from simreg.core.settings import Settings
 from simreg.db import tables as t
+from simreg.db.review_queries import review_item
 from simreg.lines.domain import LineState, RealNameState
 from simreg.registration.domain import RegistrationSource, RegistrationState
 from simreg.registration.services import RejectRegistration
+from tests.integration.test_over_limit import keep_all_but, open_case
 from tests.support.campaign_base import (
     MovableClock,
     app_with_clock,
@@ -25,6 +27,7 @@ from tests.support.campaign_base import (
     line_states,
     org_units,
 )
+from tests.support.over_limit_base import document_holding, new_document_number
 from tests.support.world import World, build_world
 
 
@@ -181,3 +184,42 @@ def test_a_refused_re_registration_leaves_the_bases_identity_problem_on_record(
     approved = world.submit("clerk_hall", msisdn=msisdn, reregistration=True)
     approve(world, approved.id)
     assert issue() is None
+
+
+def test_the_reviewer_sees_whether_the_document_is_the_one_an_rn14_transfer_named(
+    world: World,
+) -> None:
+    app, risk = world.simreg, world.actors["risk"]
+    holder = document_holding(app, 7)
+    app.over_limit.find(risk)
+    case_id = open_case(app, holder)
+    named, stranger = new_document_number(), new_document_number()
+    to_named = ("transfer", "resident_id", named, "钱多")
+    decisions = keep_all_but(holder, l0=to_named, l1=to_named)
+    app.over_limit.resolve(risk, case_id, decisions)
+
+    # Same name, other document: the name check passes, the document check does not.
+    other = world.submit(
+        "clerk_hall",
+        msisdn=holder.msisdns[0],
+        reregistration=True,
+        document_number=stranger,
+        customer_name="钱多",
+    )
+    right = world.submit(
+        "clerk_hall",
+        msisdn=holder.msisdns[1],
+        reregistration=True,
+        document_number=named,
+        customer_name="钱多",
+    )
+    reviewer = world.actors["reviewer"]
+    with app.engine.connect() as conn:
+        assert review_item(conn, reviewer, other.id)["named_document_matches"] is False
+        assert review_item(conn, reviewer, right.id)["named_document_matches"] is True
+    approve(world, right.id)
+    with app.engine.connect() as conn:
+        left = conn.execute(
+            select(t.lines.c.named_doc_index).where(t.lines.c.msisdn == holder.msisdns[1])
+        ).scalar_one()
+    assert left is None  # verified: nothing left to compare

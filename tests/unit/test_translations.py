@@ -44,6 +44,7 @@ def test_review_check_labels_chosen_in_code_are_translated_too() -> None:
         *review._INSPECTION_LABELS.values(),
         *review._AUTHORITY_LABELS.values(),
         *review._HOLDER_LABELS.values(),
+        *review._NAMED_LABELS.values(),
     ]
     assert [label for label in labels if label not in translated] == []
 

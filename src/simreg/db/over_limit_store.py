@@ -133,6 +133,7 @@ class SqlOverLimitTransaction:
         state: str,
         holder_name_enc: bytes,
         holder_name_masked: str,
+        named_doc_index: str,
         at: datetime,
     ) -> bool:
         result = self.conn.execute(
@@ -146,6 +147,7 @@ class SqlOverLimitTransaction:
                 customer_id=None,
                 holder_name_enc=holder_name_enc,
                 holder_name_masked=holder_name_masked,
+                named_doc_index=named_doc_index,
                 # The receiver was named, not verified: nobody has seen their document. The
                 # line waits for them to re-register (a campaign link, or a hall), held by no
                 # document, like any legacy line without real-name data (RN-01, RN-13).

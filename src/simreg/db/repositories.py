@@ -310,7 +310,10 @@ class SqlRegistrationTransaction:
             update(t.lines)
             .where(t.lines.c.id == line_id)
             .values(
-                real_name_state=RealNameState.VERIFIED.value, identity_issue=None, updated_at=at
+                real_name_state=RealNameState.VERIFIED.value,
+                identity_issue=None,
+                named_doc_index=None,
+                updated_at=at,
             )
         )
 

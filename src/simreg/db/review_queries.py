@@ -28,6 +28,8 @@ def review_item(conn: Connection, actor: Actor, registration_id: str) -> dict[st
             # Who the line's record names (the legacy base, or the person an RN-14 transfer
             # named): a re-registration's reviewer compares it with the document.
             t.lines.c.holder_name_enc,
+            t.lines.c.named_doc_index,
+            t.customers.c.doc_index,
         )
         .join(t.customers, t.customers.c.id == t.registrations.c.customer_id)
         .join(t.lines, t.lines.c.id == t.registrations.c.line_id)
@@ -37,6 +39,10 @@ def review_item(conn: Connection, actor: Actor, registration_id: str) -> dict[st
     item["_name_enc"] = row.name_enc
     item["_doc_number_enc"] = row.doc_number_enc
     item["_holder_name_enc"] = row.holder_name_enc
+    # Whether the document presented is the one an RN-14 transfer named (None: none named).
+    item["named_document_matches"] = (
+        None if row.named_doc_index is None else row.named_doc_index == row.doc_index
+    )
     item["device_serial"] = row.device_serial
     item["history"] = document_history(conn, row.customer_id, registration_id)
     item["origin"] = registration_origin(conn, registration_id)

@@ -202,6 +202,9 @@ lines = Table(
     # The holder's name as the legacy base knew it (lines opened before registrations existed).
     Column("holder_name_enc", LargeBinary, nullable=True),
     Column("holder_name_masked", String(200), nullable=True),
+    # The blind index of the document an RN-14 transfer named for this line: the reviewer of
+    # its re-registration sees whether the document presented is that one.
+    Column("named_doc_index", String(64), nullable=True),
     Column("imported_at", Ts, nullable=True),
     # A line allocated to a group customer (RN-12): held for the enterprise, opened only once
     # its actual user is verified and reviewed.

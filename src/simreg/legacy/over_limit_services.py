@@ -70,6 +70,7 @@ class OverLimitTransaction(Protocol):
         state: str,
         holder_name_enc: bytes,
         holder_name_masked: str,
+        named_doc_index: str,
         at: datetime,
     ) -> bool: ...
 
@@ -264,6 +265,7 @@ class OverLimitService:
                 state=line.state,
                 holder_name_enc=self.vault.fields.encrypt_text(receiver.name, HOLDER_NAME_PURPOSE),
                 holder_name_masked=receiver.name_masked,
+                named_doc_index=receiver.doc_index,
                 at=now,
             )
             if not moved:

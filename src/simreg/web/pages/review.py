@@ -126,6 +126,9 @@ def _checks(item: dict[str, Any], facts: dict[str, Any], limit: int) -> list[dic
                 None if not holder else _same_name(holder, facts["name"]),
             )
         )
+        named = item.get("named_document_matches")
+        if named is not None:
+            found.append(("RN-14", _NAMED_LABELS[named], {}, named))
     origin = item.get("origin")
     if origin is not None and origin["kind"] == "enterprise":
         # No clerk saw an original and nothing was photographed: the group customer's agreement
@@ -153,6 +156,10 @@ def _checks(item: dict[str, Any], facts: dict[str, Any], limit: int) -> list[dic
 
 
 REREGISTRATIONS = frozenset({"self_service", "counter_rereg"})
+_NAMED_LABELS = {
+    True: "The document an RN-14 transfer named for this line",
+    False: "Not the document the RN-14 transfer named for this line",
+}
 _HOLDER_LABELS = {
     True: "Name on the line's record: %(holder)s",
     False: "No name on the line's record",
