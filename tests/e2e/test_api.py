@@ -348,9 +348,13 @@ def test_a_reseller_re_registers_a_legacy_line_through_the_app(
     assert sent.status_code == 201, sent.text
     assert sent.json()["source"] == "counter_rereg" and sent.json()["state"] == "pending_review"
     assert line_states(world.simreg, [msisdn])[msisdn] == ("active", "reverification_pending")
-    # Without the flag the number is not a free one to sell; with it a free number is refused.
-    sold = submit(client, world, "clerk_shop", device="shop", msisdn=msisdn)
-    assert sold.status_code == 409 and sold.json()["code"] == "LINE-TAKEN"
+    # Without the flag a legacy line is not a free number to sell: the refusal says to
+    # re-register it (once it waits for review, it is simply taken).
+    (untouched,) = legacy_lines(world.simreg, 1)
+    sold = submit(client, world, "clerk_shop", device="shop", msisdn=untouched)
+    assert sold.status_code == 409 and sold.json()["code"] == "LINE-IN-SERVICE"
+    again = submit(client, world, "clerk_shop", device="shop", msisdn=msisdn)
+    assert again.status_code == 409 and again.json()["code"] == "LINE-TAKEN"
     free = submit(client, world, "clerk_shop", device="shop", reregistration="true")
     assert free.status_code == 409 and free.json()["code"] == "REREG-LINE-CLOSED"
     # RN-09 holds as for a new line: no enrolled device, no re-registration.

@@ -33,7 +33,7 @@ from simreg.identity.documents import (
     parse_document,
 )
 from simreg.identity.names import mask_name, validate_person_name
-from simreg.lines.domain import LineState, parse_msisdn
+from simreg.lines.domain import LineState, RealNameState, parse_msisdn
 from simreg.policy.rules import (
     InspectionMethod,
     PhotoKind,
@@ -60,7 +60,7 @@ from simreg.registration.ports import (
     RegistrationTransaction,
     UnitOfWork,
 )
-from simreg.registration.self_service import already_in_review, reregistrable
+from simreg.registration.self_service import IN_SERVICE, already_in_review, reregistrable
 
 RESERVATION_MINUTES = 30
 CLAIM_FOR = timedelta(minutes=10)  # an unfinished review returns to the queue after this
@@ -593,6 +593,19 @@ def _available_line(
         and line.reserved_until <= now
     )
     if line.state is not LineState.AVAILABLE and not held_by_me and not expired:
+        legacy = tx.legacy_line(line.id)
+        if (
+            legacy is not None
+            and legacy.state in IN_SERVICE
+            and (legacy.real_name_state is RealNameState.LEGACY_UNVERIFIED)
+        ):
+            # Someone's line without real-name data: its holder is re-registered, not sold it.
+            raise Conflict(
+                f"Number {msisdn} is in service without real-name data: re-register its "
+                "holder instead (reregistration=true; 'Re-register a number in service').",
+                code="LINE-IN-SERVICE",
+                message_zh=f"号码 {msisdn} 在网但尚无实名信息：请为机主办理补登（在网号码补登）。",
+            )
         raise _line_taken(msisdn)
     return line
 
