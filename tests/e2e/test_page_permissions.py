@@ -400,12 +400,17 @@ def test_a_clerk_cannot_enrol_another_outlets_device(client: TestClient, world: 
     assert "simreg_device" not in refused.headers.get("set-cookie", "")
     client.cookies.clear()
     csrf = log_in(client, "clerk_shop")
+    # Before its device is enrolled, the reseller's home offers enrolment, not forms (RN-09).
+    before = client.get("/app").text
+    assert 'href="/app/new"' not in before and 'id="reregister-link"' not in before
     own = client.post(
         "/app/device",
         data={"csrf_token": csrf, "device_token": world.device_tokens["shop"]},
         follow_redirects=False,
     )
     assert own.status_code == 303
+    after = client.get("/app").text
+    assert 'href="/app/new"' in after and 'id="reregister-link"' in after
 
 
 def test_switching_language_on_a_refused_form_returns_to_the_form(
