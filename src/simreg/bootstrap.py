@@ -270,6 +270,7 @@ def bootstrap(
         clock=clock,
         penalties=PenaltyScale.from_json(settings.penalty_scale),
         evidence=EvidenceStore(check=check_photo, store=photo_store),
+        timezone=settings.timezone,
     )
     sellers = SellerReports(engine, clock)
     campaign_uow = SqlUnitOfWork(engine, SqlCampaignTransaction)

@@ -6,7 +6,9 @@ import io
 import itertools
 import random
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from PIL import Image
 
@@ -14,7 +16,7 @@ from simreg.bootstrap import Simreg
 from simreg.channels.compliance import quarter_of
 from simreg.channels.domain import ChannelKind, ChannelStatus
 from simreg.core.actors import Actor, Role
-from simreg.core.clock import SystemClock
+from simreg.core.settings import Settings
 from simreg.db import directory
 from simreg.demo.synthetic import person_name, pool_numbers, resident_id
 from simreg.registration.domain import Registration
@@ -32,8 +34,8 @@ def jpeg(
 PASSWORD = "correct-horse-42"
 FRONT = jpeg(colour=(210, 220, 240))
 BACK = jpeg(colour=(230, 220, 200))
-# Inspections are planned for this quarter or later (PERIOD-PAST), as the service's clock sees it.
-THIS_QUARTER = quarter_of(SystemClock().today())
+# Inspections are planned for this quarter or later (PERIOD-PAST), on the operator's calendar.
+THIS_QUARTER = quarter_of(datetime.now(ZoneInfo(Settings.model_fields["timezone"].default)).date())
 
 
 @dataclass

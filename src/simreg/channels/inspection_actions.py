@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 from simreg.channels.compliance import (
     CHECKLIST_RULES,
@@ -37,6 +38,7 @@ class InspectionActions:
     clock: Clock
     penalties: PenaltyScale
     evidence: EvidenceStore | None
+    zone: ZoneInfo
 
     def _apply(
         self,
@@ -75,7 +77,8 @@ class InspectionActions:
             raise InvalidInput(
                 "Write the period like 2026Q4.", code="PERIOD", message_zh="期间格式如 2026Q4。"
             ) from None
-        if period < quarter_of(self.clock.today()):
+        # The operator's day: a quarter ends at midnight where the operator is, not in UTC.
+        if period < quarter_of(self.clock.now().astimezone(self.zone).date()):
             # Visits are planned ahead; a quarter that is over can no longer be visited.
             raise InvalidInput(
                 f"{period} is over; plan this quarter or a later one.",

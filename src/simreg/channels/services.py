@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from simreg.channels.compliance import (
     PenaltyScale,
@@ -64,11 +65,13 @@ class ChannelService(InspectionActions):
         clock: Clock,
         penalties: PenaltyScale | None = None,
         evidence: EvidenceStore | None = None,
+        timezone: str = "UTC",
     ) -> None:
         self.uow = uow
         self.clock = clock
         self.penalties = penalties or PenaltyScale()
         self.evidence = evidence
+        self.zone = ZoneInfo(timezone)
 
     def add_org_unit(
         self, actor: Actor, *, code: str, name: str, level: str, parent: str | None

@@ -82,7 +82,11 @@ def seed_inspections(simreg: Simreg, manager: Actor, rng: random.Random) -> int:
     base = simreg.channels
     clock = SteppingClock(story_start(now))
     channels = ChannelService(
-        uow=base.uow, clock=clock, penalties=base.penalties, evidence=base.evidence
+        uow=base.uow,
+        clock=clock,
+        penalties=base.penalties,
+        evidence=base.evidence,
+        timezone=simreg.settings.timezone,
     )
     with simreg.engine.begin() as conn:
         spared = set(
