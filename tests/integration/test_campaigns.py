@@ -430,6 +430,18 @@ def test_after_the_deadline_lines_go_one_way_then_two_way_and_come_back_on_rereg
     assert states[first[0]] == ("active", "verified")
     assert targets(app)[late[0]]["restored_at"] is not None
 
+    # Found forged after approval: the running campaign suspends the line again (both steps:
+    # their dates are past).
+    with app.engine.connect() as conn:
+        late_id = conn.execute(
+            select(t.registrations.c.id)
+            .join(t.lines, t.lines.c.id == t.registrations.c.line_id)
+            .where(t.lines.c.msisdn == late[0])
+        ).scalar_one()
+    app.registrations.cancel(world.actors["reviewer"], late_id, "forged document")
+    assert app.campaigns.advance()[0].suspended_one_way == 1
+    assert line_states(app, [late[0]])[late[0]] == ("suspended_two_way", "legacy_unverified")
+
 
 @pytest.mark.slow
 def test_parallel_starts_take_each_line_once(app: Simreg, world: World) -> None:
@@ -560,6 +572,20 @@ def test_documents_in_review_stop_the_calls_and_count_for_the_sms_until_cancelle
     app.registrations.cancel(world.actors["reviewer"], registration_id, "not the holder")
     after = targets(app)[numbers[0]]
     assert after["re_registered_at"] is None and after["re_registered_after"] is None
+
+    # The other holder re-registers by link, which closes their call task; cancelled after
+    # approval, the running campaign calls them again.
+    _, other_target, other_body = next(m for m in outbox(app) if m[0] == numbers[1])
+    app.campaigns.reregister(
+        token_for(app, campaign_id, other_target, other_body), world.resident_id(), "郑十", PHOTOS
+    )
+    other = reviewer_approves(app, world)
+    with app.engine.connect() as conn:
+        assert call_worklist(conn, agent, now=clock.now())["items"] == []
+    app.registrations.cancel(world.actors["reviewer"], other, "forged document")
+    with app.engine.connect() as conn:
+        (back,) = call_worklist(conn, agent, now=clock.now())["items"]
+    assert back["msisdn"] == numbers[1]
 
 
 def test_a_line_suspended_by_a_closed_campaign_comes_back_when_its_holder_re_registers(

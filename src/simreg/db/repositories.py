@@ -424,12 +424,35 @@ class SqlRegistrationTransaction:
         ).scalar_one_or_none()
         return int(found) if found is not None else None
 
-    def undo_reregistration(self, target_id: int, line_id: int) -> None:
+    def undo_reregistration(self, target_id: int, line_id: int, at: datetime) -> None:
+        """A re-registration cancelled after approval: the line is unverified again, so the
+        campaign that asked it takes it up again while it runs: its call task reopens, and a
+        suspension it made and approval lifted is made again at its next step."""
         ct = t.campaign_targets
         self.conn.execute(
             update(ct)
             .where(ct.c.id == target_id, ct.c.line_id == line_id)
             .values(re_registered_at=None, re_registered_after=None)
+        )
+        running = select(t.campaigns.c.id).where(t.campaigns.c.status == "running")
+        self.conn.execute(
+            update(ct)
+            .where(
+                ct.c.line_id == line_id,
+                ct.c.restored_at.is_not(None),
+                ct.c.campaign_id.in_(running),
+            )
+            .values(restored_at=None, suspended_one_way_at=None, suspended_two_way_at=None)
+        )
+        self.conn.execute(
+            update(t.call_tasks)
+            .where(
+                t.call_tasks.c.target_id == target_id,
+                t.call_tasks.c.status == "done",
+                t.call_tasks.c.last_outcome == "re_registered",
+                t.call_tasks.c.campaign_id.in_(running),
+            )
+            .values(status="open", due_at=at, closed_at=None, assigned_to=None, claimed_until=None)
         )
 
     # -- registrations ----------------------------------------------------------------------

@@ -503,8 +503,8 @@ class RegistrationService:
                 tx.mark_unverified(current.line_id, now)
                 tx.release_line_slot(current.customer_id)
                 if was_open and current.campaign_target_id is not None:
-                    # The campaign's funnel no longer counts the line as re-registered.
-                    tx.undo_reregistration(current.campaign_target_id, current.line_id)
+                    # The campaign no longer counts the line as re-registered, and asks again.
+                    tx.undo_reregistration(current.campaign_target_id, current.line_id, now)
             else:
                 tx.set_line_state(
                     current.line_id, LineState.CANCELLED if was_open else LineState.AVAILABLE, now
