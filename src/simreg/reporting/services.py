@@ -263,9 +263,9 @@ class ReportService:
         also per row of it (org unit or channel of the registration's outlet, the outlets of
         a ``parent`` channel, or the line's kind)."""
         actor.require(*READERS)
+        since, until = self.day_start(period.start), self.day_end(period.end)
         # A period still to come has no decisions, and nothing "waiting at its end" yet.
         self._not_future(period.start, self.today())
-        since, until = self.day_start(period.start), self.day_end(period.end)
         overall, per_reviewer = self.analytics.waiting_times(since, until)
         with self.uow.begin() as tx:
             names = tx.reviewer_names([r.reviewer_id for r in per_reviewer])
@@ -337,9 +337,10 @@ class ReportService:
         per channel; with ``dimension`` (org unit, drilling down to channels, or channel) also
         every row of that view under ``parent``."""
         actor.require(*READERS)
+        since, until = self.day_start(period.start), self.day_end(period.end)
         self._not_future(period.start, self.today())
         with self.uow.begin() as tx:
-            per_channel = tx.compliance(self.day_start(period.start), self.day_end(period.end))
+            per_channel = tx.compliance(since, until)
             directory = tx.directory()
             breakdown = self._breakdown(tx, dimension, parent, directory)
         rows: list[ComplianceRow]
