@@ -430,8 +430,7 @@ def test_after_the_deadline_lines_go_one_way_then_two_way_and_come_back_on_rereg
     assert states[first[0]] == ("active", "verified")
     assert targets(app)[late[0]]["restored_at"] is not None
 
-    # Found forged after approval: the running campaign suspends the line again (both steps:
-    # their dates are past).
+    # Found forged after approval: the suspension approval lifted is back at once.
     with app.engine.connect() as conn:
         late_id = conn.execute(
             select(t.registrations.c.id)
@@ -439,8 +438,9 @@ def test_after_the_deadline_lines_go_one_way_then_two_way_and_come_back_on_rereg
             .where(t.lines.c.msisdn == late[0])
         ).scalar_one()
     app.registrations.cancel(world.actors["reviewer"], late_id, "forged document")
-    assert app.campaigns.advance()[0].suspended_one_way == 1
     assert line_states(app, [late[0]])[late[0]] == ("suspended_two_way", "legacy_unverified")
+    assert targets(app)[late[0]]["restored_at"] is None
+    assert app.campaigns.advance()[0].suspended_one_way == 0  # nothing left to do
 
 
 @pytest.mark.slow
@@ -617,6 +617,10 @@ def test_a_line_suspended_by_a_closed_campaign_comes_back_when_its_holder_re_reg
         numbers[0]: ("active", "verified"),
         numbers[1]: ("active", "verified"),
     }
+    # Cancelled after approval, the closed campaign's suspension is back: nothing else would
+    # ever suspend the line again.
+    app.registrations.cancel(world.actors["reviewer"], at_hall.id, "forged document")
+    assert line_states(app, [numbers[0]])[numbers[0]] == ("suspended_one_way", "legacy_unverified")
 
 
 def test_a_rejected_counter_re_registration_sends_the_holder_no_link(

@@ -11,7 +11,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from simreg.db.tables import metadata
 
@@ -64,7 +64,7 @@ def _migrate(engine: Engine, step: Callable[[Config], None]) -> None:
                     raise RuntimeError("the migration left rows pointing at nothing")
         finally:
             if sqlite:
-                driver.execute("PRAGMA foreign_keys=ON")
+                _enforce_foreign_keys(connection, driver)
 
 
 def schema_drift(engine: Engine) -> list[object]:
@@ -81,3 +81,17 @@ def pending_revision(engine: Engine) -> tuple[str | None, str] | None:
     with engine.connect() as connection:
         current = MigrationContext.configure(connection).get_current_revision()
     return None if current == head else (current, head)
+
+
+def _enforce_foreign_keys(connection: Connection, driver: Any) -> None:
+    """Back on before the connection returns to the pool; one that cannot say so (a failed
+    commit left it inside a transaction, or it is gone) is discarded instead."""
+    try:
+        if connection.in_transaction():
+            connection.rollback()
+        driver.execute("PRAGMA foreign_keys=ON")
+        enforced = driver.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+    except Exception:  # whatever failed, the connection is not trusted
+        enforced = False
+    if not enforced:
+        connection.invalidate()

@@ -309,12 +309,9 @@ class SqlRegistrationTransaction:
         self.conn.execute(
             update(t.lines)
             .where(t.lines.c.id == line_id)
-            .values(
-                real_name_state=RealNameState.VERIFIED.value,
-                identity_issue=None,
-                named_doc_index=None,
-                updated_at=at,
-            )
+            # identity_issue and named_doc_index stay: they are read only while the line is
+            # unverified, and a cancelled approval makes it so again.
+            .values(real_name_state=RealNameState.VERIFIED.value, updated_at=at)
         )
 
     def mark_unverified(self, line_id: int, at: datetime) -> None:
@@ -371,7 +368,11 @@ class SqlRegistrationTransaction:
             )
             self.conn.execute(
                 update(ct)
-                .where(ct.c.id == target_id, ct.c.re_registered_at.is_(None))
+                .where(
+                    ct.c.id == target_id,
+                    ct.c.line_id == line_id,
+                    ct.c.re_registered_at.is_(None),
+                )
                 .values(
                     re_registered_at=at,
                     re_registered_after=(
@@ -424,35 +425,49 @@ class SqlRegistrationTransaction:
         ).scalar_one_or_none()
         return int(found) if found is not None else None
 
-    def undo_reregistration(self, target_id: int, line_id: int, at: datetime) -> None:
-        """A re-registration cancelled after approval: the line is unverified again, so the
-        campaign that asked it takes it up again while it runs: its call task reopens, and a
-        suspension it made and approval lifted is made again at its next step."""
+    def undo_reregistration(
+        self, target_id: int | None, line_id: int, at: datetime, *, approved_at: datetime
+    ) -> None:
+        """A re-registration cancelled after approval: the line is unverified again. The
+        campaign that asked it no longer counts it, and calls again while it runs; the
+        campaign suspensions its approval lifted (``restored_at`` = ``approved_at``, running
+        or closed campaigns) are made again at once."""
         ct = t.campaign_targets
-        self.conn.execute(
-            update(ct)
-            .where(ct.c.id == target_id, ct.c.line_id == line_id)
-            .values(re_registered_at=None, re_registered_after=None)
-        )
         running = select(t.campaigns.c.id).where(t.campaigns.c.status == "running")
-        self.conn.execute(
-            update(ct)
-            .where(
-                ct.c.line_id == line_id,
-                ct.c.restored_at.is_not(None),
-                ct.c.campaign_id.in_(running),
+        if target_id is not None:
+            self.conn.execute(
+                update(ct)
+                .where(ct.c.id == target_id, ct.c.line_id == line_id)
+                .values(re_registered_at=None, re_registered_after=None)
             )
-            .values(restored_at=None, suspended_one_way_at=None, suspended_two_way_at=None)
+            self.conn.execute(
+                update(t.call_tasks)
+                .where(
+                    t.call_tasks.c.target_id == target_id,
+                    t.call_tasks.c.status == "done",
+                    t.call_tasks.c.last_outcome == "re_registered",
+                    t.call_tasks.c.campaign_id.in_(running),
+                )
+                .values(
+                    status="open", due_at=at, closed_at=None, assigned_to=None, claimed_until=None
+                )
+            )
+        lifted = self.conn.execute(
+            select(ct.c.id, ct.c.suspended_two_way_at).where(
+                ct.c.line_id == line_id, ct.c.restored_at == approved_at
+            )
+        ).all()
+        if not lifted:
+            return
+        self.conn.execute(
+            update(ct).where(ct.c.id.in_([r.id for r in lifted])).values(restored_at=None)
         )
+        two_way = any(r.suspended_two_way_at is not None for r in lifted)
+        state = LineState.SUSPENDED_TWO_WAY if two_way else LineState.SUSPENDED_ONE_WAY
         self.conn.execute(
-            update(t.call_tasks)
-            .where(
-                t.call_tasks.c.target_id == target_id,
-                t.call_tasks.c.status == "done",
-                t.call_tasks.c.last_outcome == "re_registered",
-                t.call_tasks.c.campaign_id.in_(running),
-            )
-            .values(status="open", due_at=at, closed_at=None, assigned_to=None, claimed_until=None)
+            update(t.lines)
+            .where(t.lines.c.id == line_id, t.lines.c.state == LineState.ACTIVE.value)
+            .values(state=state.value, updated_at=at)
         )
 
     # -- registrations ----------------------------------------------------------------------

@@ -502,9 +502,14 @@ class RegistrationService:
             elif current.is_reregistration:
                 tx.mark_unverified(current.line_id, now)
                 tx.release_line_slot(current.customer_id)
-                if was_open and current.campaign_target_id is not None:
-                    # The campaign no longer counts the line as re-registered, and asks again.
-                    tx.undo_reregistration(current.campaign_target_id, current.line_id, now)
+                if was_open and current.activated_at is not None:
+                    # Campaigns take the line up again: no credit, calls, suspensions back.
+                    tx.undo_reregistration(
+                        current.campaign_target_id,
+                        current.line_id,
+                        now,
+                        approved_at=current.activated_at,
+                    )
             else:
                 tx.set_line_state(
                     current.line_id, LineState.CANCELLED if was_open else LineState.AVAILABLE, now
