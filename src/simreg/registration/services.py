@@ -55,7 +55,6 @@ from simreg.registration.domain import (
 )
 from simreg.registration.photos import check_photos, store_photos
 from simreg.registration.ports import (
-    LegacyLine,
     LineRecord,
     RegistrationTransaction,
     UnitOfWork,
@@ -304,7 +303,7 @@ class RegistrationService:
             held = tx.held_lines(document_index(self.vault, document))
         return DocumentCheck(document, held, self.per_id_limit)
 
-    def check_reregistration(self, actor: Actor, raw_msisdn: str) -> LegacyLine:
+    def check_reregistration(self, actor: Actor, raw_msisdn: str) -> LineRecord:
         """Before the form: whether this outlet may re-register this number now (RN-08,
         RN-09), and whether the number is a legacy line in service without real-name data."""
         actor.require(Role.CLERK)
@@ -315,8 +314,7 @@ class RegistrationService:
             barred = check_channel(*tx.channel_context(actor.outlet_id, actor.device_id))
             if barred:
                 raise RuleViolated(barred)
-            line = tx.find_line(msisdn)
-            return reregistrable(tx.legacy_line(line.id) if line is not None else None)
+            return _legacy_line(tx, msisdn)
 
     # -- number pool ------------------------------------------------------------------------
 
@@ -616,6 +614,7 @@ def _available_line(
 
 
 def _legacy_line(tx: RegistrationTransaction, msisdn: str) -> LineRecord:
+    """The line whose holder may re-register it (``reregistrable``), or the refusal."""
     line = tx.find_line(msisdn)
     reregistrable(tx.legacy_line(line.id) if line is not None else None)
     assert line is not None
