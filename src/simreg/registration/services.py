@@ -605,7 +605,8 @@ def _available_line(
             # Someone's line without real-name data: its holder is re-registered, not sold it.
             raise Conflict(
                 f"Number {msisdn} is in service without real-name data: re-register its "
-                "holder instead (reregistration=true; 'Re-register a number in service').",
+                "holder instead ('Re-register a number in service' in the app; "
+                "reregistration=true through the API).",
                 code="LINE-IN-SERVICE",
                 message_zh=f"号码 {msisdn} 在网但尚无实名信息：请为机主办理补登（在网号码补登）。",
             )
