@@ -103,7 +103,10 @@ def test_breakdowns_per_channel_and_per_kind(app: Simreg, base: ReportBase) -> N
     assert channels["SOC2"][RN] == Ratio(4, 6)
     assert channels["SOC2"][NEW] == Ratio(4, 4)
     assert channels["OWN1"][APP] == Ratio(0, 0)  # own channels need no app
-    kinds = rows(app.reports.figures(auditor, dimension=Dimension.KIND))
+    by_kind = app.reports.figures(auditor, dimension=Dimension.KIND)
+    kinds = rows(by_kind)
+    # A line kind has no deployment of its own, but the table's total is the overall figure.
+    assert by_kind.total.figures[APP] == Ratio(1, 2)
     assert kinds["data"][RN] == Ratio(1, 2)
     assert kinds["voice"][RN] == Ratio(9, 15)
     assert APP not in kinds["voice"]

@@ -89,44 +89,51 @@ class Rollup:
                 self._tally(key).add_census(group)
                 self.total.add_census(group)
 
-    def _deployment_rows(self) -> bool:
-        if self.breakdown.outlet_rows or self.breakdown.dimension is Dimension.KIND:
-            return False  # deployment is a channel's, not an outlet's or a line kind's
+    def _deployment_rows(self) -> bool | None:
+        """Whether the rows take deployment (True), only the total (False: line kinds have
+        none of their own, but the total is every channel's, as the overall figure), or
+        nothing (None: outlets)."""
+        if self.breakdown.outlet_rows:
+            return None  # deployment is a channel's, not an outlet's
+        self.total.deployment = Ratio(0, 0)
+        if self.breakdown.dimension is Dimension.KIND:
+            return False
         for row_key, row_tally in self.rows.items():
             if row_key.level is not Level.OUTLET:
                 row_tally.deployment = row_tally.deployment or Ratio(0, 0)
-        self.total.deployment = Ratio(0, 0)
         return True
+
+    def _count_deployment(self, per_row: bool, key: RowKey | None, counted: Ratio) -> None:
+        if not per_row:
+            self.total.deployment = (self.total.deployment or Ratio(0, 0)) + counted
+            return
+        if key is None:
+            return
+        tally = self._tally(key)
+        tally.deployment = (tally.deployment or Ratio(0, 0)) + counted
+        self.total.deployment = (self.total.deployment or Ratio(0, 0)) + counted
 
     def add_deployment_groups(self, groups: Iterable[DeploymentGroup]) -> None:
         """Deployment already counted per channel, org unit or overall (a series period)."""
-        if not self._deployment_rows():
+        per_row = self._deployment_rows()
+        if per_row is None:
             return
         for group in groups:
             key = self.breakdown.row(unit_id=group.org_unit_id, channel_id=group.channel_id)
-            if key is None:
-                continue
-            counted = Ratio(group.deployed, group.active)
-            tally = self._tally(key)
-            tally.deployment = (tally.deployment or Ratio(0, 0)) + counted
-            self.total.deployment = (self.total.deployment or Ratio(0, 0)) + counted
+            self._count_deployment(per_row, key, Ratio(group.deployed, group.active))
 
     def add_deployment(
         self, found: Iterable[Deployment], channels: Mapping[int, ChannelRef]
     ) -> None:
-        if not self._deployment_rows():
+        per_row = self._deployment_rows()
+        if per_row is None:
             return
         for item in found:
             channel = channels.get(item.channel_id)
             key = self.breakdown.row(
                 unit_id=channel.org_unit_id if channel else None, channel_id=item.channel_id
             )
-            if key is None:
-                continue
-            one = Ratio(1 if item.deployed else 0, 1)
-            tally = self._tally(key)
-            tally.deployment = (tally.deployment or Ratio(0, 0)) + one
-            self.total.deployment = (self.total.deployment or Ratio(0, 0)) + one
+            self._count_deployment(per_row, key, Ratio(1 if item.deployed else 0, 1))
 
     def add_registrations(
         self, groups: Iterable[RegistrationGroup], channels: Mapping[int, ChannelRef]
