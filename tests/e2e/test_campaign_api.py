@@ -96,6 +96,20 @@ def test_campaign_lifecycle_over_the_api(client: TestClient, world: World) -> No
     work = client.get("/api/v1/call-tasks", headers=agent).json()
     assert work["due"] == 3 and numbers[0] not in {i["msisdn"] for i in work["items"]}
     task = work["items"][0]["id"]
+    # A holder who calls in about the SMS: the agent finds the task by number.
+    wanted = work["items"][-1]
+    found = client.get(
+        "/api/v1/call-tasks", params={"number": wanted["msisdn"][-8:]}, headers=agent
+    ).json()
+    assert [i["id"] for i in found["items"]] == [wanted["id"]]
+    other = client.get("/api/v1/call-tasks", params={"campaign_id": 999}, headers=agent)
+    assert other.json()["items"] == []
+    naive = client.post(
+        f"/api/v1/call-tasks/{task}/outcome",
+        json={"outcome": "callback", "callback_at": "2030-01-01T10:00:00"},
+        headers=agent,
+    )
+    assert naive.status_code == 422 and naive.json()["code"] == "INVALID_INPUT"
     assert client.post(f"/api/v1/call-tasks/{task}/claim", headers=agent).status_code == 200
     taken = client.post(
         f"/api/v1/call-tasks/{task}/outcome",

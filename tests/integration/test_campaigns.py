@@ -7,6 +7,7 @@ import random
 import threading
 from collections.abc import Iterator
 from datetime import date, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, insert, select
@@ -19,6 +20,7 @@ from simreg.core.settings import Settings
 from simreg.db import directory
 from simreg.db import tables as t
 from simreg.db.campaign_queries import call_worklist, filter_choices
+from simreg.db.repositories import aware
 from simreg.demo.synthetic import person_name, resident_id
 from simreg.lines.domain import LineKind, RealNameState
 from simreg.registration.services import RejectRegistration
@@ -376,10 +378,17 @@ def test_calls_follow_the_sms_and_a_call_can_bring_the_holder_back(
             callback_at=clock.now() - timedelta(hours=1),
         )
     assert past.value.code == "CALL-CALLBACK-TIME"
-    later = app.calls.record(
-        agent, tasks[numbers[2]], outcome="callback", callback_at=clock.now() + timedelta(hours=5)
-    )
+    # Typed in the operator's zone: the task comes back at that moment, not 8 hours off.
+    agreed = (clock.now() + timedelta(hours=5)).astimezone(ZoneInfo("Asia/Shanghai"))
+    later = app.calls.record(agent, tasks[numbers[2]], outcome="callback", callback_at=agreed)
     assert not later.done
+    with app.engine.connect() as conn:
+        due, callback = conn.execute(
+            select(t.call_tasks.c.due_at, t.call_attempts.c.callback_at)
+            .join(t.call_attempts, t.call_attempts.c.task_id == t.call_tasks.c.id)
+            .where(t.call_tasks.c.id == tasks[numbers[2]])
+        ).one()
+    assert aware(due) == agreed and aware(callback) == agreed
     # Another agent cannot record on a task someone holds.
     app.calls.claim(agent, tasks[numbers[2]])
     with pytest.raises(Conflict) as taken:

@@ -3,6 +3,9 @@ screens, and a keyed blind index for lookups and counting."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from typing import Any
+
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -19,6 +22,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    TypeDecorator,
     text,
 )
 
@@ -34,7 +38,23 @@ metadata = MetaData(
 
 # BIGINT on PostgreSQL, INTEGER (the rowid alias) on SQLite so autoincrement works there.
 Id = BigInteger().with_variant(Integer(), "sqlite")
-Ts = DateTime(timezone=True)
+
+
+class UtcTimestamp(TypeDecorator[datetime]):
+    """A moment, written in UTC. SQLite keeps a datetime's wall time and drops its offset, so
+    a time typed in the operator's zone (a callback at 09:30 +08:00) would come back as 09:30
+    UTC; converting on the way in keeps both databases right. Naive values are UTC already."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is not None and value.tzinfo is not None and value.utcoffset():
+            return value.astimezone(UTC)
+        return value
+
+
+Ts = UtcTimestamp()
 
 org_units = Table(
     "org_units",

@@ -3,11 +3,11 @@ call-centre worklist; and the subscriber's self-service re-registration by link.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Form, UploadFile
-from pydantic import Field
+from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
+from pydantic import AwareDatetime, Field
 
 from simreg.campaigns.calls import CallOutcome
 from simreg.campaigns.domain import DEFAULT_TEMPLATE_ZH, CampaignPlan, parse_filters
@@ -54,7 +54,8 @@ class NewCampaign(Body):
 
 class CallResult(Body):
     outcome: CallOutcome
-    callback_at: datetime | None = None
+    # With its offset: a bare time would say nothing of which zone the holder meant.
+    callback_at: AwareDatetime | None = None
     notes: Annotated[str | None, Field(max_length=1000)] = None
 
 
@@ -121,10 +122,26 @@ def advance(app: App, actor: CurrentActor) -> dict[str, Any]:
     return {"campaigns": [vars(a) for a in app.campaigns.advance(actor)]}
 
 
-@router.get("/call-tasks", summary="The call-centre worklist: tasks due now")
-def worklist(app: App, actor: CurrentActor) -> dict[str, Any]:
+@router.get("/call-tasks", summary="The call-centre worklist: tasks due now, or a holder's")
+def worklist(
+    app: App,
+    actor: CurrentActor,
+    campaign_id: Annotated[int | None, Query(description="one campaign's tasks")] = None,
+    number: Annotated[
+        str,
+        Query(max_length=20, description="digits of the number: its task, due or not"),
+    ] = "",
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> dict[str, Any]:
     with app.engine.connect() as conn:
-        return call_worklist(conn, actor, now=app.clock.now())
+        return call_worklist(
+            conn,
+            actor,
+            now=app.clock.now(),
+            limit=limit,
+            campaign_id=campaign_id,
+            number=number,
+        )
 
 
 @router.post("/call-tasks/{task_id}/claim", summary="Take a call task")
