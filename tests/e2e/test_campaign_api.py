@@ -135,6 +135,17 @@ def test_campaign_lifecycle_over_the_api(client: TestClient, world: World) -> No
     listed = client.get("/api/v1/campaigns", headers=world.headers("risk")).json()
     assert listed["items"][0]["targeted"] == 4 and listed["real_name"]["lines"] == 6
 
+    # Approval through the API finishes a re-registration: no separate "activate" for a line
+    # already in service.
+    reviewer = world.headers("reviewer")
+    registration_id = sent.json()["registration_id"]
+    approved = client.post(f"/api/v1/registrations/{registration_id}/approve", headers=reviewer)
+    assert approved.status_code == 200 and approved.json()["state"] == "active"
+    assert line_states(app, [numbers[0]])[numbers[0]] == ("active", "verified")
+    detail = client.get(f"/api/v1/campaigns/{campaign_id}", headers=world.headers("auditor"))
+    assert detail.json()["funnel"]["re_registered_after_sms"] == 1
+    assert detail.json()["pending_review"] == 0
+
     closed = client.post(f"/api/v1/campaigns/{campaign_id}/close", headers=manager)
     assert closed.json() == {"status": "closed"}
     assert client.get("/api/v1/call-tasks", headers=agent).json()["due"] == 0

@@ -7,10 +7,11 @@ import random
 import threading
 from collections.abc import Iterator
 from datetime import date, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, update
 
 from simreg.bootstrap import Simreg
 from simreg.campaigns.domain import DEFAULT_TEMPLATE_ZH, CampaignPlan, parse_filters
@@ -19,7 +20,7 @@ from simreg.core.errors import Conflict, Forbidden, InvalidInput, NotFound, Rule
 from simreg.core.settings import Settings
 from simreg.db import directory
 from simreg.db import tables as t
-from simreg.db.campaign_queries import call_worklist, filter_choices
+from simreg.db.campaign_queries import call_history, call_worklist, filter_choices
 from simreg.db.repositories import aware
 from simreg.demo.synthetic import person_name, resident_id
 from simreg.lines.domain import LineKind, RealNameState
@@ -452,6 +453,79 @@ def test_after_the_deadline_lines_go_one_way_then_two_way_and_come_back_on_rereg
     assert app.campaigns.advance()[0].suspended_one_way == 0  # nothing left to do
 
 
+def test_a_call_sent_twice_counts_once_and_no_link_goes_to_a_holder_in_review(
+    app: Simreg, world: World, clock: MovableClock
+) -> None:
+    numbers = legacy_lines(app, 2)
+    manager = world.actors["manager"]
+    campaign_id = app.campaigns.create(manager, plan(call_after_days=7))
+    app.campaigns.start(manager, campaign_id)
+    mark_sms_sent(app)
+    clock.advance(days=8)
+    assert app.campaigns.advance()[0].call_tasks == 2
+    with app.engine.connect() as conn:
+        tasks = dict(
+            conn.execute(
+                select(t.lines.c.msisdn, t.call_tasks.c.id)
+                .join(t.campaign_targets, t.campaign_targets.c.id == t.call_tasks.c.target_id)
+                .join(t.lines, t.lines.c.id == t.campaign_targets.c.line_id)
+            ).all()
+        )
+    agent = world.actors["call_centre"]
+
+    # A double click on "No answer": the second form carries the same count and is refused.
+    app.calls.record(agent, tasks[numbers[0]], outcome="no_answer", attempts_seen=0)
+    with pytest.raises(Conflict) as twice:
+        app.calls.record(agent, tasks[numbers[0]], outcome="no_answer", attempts_seen=0)
+    assert twice.value.code == "CALL-ALREADY-RECORDED"
+    assert [h["outcome"] for h in history_of(app, agent, tasks[numbers[0]])] == ["no_answer"]
+
+    # The holder sent documents through the link meanwhile: no second link goes out.
+    sms = next(m for m in outbox(app) if m[0] == numbers[1])
+    app.campaigns.reregister(
+        token_for(app, campaign_id, sms[1], sms[2]), world.resident_id(), "钱九", PHOTOS
+    )
+    before = len(outbox(app))
+    reached = app.calls.record(agent, tasks[numbers[1]], outcome="reached_link_sent")
+    assert reached.done and not reached.link_sent and reached.documents_in_review
+    assert len(outbox(app)) == before
+
+
+def test_a_holder_whose_sms_failed_keeps_service_until_the_call_centre_tries(
+    app: Simreg, world: World, clock: MovableClock
+) -> None:
+    numbers = legacy_lines(app, 2)
+    manager = world.actors["manager"]
+    campaign_id = app.campaigns.create(manager, plan(deadline=date(2026, 11, 20)))
+    app.campaigns.start(manager, campaign_id)
+    mark_sms_sent(app)
+    with app.engine.begin() as conn:  # the SMSC's receipt: undeliverable
+        conn.execute(
+            update(t.campaign_targets)
+            .where(
+                t.campaign_targets.c.line_id
+                == select(t.lines.c.id).where(t.lines.c.msisdn == numbers[0]).scalar_subquery()
+            )
+            .values(sms_failed_at=app.clock.now())
+        )
+    clock.advance(days=19)  # past the deadline
+    assert app.campaigns.advance()[0].suspended_one_way == 1
+    assert line_states(app, numbers)[numbers[0]] == ("active", "legacy_unverified")
+    assert line_states(app, numbers)[numbers[1]][0] == "suspended_one_way"
+
+    # The agent tries the number: now the holder has been asked.
+    with app.engine.connect() as conn:
+        task_id = conn.execute(
+            select(t.call_tasks.c.id)
+            .join(t.campaign_targets, t.campaign_targets.c.id == t.call_tasks.c.target_id)
+            .join(t.lines, t.lines.c.id == t.campaign_targets.c.line_id)
+            .where(t.lines.c.msisdn == numbers[0])
+        ).scalar_one()
+    app.calls.record(world.actors["call_centre"], task_id, outcome="refused")
+    assert app.campaigns.advance()[0].suspended_one_way == 1
+    assert line_states(app, numbers)[numbers[0]][0] == "suspended_one_way"
+
+
 @pytest.mark.slow
 def test_parallel_starts_take_each_line_once(app: Simreg, world: World) -> None:
     legacy_lines(app, 40)
@@ -652,3 +726,8 @@ def test_a_rejected_counter_re_registration_sends_the_holder_no_link(
     # The clerk sees the reasons; the holder is not told to upload a resident ID by link.
     assert len(outbox(app)) == sent_before
     assert line_states(app, [msisdn])[msisdn] == ("active", "legacy_unverified")
+
+
+def history_of(app: Simreg, agent: Actor, task_id: int) -> list[dict[str, Any]]:
+    with app.engine.connect() as conn:
+        return call_history(conn, agent, task_id)

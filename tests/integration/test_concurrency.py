@@ -9,13 +9,15 @@ import threading
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from datetime import timedelta
 from functools import partial
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from simreg.bootstrap import bootstrap
+from simreg.campaigns.domain import DEFAULT_TEMPLATE_ZH, CampaignPlan, parse_filters
 from simreg.core.actors import Actor
 from simreg.core.errors import DomainError
 from simreg.core.settings import Settings
@@ -220,3 +222,43 @@ def test_parallel_counters_re_registering_one_legacy_line_only_one_goes_to_revie
             select(func.count()).where(t.registrations.c.source == "counter_rereg")
         ).scalar()
     assert customers_holding == 1 and pending == 1  # the losers' slot claims rolled back
+
+
+def test_one_call_sent_from_many_screens_at_once_is_recorded_once(world: World) -> None:
+    """Agents' double clicks and retries at the same moment: the form carries the count of
+    calls the screen showed, and only the first submission with it is recorded."""
+    simreg = world.simreg
+    legacy_lines(simreg, 1)
+    manager = world.actors["manager"]
+    campaign_id = simreg.campaigns.create(
+        manager,
+        CampaignPlan(
+            name="calls at once",
+            filters=parse_filters(),
+            sms_template=DEFAULT_TEMPLATE_ZH,
+            call_after_days=7,
+            deadline=simreg.clock.now().date() + timedelta(days=60),
+        ),
+    )
+    simreg.campaigns.start(manager, campaign_id)
+    with simreg.engine.begin() as conn:  # a week without an answer: a call is due
+        sent = simreg.clock.now() - timedelta(days=8)
+        conn.execute(update(t.campaign_targets).values(sms_sent_at=sent))
+    assert simreg.campaigns.advance()[0].call_tasks == 1
+    with simreg.engine.connect() as conn:
+        task_id = conn.execute(select(t.call_tasks.c.id)).scalar_one()
+
+    record = partial(
+        simreg.calls.record,
+        world.actors["call_centre"],
+        task_id,
+        outcome="no_answer",
+        attempts_seen=0,
+    )
+    outcomes = Counter(run_together([attempt(record) for _ in range(8)], workers=8))
+
+    assert outcomes == {"ok": 1, "CALL-ALREADY-RECORDED": 7}
+    with simreg.engine.connect() as conn:
+        attempts = conn.execute(select(t.call_tasks.c.attempts)).scalar_one()
+        rows = conn.execute(select(func.count()).select_from(t.call_attempts)).scalar_one()
+    assert attempts == 1 and rows == 1

@@ -23,6 +23,9 @@ class CallRecorded:
     attempt_id: int
     done: bool
     link_sent: bool
+    # "Reached, link sent again" for a holder whose documents are already with the review:
+    # the call is recorded and no new link goes out.
+    documents_in_review: bool = False
 
 
 class CallCentreService:
@@ -49,7 +52,10 @@ class CallCentreService:
         outcome: str,
         callback_at: datetime | None = None,
         notes: str | None = None,
+        attempts_seen: int | None = None,
     ) -> CallRecorded:
+        """``attempts_seen`` is the number of calls the agent's screen showed: a form sent
+        twice (a double click, a reload) is refused the second time, not counted twice."""
         actor.require(*AGENTS)
         chosen = parse_outcome(outcome)
         text = " ".join((notes or "").split()) or None
@@ -64,6 +70,8 @@ class CallCentreService:
             task = _load(tx, task_id)
             if task.status != "open":
                 raise _closed()
+            if attempts_seen is not None and attempts_seen != task.attempts:
+                raise _recorded_already()
             # Recording takes the task if it is free; it fails if another agent holds it.
             if not tx.claim_call_task(task.id, actor.staff_id, now, now + CLAIM_FOR):
                 raise _taken()
@@ -78,7 +86,10 @@ class CallCentreService:
                 due_at=step.due_at,
                 at=now,
             )
-            sent = step.resend_link and _resend_link(tx, task, attempt_id, now)
+            if attempt_id is None:
+                raise _recorded_already()
+            in_review = task.real_name_state == "reverification_pending"
+            sent = step.resend_link and not in_review and _resend_link(tx, task, attempt_id, now)
             tx.record(
                 AuditEvent(
                     action="campaign.call_recorded",
@@ -94,7 +105,9 @@ class CallCentreService:
                     },
                 )
             )
-            return CallRecorded(task.id, attempt_id, step.done, sent)
+            return CallRecorded(
+                task.id, attempt_id, step.done, sent, step.resend_link and in_review
+            )
 
 
 def _resend_link(tx: CampaignTransaction, task: CallTask, attempt_id: int, now: datetime) -> bool:
@@ -132,4 +145,13 @@ def _taken() -> Conflict:
         "Another agent is working on this call task.",
         code="CALL-TASK-TAKEN",
         message_zh="该外呼任务正由其他坐席处理。",
+    )
+
+
+def _recorded_already() -> Conflict:
+    return Conflict(
+        "This call was recorded already (the form was sent twice, or the list is out of "
+        "date); reload the list and check the task's calls.",
+        code="CALL-ALREADY-RECORDED",
+        message_zh="该次通话已记录（表单重复提交或列表已过期），请刷新后查看该任务的通话记录。",
     )

@@ -44,6 +44,9 @@ class CallTask:
     attempts: int
     no_answers: int
     msisdn: str
+    # The line's real-name state now: "reverification_pending" while the holder's documents
+    # are with the review, when a new link would only confuse them.
+    real_name_state: str | None = None
 
 
 class CampaignTransaction(Protocol):
@@ -106,7 +109,10 @@ class CampaignTransaction(Protocol):
         done: bool,
         due_at: datetime | None,
         at: datetime,
-    ) -> int: ...
+    ) -> int | None:
+        """The attempt's id; None when the task's attempts are no longer ``task.attempts``
+        (another submission of the same call got there first)."""
+        ...
 
     def enqueue_sms(
         self,

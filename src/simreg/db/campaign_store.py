@@ -295,8 +295,14 @@ class SqlCampaignTransaction:
             raise ValueError(to)
         conditions = [
             ct.c.campaign_id == campaign_id,
-            # Only holders who were actually asked (an SMS sent or a call made) lose service.
-            or_(ct.c.sms_sent_at.is_not(None), ct.c.called_at.is_not(None)),
+            # Only holders who were actually asked lose service: an SMS that went out and was
+            # not reported undeliverable, or a call made. A holder whose SMS failed waits for
+            # the call-centre's attempt (RN-13: SMS first, then the call).
+            or_(
+                ct.c.sms_delivered_at.is_not(None),
+                and_(ct.c.sms_sent_at.is_not(None), ct.c.sms_failed_at.is_(None)),
+                ct.c.called_at.is_not(None),
+            ),
             ct.c.re_registered_at.is_(None),
             ct.c.restored_at.is_(None),
             stamp.is_(None),
@@ -411,7 +417,12 @@ class SqlCampaignTransaction:
             .scalar_subquery()
         )
         row = self.conn.execute(
-            select(t.call_tasks, t.lines.c.msisdn, no_answers.label("no_answers"))
+            select(
+                t.call_tasks,
+                t.lines.c.msisdn,
+                t.lines.c.real_name_state,
+                no_answers.label("no_answers"),
+            )
             .join(ct, ct.c.id == t.call_tasks.c.target_id)
             .join(t.lines, t.lines.c.id == ct.c.line_id)
             .where(t.call_tasks.c.id == task_id)
@@ -428,6 +439,7 @@ class SqlCampaignTransaction:
             int(row.attempts),
             int(row.no_answers),
             row.msisdn,
+            row.real_name_state,
         )
 
     def claim_call_task(self, task_id: int, agent_id: int, now: datetime, until: datetime) -> bool:
@@ -459,7 +471,15 @@ class SqlCampaignTransaction:
         done: bool,
         due_at: datetime | None,
         at: datetime,
-    ) -> int:
+    ) -> int | None:
+        """None when the task moved on since it was read (the same call recorded twice)."""
+        counted = self.conn.execute(
+            update(t.call_tasks)
+            .where(t.call_tasks.c.id == task.id, t.call_tasks.c.attempts == task.attempts)
+            .values(attempts=t.call_tasks.c.attempts + 1)
+        )
+        if counted.rowcount != 1:
+            return None
         attempt_id = self.conn.execute(
             insert(t.call_attempts)
             .values(
@@ -473,7 +493,6 @@ class SqlCampaignTransaction:
             .returning(t.call_attempts.c.id)
         ).scalar_one()
         values: dict[str, Any] = {
-            "attempts": t.call_tasks.c.attempts + 1,
             "last_outcome": outcome,
             "callback_at": callback_at,
             "claimed_until": None,

@@ -386,7 +386,8 @@ class RegistrationService:
         self, actor: Actor, registration_id: str, *, open_line: bool = False
     ) -> Registration:
         """Approve after review; with ``open_line`` the line is activated in the same
-        transaction, as the review console does."""
+        transaction, as the review console does. A re-registration is always finished: its
+        line is in service already, and approval is what verifies it (RN-13)."""
         actor.require(Role.REVIEWER, Role.ADMIN)
         now = self.clock.now()
         with self.uow.begin() as tx:
@@ -400,12 +401,12 @@ class RegistrationService:
                 # RN-10: an online order waits for the ID to be checked again at hand-over.
                 tx.follow_decision(approved, now)
                 return approved
-            if not open_line:
+            if not open_line and not approved.is_reregistration:
                 return approved
             active = approved.activate(approval, now)
             _save(tx, active, approved)
             _open_service(tx, active, now)
-            tx.record(_event("registration.activated", actor, active, now))
+            tx.record(_event(_opened(active), actor, active, now))
             return active
 
     def reject(
@@ -468,7 +469,7 @@ class RegistrationService:
                 active = current.activate(current.approval(), now)
                 _save(tx, active, current)
                 _open_service(tx, active, now)
-                tx.record(_event("registration.activated", actor, active, now))
+                tx.record(_event(_opened(active), actor, active, now))
                 return active
         except (RuleViolated, Conflict) as refusal:
             self._record_refusal(
@@ -534,6 +535,11 @@ def _open_service(tx: RegistrationTransaction, registration: Registration, now: 
         now,
         submitted_at=registration.submitted_at,
     )
+
+
+def _opened(registration: Registration) -> str:
+    """The audit action: a new line opens; a line in service is verified (RN-13)."""
+    return "registration.verified" if registration.is_reregistration else "registration.activated"
 
 
 def _opens_at_handover() -> RuleViolated:

@@ -57,6 +57,9 @@ class CallResult(Body):
     # With its offset: a bare time would say nothing of which zone the holder meant.
     callback_at: AwareDatetime | None = None
     notes: Annotated[str | None, Field(max_length=1000)] = None
+    # The task's "attempts" as the client last read it: a retried request is then refused
+    # (409 CALL-ALREADY-RECORDED) instead of counting the call twice.
+    attempts_seen: Annotated[int | None, Field(ge=0)] = None
 
 
 def _filters(body: Filters) -> Any:
@@ -158,6 +161,7 @@ def outcome(app: App, actor: CurrentActor, task_id: int, body: CallResult) -> di
         outcome=body.outcome.value,
         callback_at=body.callback_at,
         notes=body.notes,
+        attempts_seen=body.attempts_seen,
     )
     return vars(recorded)
 

@@ -15,6 +15,7 @@ ACTION_LABELS: dict[str, tuple[str, str]] = {
     "registration.rejected": ("Registration rejected", "审核驳回"),
     "registration.activate": ("Line opening refused", "开通被拒"),
     "registration.activated": ("Line opened", "号码开通"),
+    "registration.verified": ("Line in service verified (re-registration)", "在网号码补登核验通过"),
     "registration.cancelled": ("Registration cancelled", "登记撤销"),
     "line.reserved": ("Number reserved", "预占号码"),
     "line.reserve": ("Number reservation refused", "预占号码被拒"),

@@ -263,7 +263,7 @@ def _calls_page(
             number=number,
         )
         history = {
-            item["id"]: call_history(conn, session.actor, item["id"]) for item in work["items"][:20]
+            item["id"]: call_history(conn, session.actor, item["id"]) for item in work["items"]
         }
     return s.render(
         request,
@@ -303,21 +303,24 @@ def record_call(
     outcome: Annotated[str, Form()] = "",
     callback_at: Annotated[str, Form()] = "",
     notes: Annotated[str, Form(max_length=1000)] = "",
+    attempts: Annotated[int | None, Form()] = None,
 ) -> Response:
     allow(session, *AGENTS)
     s = site(request)
     try:
         checked_text("notes", notes)
-        s.simreg.calls.record(
+        recorded = s.simreg.calls.record(
             session.actor,
             task_id,
             outcome=outcome,
             callback_at=_local_time(callback_at, s.simreg.settings.timezone),
             notes=notes,
+            attempts_seen=attempts,
         )
     except DomainError as problem:
         return _calls_page(request, session, status_code=422, error=problem, failed_task=task_id)
-    return RedirectResponse("/calls?done=recorded", status_code=303)
+    done = "recorded-in-review" if recorded.documents_in_review else "recorded"
+    return RedirectResponse(f"/calls?done={done}", status_code=303)
 
 
 def _local_time(value: str, timezone: str) -> datetime | None:
