@@ -588,3 +588,13 @@ def test_a_disabled_account_loses_its_api_tokens_for_good(client: TestClient, wo
         )
         # Enabling the account again does not bring back the token it had.
         assert client.get("/api/v1/channels", headers=headers).status_code == 401
+
+
+def test_a_password_reset_ends_the_accounts_api_tokens(client: TestClient, world: World) -> None:
+    # A reset is the answer to a compromised account: the token must not keep working.
+    headers = world.headers("auditor")
+    assert client.get("/api/v1/channels", headers=headers).status_code == 200
+    world.simreg.staff.reset_password(
+        world.actors["admin"], world.actors["auditor"].staff_id, "fresh-start-2026"
+    )
+    assert client.get("/api/v1/channels", headers=headers).status_code == 401

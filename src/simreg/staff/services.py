@@ -238,7 +238,9 @@ class StaffService:
             )
 
     def reset_password(self, admin: Actor, staff_id: int, new_password: str) -> None:
-        """Set a temporary password, unlock the account, and end its sessions."""
+        """Set a temporary password, unlock the account, and end its sessions and API
+        tokens: a reset is what an administrator does for an account thought compromised, and
+        a token left working would keep the intruder in."""
         admin.require(Role.ADMIN)
         now = self.clock.now()
         with self.uow.begin() as tx:
@@ -252,21 +254,22 @@ class StaffService:
                 locked_until=None,
             )
             tx.revoke_sessions(staff_id=staff_id, at=now)
+            revoked = tx.revoke_api_tokens(staff_id, now)
             tx.record(
                 AuditEvent(
                     action="staff.password_reset",
                     outcome="ok",
                     at=now,
                     actor_staff_id=admin.staff_id,
-                    details={"username": account.username},
+                    details={"username": account.username, "api_tokens_revoked": revoked},
                 )
             )
 
     def set_temporary_password(self, username: str) -> str:
         """From the operator's console (`simreg staff password`), which is trusted like the
         database itself, so no administrator acts: a generated password, shown once and
-        changed at first login; the account is unlocked and its sessions end. This is how the
-        first administrator of a new deployment gets into the pages."""
+        changed at first login; the account is unlocked and its sessions and API tokens end.
+        This is how the first administrator of a new deployment gets into the pages."""
         password = temporary_password(username)
         now = self.clock.now()
         with self.uow.begin() as tx:
@@ -285,12 +288,17 @@ class StaffService:
                 locked_until=None,
             )
             tx.revoke_sessions(staff_id=account.id, at=now)
+            revoked = tx.revoke_api_tokens(account.id, now)
             tx.record(
                 AuditEvent(
                     action="staff.password_reset",
                     outcome="ok",
                     at=now,
-                    details={"username": account.username, "by": "simreg staff password"},
+                    details={
+                        "username": account.username,
+                        "by": "simreg staff password",
+                        "api_tokens_revoked": revoked,
+                    },
                 )
             )
         return password
