@@ -308,8 +308,15 @@ def test_audit_finds_a_document_by_its_number_through_the_blind_index(
     )
     assert export.status_code == 200
     lines = export.text.lstrip("\ufeff").strip().splitlines()
-    assert len(lines) == 3  # newest first: the rejection, then the submission
-    assert "registration.rejected" in lines[1] and "registration.submitted" in lines[2]
+    # Newest first: this export and the page's search by the document (each search naming a
+    # person is audited: who looked up whom), then the rejection and the submission.
+    assert [line.split(",")[1] for line in lines[1:]] == [
+        "audit.searched",
+        "audit.searched",
+        "registration.rejected",
+        "registration.submitted",
+    ]
+    assert ",auditor," in lines[1] and ",auditor," in lines[2]
     nothing = client.post("/audit.csv", data={"csrf_token": csrf, "msisdn": "13900000000"})
     assert nothing.text.lstrip("\ufeff").startswith("at,action,outcome")  # header only
     assert "11010519491231002X" not in export.text

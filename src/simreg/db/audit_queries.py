@@ -11,7 +11,9 @@ from sqlalchemy import Connection, Select, func, or_, select
 from sqlalchemy.orm import aliased
 
 from simreg.core.actors import Actor, Role
+from simreg.core.audit import AuditEvent
 from simreg.db import tables as t
+from simreg.db.audit_store import record_audit
 from simreg.db.repositories import aware
 
 AUDIT_READERS = (Role.ADMIN, Role.AUDITOR, Role.REVIEWER, Role.CHANNEL_MANAGER, Role.RISK_ANALYST)
@@ -118,6 +120,28 @@ def stream_audit(conn: Connection, actor: Actor, f: AuditFilter) -> Iterator[dic
     result = conn.execution_options(stream_results=True, yield_per=1000).execute(_query(f))
     for row in result:
         yield _shape(row)
+
+
+def record_person_search(
+    conn: Connection, actor: Actor, f: AuditFilter, at: datetime, *, export: bool
+) -> None:
+    """A search that names a person (a document, or a number) is itself audited: the trail
+    then shows who looked up whom, as the over-limit document reveal does. Other searches
+    (a channel, a day) read no one's data and are not."""
+    if f.doc_index is None and f.msisdn is None:
+        return
+    record_audit(
+        conn,
+        AuditEvent(
+            action="audit.searched",
+            outcome="ok",
+            at=at,
+            actor_staff_id=actor.staff_id,
+            msisdn=f.msisdn,
+            doc_index=f.doc_index,
+            details={"by_document": f.doc_index is not None, "export": export},
+        ),
+    )
 
 
 def audit_actions(conn: Connection) -> list[str]:

@@ -19,6 +19,7 @@ from simreg.db.audit_queries import (
     AUDIT_READERS,
     AuditFilter,
     audit_actions,
+    record_person_search,
     search_audit,
     stream_audit,
 )
@@ -104,9 +105,10 @@ def _search_page(request: Request, session: PageSession, params: dict[str, str])
     error = None
     try:
         query = _filter(s, params)
-        with s.simreg.engine.connect() as conn:
+        with s.simreg.engine.begin() as conn:
             rows = search_audit(conn, session.actor, query, PAGE_ROWS)
             actions = audit_actions(conn)
+            record_person_search(conn, session.actor, query, s.simreg.clock.now(), export=False)
     except DomainError as problem:
         error = problem
         with s.simreg.engine.connect() as conn:
@@ -138,6 +140,8 @@ def _csv(request: Request, session: PageSession, params: dict[str, str]) -> Resp
     allow(session, *AUDIT_READERS)
     s = site(request)
     query = _filter(s, params)
+    with s.simreg.engine.begin() as conn:
+        record_person_search(conn, session.actor, query, s.simreg.clock.now(), export=True)
 
     def lines() -> Iterator[str]:
         buffer = io.StringIO()

@@ -73,6 +73,7 @@ ACTION_LABELS: dict[str, tuple[str, str]] = {
     "over_limit.found": ("Over-limit document found", "发现一证多号"),
     "over_limit.resolved": ("Over-limit document resolved", "一证多号已处理"),
     "over_limit.document_viewed": ("Over-limit document viewed", "查看一证多号证件"),
+    "audit.searched": ("Audit searched by document or number", "按证件或号码查询审计记录"),
     "campaign.created": ("Campaign created", "创建补登活动"),
     "campaign.started": ("Campaign started", "启动补登活动"),
     "campaign.closed": ("Campaign closed", "结束补登活动"),
