@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
+from simreg.core.actors import Role
 from simreg.core.errors import DomainError
+from simreg.db import tables as t
 from simreg.registration.services import RejectRegistration
 from simreg.web.app import create_app
 from tests.support.world import BACK, FRONT, PASSWORD, World
@@ -605,3 +609,82 @@ def test_a_password_reset_ends_the_accounts_api_tokens(client: TestClient, world
         world.actors["admin"], world.actors["auditor"].staff_id, "fresh-start-2026"
     )
     assert client.get("/api/v1/channels", headers=headers).status_code == 401
+
+
+def test_a_decided_registration_is_masked_to_other_reviewers_until_an_audited_reveal(
+    client: TestClient, world: World
+) -> None:
+    registration = world.submit(document_number="11010519491231002X", customer_name="张三丰")
+    reviewers = world.simreg.registrations
+    reviewers.claim(world.actors["reviewer"], registration.id)
+    reviewers.approve(world.actors["reviewer"], registration.id, open_line=True)
+
+    def viewed() -> list[str]:
+        rows = audit_rows(world, "registration.identity_viewed")
+        return [r["details"]["shown"] for r in rows]
+
+    # The reviewer who decided it sees it in full, unaudited.
+    log_in(client, "reviewer")
+    own = client.get(f"/review/{registration.id}")
+    assert "11010519491231002X" in own.text and 'id="sealed"' not in own.text
+    assert client.get(f"/review/{registration.id}/photos/front").status_code == 200
+    assert viewed() == []
+
+    # Another reviewer: masked, no photos on the page, until asking, which is audited.
+    client.cookies.clear()
+    csrf = log_in(client, "reviewer2")
+    other = client.get(f"/review/{registration.id}")
+    assert other.status_code == 200 and 'id="sealed"' in other.text
+    assert "11010519491231002X" not in other.text and "张三丰" not in other.text
+    assert "/photos/front" not in other.text
+    shown = client.post(f"/review/{registration.id}/reveal", data={"csrf_token": csrf})
+    assert "11010519491231002X" in shown.text and "张三丰" in shown.text
+    assert "/photos/front" in shown.text
+    assert client.get(f"/review/{registration.id}/photos/front").status_code == 200
+    assert viewed() == ["document", "front"]
+    # Through the API too: a photo of a decided registration someone else decided.
+    api = client.get(
+        f"/api/v1/registrations/{registration.id}/photos/back", headers=world.headers("admin")
+    )
+    assert api.status_code == 200 and viewed() == ["document", "front", "back"]
+
+
+def test_a_clerk_sees_only_the_photos_they_took_while_under_review_or_rejected(
+    client: TestClient, world: World
+) -> None:
+    mine = world.submit("clerk_hall")
+    # A colleague at the same counter, with an account of their own.
+    colleague_id = world.simreg.staff.create_account(
+        world.actors["admin"],
+        username="clerk.hall.b",
+        display_name="Clerk B",
+        role=Role.CLERK,
+        outlet_code="HALL",
+        password="long-enough-pw-2026",
+    )
+    colleague = world.simreg.registrations.submit(
+        replace(world.actors["clerk_hall"], staff_id=colleague_id, username="clerk.hall.b"),
+        world.command(),
+    )
+    clerk = world.headers("clerk_hall")
+
+    def photo(registration_id: str) -> int:
+        path = f"/api/v1/registrations/{registration_id}/photos/front"
+        return client.get(path, headers=clerk).status_code
+
+    assert photo(mine.id) == 200
+    assert photo(colleague.id) == 404  # the same outlet, another clerk's customer
+    reviewer = world.actors["reviewer"]
+    world.simreg.registrations.claim(reviewer, mine.id)
+    world.simreg.registrations.approve(reviewer, mine.id, open_line=True)
+    assert photo(mine.id) == 404  # decided and open: no longer the clerk's to look at
+
+
+def audit_rows(world: World, action: str) -> list[dict[str, Any]]:
+    with world.simreg.engine.connect() as conn:
+        rows = conn.execute(
+            select(t.audit_events.c.details)
+            .where(t.audit_events.c.action == action)
+            .order_by(t.audit_events.c.id)
+        ).all()
+    return [{"details": r.details} for r in rows]

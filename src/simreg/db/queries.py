@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -180,16 +181,31 @@ def review_queue(conn: Connection, actor: Actor, *, now: datetime, limit: int) -
     return {"total": int(total), "items": items}
 
 
-def photo_key(conn: Connection, actor: Actor, registration_id: str, kind: str) -> tuple[str, str]:
-    """The store key and content type of one photo, for roles that review documents."""
+@dataclass(frozen=True)
+class PhotoAccess:
+    store_key: str
+    content_type: str
+    # A decided registration's photo, fetched by someone who did not decide it: audited.
+    audited: bool
+
+
+def photo_key(conn: Connection, actor: Actor, registration_id: str, kind: str) -> PhotoAccess:
+    """One photo, for the reviewers (any registration; a decided one someone else decided
+    is audited) and for the clerk who took it, while it waits for review or after it was
+    rejected (to photograph again). Other clerks of the outlet, and decided registrations,
+    are not a clerk's to look at: ID photos are what black-card fraud is made of."""
     actor.require(Role.REVIEWER, Role.ADMIN, Role.CLERK)
+    r = t.registrations
     row = conn.execute(
         select(
             t.registration_photos.c.store_key,
             t.registration_photos.c.content_type,
-            t.registrations.c.outlet_id,
+            r.c.outlet_id,
+            r.c.clerk_id,
+            r.c.state,
+            r.c.reviewer_id,
         )
-        .join(t.registrations, t.registrations.c.id == t.registration_photos.c.registration_id)
+        .join(r, r.c.id == t.registration_photos.c.registration_id)
         .where(
             t.registration_photos.c.registration_id == registration_id,
             t.registration_photos.c.kind == kind,
@@ -197,7 +213,14 @@ def photo_key(conn: Connection, actor: Actor, registration_id: str, kind: str) -
     ).one_or_none()
     if row is None or not actor.may_see_outlet(row.outlet_id):
         raise NotFound("No such photo.", code="PHOTO-NOT-FOUND", message_zh="照片不存在。")
-    return row.store_key, row.content_type
+    if actor.role is Role.CLERK and not (
+        row.clerk_id == actor.staff_id and row.state in ("pending_review", "rejected")
+    ):
+        raise NotFound("No such photo.", code="PHOTO-NOT-FOUND", message_zh="照片不存在。")
+    audited = row.state != "pending_review" and actor.role is not Role.CLERK
+    return PhotoAccess(
+        row.store_key, row.content_type, audited and row.reviewer_id != actor.staff_id
+    )
 
 
 def available_numbers(

@@ -9,7 +9,9 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from simreg.core.actors import Actor, Role
+from simreg.core.audit import AuditEvent
 from simreg.db import tables as t
+from simreg.db.audit_store import record_audit
 from simreg.db.queries import registration_detail
 from simreg.db.repositories import aware
 from simreg.registration.domain import RejectionReason
@@ -30,6 +32,7 @@ def review_item(conn: Connection, actor: Actor, registration_id: str) -> dict[st
             t.lines.c.holder_name_enc,
             t.lines.c.named_doc_index,
             t.customers.c.doc_index,
+            t.registrations.c.reviewer_id,
         )
         .join(t.customers, t.customers.c.id == t.registrations.c.customer_id)
         .join(t.lines, t.lines.c.id == t.registrations.c.line_id)
@@ -44,6 +47,9 @@ def review_item(conn: Connection, actor: Actor, registration_id: str) -> dict[st
         None if row.named_doc_index is None else row.named_doc_index == row.doc_index
     )
     item["device_serial"] = row.device_serial
+    # Identity in full is for the item being decided and for the reviewer who decided it; a
+    # decided item is otherwise shown masked until a reviewer asks, audited (``sealed``).
+    item["sealed"] = item["state"] != "pending_review" and row.reviewer_id != actor.staff_id
     item["history"] = document_history(conn, row.customer_id, registration_id)
     item["origin"] = registration_origin(conn, registration_id)
     return item
@@ -151,3 +157,27 @@ def document_history(conn: Connection, customer_id: int, excluding: str) -> list
 def _iso(value: datetime | None) -> str | None:
     v = aware(value)
     return v.isoformat() if v else None
+
+
+def record_identity_view(
+    conn: Connection, actor: Actor, registration_id: str, what: str, at: datetime
+) -> None:
+    """A look at a decided registration's identity (``what``: "document" or a photo kind)
+    by someone who did not decide it: the trail keeps who looked at whom."""
+    doc_index = conn.execute(
+        select(t.customers.c.doc_index)
+        .join(t.registrations, t.registrations.c.customer_id == t.customers.c.id)
+        .where(t.registrations.c.id == registration_id)
+    ).scalar_one_or_none()
+    record_audit(
+        conn,
+        AuditEvent(
+            action="registration.identity_viewed",
+            outcome="ok",
+            at=at,
+            actor_staff_id=actor.staff_id,
+            registration_id=registration_id,
+            doc_index=doc_index,
+            details={"shown": what},
+        ),
+    )

@@ -10,6 +10,7 @@ from pydantic import Field, field_validator
 
 from simreg.core.actors import Role
 from simreg.db import queries
+from simreg.db.review_queries import record_identity_view
 from simreg.registration.domain import RegistrationState, RejectionReason
 from simreg.registration.services import RejectRegistration, SubmitRegistration
 from simreg.web.api.body import Body
@@ -104,11 +105,13 @@ def get_registration(app: App, actor: CurrentActor, registration_id: str) -> dic
     response_class=Response,
 )
 def get_photo(app: App, actor: CurrentActor, registration_id: str, kind: str) -> Response:
-    with app.engine.connect() as conn:
-        key, content_type = queries.photo_key(conn, actor, registration_id, kind)
+    with app.engine.begin() as conn:
+        access = queries.photo_key(conn, actor, registration_id, kind)
+        if access.audited:
+            record_identity_view(conn, actor, registration_id, kind, app.clock.now())
     return Response(
-        app.photo_store.get(key),
-        media_type=content_type,
+        app.photo_store.get(access.store_key),
+        media_type=access.content_type,
         headers={"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"},
     )
 

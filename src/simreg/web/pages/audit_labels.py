@@ -17,6 +17,7 @@ ACTION_LABELS: dict[str, tuple[str, str]] = {
     "registration.activated": ("Line opened", "号码开通"),
     "registration.verified": ("Line in service verified (re-registration)", "在网号码补登核验通过"),
     "registration.cancelled": ("Registration cancelled", "登记撤销"),
+    "registration.identity_viewed": ("Decided registration's identity seen", "查看已审登记身份"),
     "line.reserved": ("Number reserved", "预占号码"),
     "line.reserve": ("Number reservation refused", "预占号码被拒"),
     # staff

@@ -12,8 +12,9 @@ from simreg.channels.domain import Channel, ChannelKind, ChannelStatus
 from simreg.core.actors import Role
 from simreg.core.errors import Conflict, DomainError, InvalidInput
 from simreg.db import queries
-from simreg.db.review_queries import claim_holder, review_item
+from simreg.db.review_queries import claim_holder, record_identity_view, review_item
 from simreg.identity.documents import DocumentInvalid, parse_document
+from simreg.identity.names import mask_name
 from simreg.legacy.staging import HOLDER_NAME_PURPOSE
 from simreg.policy.rules import check_document, check_per_id_limit
 from simreg.registration.domain import RejectionReason
@@ -72,6 +73,27 @@ def _facts(request: Request, session: Session, item: dict[str, Any]) -> dict[str
     except DocumentInvalid as problem:
         facts["document_problem"] = problem
     return facts
+
+
+def _sealed(
+    item: dict[str, Any], facts: dict[str, Any], checks: list[dict[str, Any]]
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """A decided item someone else decided: the checks keep their outcome, but the name,
+    the number and the name on the line's record are shown masked, as everywhere else."""
+    masked = {
+        **facts,
+        "number": item["customer"]["document_number"],
+        "name": item["customer"]["name"],
+        "sealed": True,
+    }
+    masked.pop("holder", None)
+    shown = [
+        {**c, "args": {**c["args"], "holder": mask_name(c["args"]["holder"])}}
+        if c["args"].get("holder")
+        else c
+        for c in checks
+    ]
+    return masked, shown
 
 
 _AUTHORITY_LABELS = {
@@ -193,18 +215,39 @@ def item_page(request: Request, session: PageSession, registration_id: str) -> R
     it from the queue): the decisions are offered to the reviewer holding it, and anyone
     else is told who does, or offered to take it."""
     allow(session, Role.REVIEWER, Role.ADMIN)
+    return _item_page(request, session, registration_id, revealed=False)
+
+
+@router.post("/review/{registration_id}/reveal")
+def reveal(request: Request, session: PageSession, registration_id: str) -> Response:
+    """A decided item's name, number and photos in full, for a reviewer who did not decide
+    it (a complaint, a fraud inquiry): shown once, and audited."""
+    allow(session, Role.REVIEWER, Role.ADMIN)
+    return _item_page(request, session, registration_id, revealed=True)
+
+
+def _item_page(
+    request: Request, session: Session, registration_id: str, *, revealed: bool
+) -> Response:
     s = site(request)
-    with s.simreg.engine.connect() as conn:
+    with s.simreg.engine.begin() as conn:
         item = review_item(conn, session.actor, registration_id)
         holder = claim_holder(conn, registration_id, s.simreg.clock.now())
+        if revealed and item["sealed"]:
+            record_identity_view(
+                conn, session.actor, registration_id, "document", s.simreg.clock.now()
+            )
     facts = _facts(request, session, item)
+    checks = _checks(item, facts, s.simreg.settings.per_id_limit)
+    if item["sealed"] and not revealed:
+        facts, checks = _sealed(item, facts, checks)
     return s.render(
         request,
         session,
         "review/item.html",
         item=item,
         facts=facts,
-        checks=_checks(item, facts, s.simreg.settings.per_id_limit),
+        checks=checks,
         reasons=list(RejectionReason),
         claim=_claim_state(holder, session),
         decided=request.query_params.get("decided"),
@@ -260,11 +303,13 @@ def release(request: Request, session: PageSession, registration_id: str) -> Res
 @router.get("/review/{registration_id}/photos/{kind}")
 def photo(request: Request, session: PageSession, registration_id: str, kind: str) -> Response:
     s = site(request)
-    with s.simreg.engine.connect() as conn:
-        key, content_type = queries.photo_key(conn, session.actor, registration_id, kind)
+    with s.simreg.engine.begin() as conn:
+        access = queries.photo_key(conn, session.actor, registration_id, kind)
+        if access.audited:
+            record_identity_view(conn, session.actor, registration_id, kind, s.simreg.clock.now())
     return Response(
-        s.simreg.photo_store.get(key),
-        media_type=content_type,
+        s.simreg.photo_store.get(access.store_key),
+        media_type=access.content_type,
         headers={"Cache-Control": "private, no-store"},
     )
 
@@ -277,6 +322,9 @@ def _item_with_error(
         item = review_item(conn, session.actor, registration_id)
         holder = claim_holder(conn, registration_id, s.simreg.clock.now())
     facts = _facts(request, session, item)
+    checks = _checks(item, facts, s.simreg.settings.per_id_limit)
+    if item["sealed"]:  # another reviewer decided it meanwhile
+        facts, checks = _sealed(item, facts, checks)
     # Refused because another reviewer took it meanwhile: say who, and offer no decisions.
     claim = _claim_state(holder, session) if holder is not None else {"state": "mine"}
     return s.render(
@@ -286,7 +334,7 @@ def _item_with_error(
         status_code=409 if isinstance(problem, Conflict) else 422,
         item=item,
         facts=facts,
-        checks=_checks(item, facts, s.simreg.settings.per_id_limit),
+        checks=checks,
         reasons=list(RejectionReason),
         claim=claim,
         error=problem,
