@@ -212,6 +212,7 @@ def online_shop(
                 settings.public_rate_per_document,
                 settings.public_rate_window_seconds,
                 settings.document_checks_per_staff,
+                settings.login_attempts_per_address,
             ),
         ),
         rules=ShopRules(

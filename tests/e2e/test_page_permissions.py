@@ -127,9 +127,35 @@ def test_wrong_passwords_lock_the_account(client: TestClient, world: World) -> N
             ).status_code
             == 401
         )
+    # A wrong password to a locked account answers as to an unknown name: the lock does not
+    # tell an outsider the account exists. The right password learns of the lock.
+    wrong = client.post("/login", data={"username": "auditor", "password": "nope-nope-nope"})
+    unknown = client.post("/login", data={"username": "nobody.here", "password": "nope-nope"})
+    assert wrong.status_code == unknown.status_code == 401
+    assert "LOGIN-FAILED" in wrong.text and "LOGIN-LOCKED" not in wrong.text
+    assert _error_box(wrong.text) == _error_box(unknown.text)
     locked = client.post("/login", data={"username": "auditor", "password": PASSWORD})
     assert locked.status_code == 401
     assert "LOGIN-LOCKED" in locked.text
+
+
+def _error_box(page: str) -> str:
+    return page.split('role="alert"', 1)[1].split("<form", 1)[0]
+
+
+def test_one_address_cannot_try_passwords_without_end(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    throttle = world.simreg.shop.throttle
+    monkeypatch.setattr(throttle, "limits", replace(throttle.limits, logins_per_address=3))
+    with TestClient(create_app(world.simreg)) as client:
+        for n in range(3):
+            user = f"guess{n}"
+            tried = client.post("/login", data={"username": user, "password": "x-x-x-x-x"})
+            assert tried.status_code == 401
+        refused = client.post("/login", data={"username": "auditor", "password": PASSWORD})
+        assert refused.status_code == 429 and int(refused.headers["retry-after"]) > 0
+        assert "TOO-MANY-REQUESTS" in refused.text
 
 
 def test_unknown_user_and_wrong_password_look_the_same(client: TestClient, world: World) -> None:

@@ -85,6 +85,12 @@ class Settings(BaseSettings):
     document_checks_per_staff: int = Field(
         default=120, ge=1, description="a clerk's live document checks per window"
     )
+    login_attempts_per_address: int = Field(
+        default=100,
+        ge=1,
+        description="log-in attempts from one address per window: a hall's clerks behind one "
+        "address at the start of a shift fit; locking account after account does not",
+    )
     # Reporting (ADR 12): the new-customer cut-off, and how often the census beside
     # `simreg serve` refreshes today's counts (the last one of a day stands for that day).
     report_cutoff: date = Field(

@@ -25,6 +25,8 @@ class ThrottleLimits:
     window_seconds: int
     # Live document checks (how many lines an ID holds) one staff member may make a window.
     lookups_per_staff: int = 120
+    # Log-in attempts from one address a window (each account also locks after 5 failures).
+    logins_per_address: int = 100
 
 
 class PublicThrottle:
@@ -55,11 +57,17 @@ class PublicThrottle:
         harvesting, not registering."""
         self._hit("lookup:" + self.keys.digest(f"throttle-lookup:{staff_id}"), "lookup")
 
+    def login(self, client_address: str) -> None:
+        """One log-in attempt from this address: without it, one address could lock every
+        account in turn (five wrong passwords each)."""
+        self._hit("login:" + self.keys.digest("throttle-login:" + client_address), "login")
+
     def _hit(self, bucket: str, kind: str) -> None:
         limit = {
             "address": self.limits.per_address,
             "document": self.limits.per_document,
             "lookup": self.limits.lookups_per_staff,
+            "login": self.limits.logins_per_address,
         }[kind]
         now = self.clock.now()
         start = window_start(now, self.limits.window_seconds)

@@ -70,14 +70,18 @@ class StaffService:
                 tx.record(_login_event(None, "refused", now, "LOGIN-FAILED"))
                 refusal: Unauthenticated = LoginRefused()
             elif account.locked_at(now):
+                # Only the right password learns of the lock: a wrong one gets the answer
+                # (and the time) an unknown name gets, so the lock tells an outsider
+                # nothing about which usernames exist.
+                right = self.hasher.verify(account.password_hash, password)
                 tx.record(_login_event(account.id, "refused", now, "LOGIN-LOCKED"))
-                refusal = _locked(account)
+                refusal = _locked(account) if right else LoginRefused()
             elif not self.hasher.verify(account.password_hash, password):
                 failures = account.failed_logins + 1
                 lock = now + LOCKOUT_FOR if failures >= LOCKOUT_AFTER_FAILURES else None
                 tx.record_login_failure(account.id, lock)
                 tx.record(_login_event(account.id, "refused", now, "LOGIN-FAILED"))
-                refusal = LoginRefused(remaining_attempts=max(0, LOCKOUT_AFTER_FAILURES - failures))
+                refusal = LoginRefused()
             else:
                 updates: dict[str, object] = {"failed_logins": 0, "locked_until": None}
                 if self.hasher.needs_rehash(account.password_hash):

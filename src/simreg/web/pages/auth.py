@@ -9,10 +9,11 @@ from urllib.parse import unquote, urlsplit
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from simreg.core.errors import InvalidInput, Unauthenticated
+from simreg.core.errors import InvalidInput, TooManyRequests, Unauthenticated
 from simreg.web.pages.rendering import LANG_COOKIE, LANGUAGES, negotiate_language
 from simreg.web.pages.session import HOME, SESSION_COOKIE, PageSession, SameSiteForm
 from simreg.web.pages.shared import Site, site
+from simreg.web.public_throttle import client_address
 
 router = APIRouter(include_in_schema=False)
 
@@ -53,17 +54,21 @@ def login(
     s = site(request)
     language = negotiate_language(request)
     try:
+        s.simreg.shop.throttle.login(client_address(request))
         session = s.simreg.staff.login(username, password)
-    except Unauthenticated as refusal:
-        return s.pages.render(
+    except (Unauthenticated, TooManyRequests) as refusal:
+        page = s.pages.render(
             request,
             "login.html",
             language,
-            status_code=401,
+            status_code=429 if isinstance(refusal, TooManyRequests) else 401,
             error=refusal,
             next=next,
             username=username,
         )
+        if isinstance(refusal, TooManyRequests):
+            page.headers["Retry-After"] = str(refusal.retry_after)
+        return page
     target = (
         "/account/password"
         if session.must_change_password
