@@ -30,12 +30,12 @@ def settings(database_url: str, tmp_path: Path, authority: AuthorityServer) -> S
     return support.authority_settings(database_url, tmp_path, authority)
 
 
-def _roster(rows: list[tuple[str, str, str, str]]) -> bytes:
+def _roster(rows: list[tuple[str, str, str, str]], encoding: str = "utf-8-sig") -> bytes:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["msisdn", "doc_type", "doc_number", "name"])
     writer.writerows(rows)
-    return out.getvalue().encode("utf-8-sig")
+    return out.getvalue().encode(encoding)
 
 
 def test_an_account_manager_binds_a_roster_and_only_reviewed_users_open(
@@ -106,7 +106,9 @@ def test_an_account_manager_binds_a_roster_and_only_reviewed_users_open(
                         (numbers[1], "居民身份证", users[1][0], users[1][1]),
                         (numbers[2], "resident_id", wrong, "赵不符"),
                         ("13800000399", "resident_id", users[1][0], users[1][1]),
-                    ]
+                    ],
+                    # As Excel on Chinese Windows saves it: the names must read right to match.
+                    encoding="gbk",
                 ),
                 "text/csv",
             )

@@ -91,6 +91,15 @@ def test_an_account_manager_works_a_group_customer_through_the_pages(
         "审核中" in waiting or "In review" in waiting
     )
     assert user[0] not in bound.text and user[1] not in bound.text
+    assert "公安身份核验已通过" in bound.text.split('id="done"', 1)[1].split("</p>", 1)[0]
+    # A name that does not hold the number: said plainly, not "Saved".
+    wrong = client.post(
+        f"{page_url}/bindings",
+        data={"csrf_token": csrf, "msisdn": numbers[1], "doc_number": user[0], "name": "孙错"},
+    )
+    done = wrong.text.split('id="done"', 1)[1].split("</p>", 1)[0]
+    assert "alert-error" in wrong.text.split('id="done"', 1)[0][-80:]
+    assert "公安身份核验未通过" in done and "已保存" not in done
 
     client.post("/logout", data={"csrf_token": csrf})
 

@@ -277,6 +277,42 @@ def test_lines_are_allocated_in_bulk_and_no_counter_can_sell_them(
         simreg.enterprises.allocate_lines(group.manager, group.id, msisdns=[chosen[0]])
 
 
+def test_once_the_agreement_ends_no_new_line_or_user_comes_under_it(
+    world: World, group: Group, clock: MovableClock, authority: AuthorityServer
+) -> None:
+    simreg = world.simreg
+    # An agreement that has already ended is not one to record.
+    ended = Agreement(
+        "JT-2026-OLD",
+        simreg.clock.today() - timedelta(days=400),
+        simreg.clock.today() - timedelta(days=35),
+    )
+    with pytest.raises(InvalidInput) as old:
+        simreg.enterprises.record_agreement(group.manager, group.id, ended)
+    assert old.value.code == "AGREEMENT-INVALID"
+    # A year and a day on, the one in force has ended: the customer is still active, but
+    # gets no lines and binds nobody until the renewal is recorded (RN-12).
+    clock.offset = timedelta(days=366)
+    with pytest.raises(RuleViolated) as lines:
+        simreg.enterprises.allocate_lines(group.manager, group.id, count=1)
+    assert lines.value.code == "RN-12"
+    with pytest.raises(RuleViolated):
+        _bind(simreg, group, group.lines[0], resident(authority, 7))
+    assert _bindings(simreg, group.lines[0]) == []
+    renewed = Agreement(
+        "JT-2027-001", simreg.clock.today(), simreg.clock.today() + timedelta(days=365)
+    )
+    simreg.enterprises.record_agreement(group.manager, group.id, renewed)
+    assert len(simreg.enterprises.allocate_lines(group.manager, group.id, count=1)) == 1
+    # One number is one agreement however it is typed: another customer cannot take it.
+    manager = group.manager
+    other = active_group(simreg, manager, authority, credit_code=support.OTHER_CREDIT_CODE)
+    typed = Agreement(" ｊｔ-2027-001 ", renewed.signed_on, renewed.valid_until)
+    with pytest.raises(Conflict) as taken:
+        simreg.enterprises.record_agreement(manager, other.id, typed)
+    assert taken.value.code == "AGREEMENT-TAKEN"
+
+
 # -- actual users ---------------------------------------------------------------------------
 
 
@@ -297,6 +333,11 @@ def test_a_group_line_opens_only_once_its_user_is_verified_and_reviewed(
     line = _line(simreg, msisdn)
     assert line["state"] == "active" and line["real_name_state"] == "verified"
     assert _bindings(simreg, msisdn) == ["active"]
+    # The same person again on the line they use: refused, nothing claimed or queued.
+    with pytest.raises(Conflict) as same:
+        _bind(simreg, group, msisdn, user)
+    assert same.value.code == "BINDING-SAME-USER"
+    assert _held(simreg, user[0]) == 1 and _bindings(simreg, msisdn) == ["active"]
 
 
 def test_a_new_actual_user_takes_over_only_when_approved(

@@ -118,7 +118,7 @@ class ActualUserActions:
         now = self.clock.now()
         counts = self.binding.count_toward_limit
         with self.uow.begin() as tx:
-            load_enterprise(tx, enterprise_id, actor).require_active()
+            load_enterprise(tx, enterprise_id, actor).require_active(self.clock.today())
             line = tx.group_line(msisdn)
             if line is None or line.enterprise_id != enterprise_id:
                 raise NotFound(
@@ -133,6 +133,12 @@ class ActualUserActions:
                     code="GROUP-LINE-STATE",
                     message_zh=f"号码 {msisdn} 当前状态不能绑定实际使用人。",
                     state=line.state.value,
+                )
+            if line.user_doc_index == doc_index:
+                raise Conflict(
+                    f"This person is already the actual user of {msisdn}.",
+                    code="BINDING-SAME-USER",
+                    message_zh=f"此人已是号码 {msisdn} 的实际使用人，无需重新绑定。",
                 )
             number_enc = self.vault.fields.encrypt_text(document.number, "customer.doc_number")
             if counts:
@@ -255,7 +261,7 @@ class ActualUserActions:
         number, code and reason. The report is kept with the import's audit row."""
         actor.require(*BINDERS)
         with self.uow.begin() as tx:
-            load_enterprise(tx, enterprise_id, actor).require_active()
+            load_enterprise(tx, enterprise_id, actor).require_active(self.clock.today())
         report = RosterReport()
         listed = list(rows)
         # Each row waits mostly on the identity authority: a few rows are bound at once (each

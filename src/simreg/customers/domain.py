@@ -11,7 +11,8 @@ line passed to a new user, or the registration was cancelled).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import unicodedata
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from enum import StrEnum
 
@@ -29,6 +30,16 @@ class EnterpriseStatus(StrEnum):
     ACTIVE = "active"
     SUSPENDED = "suspended"
     TERMINATED = "terminated"
+
+    @property
+    def label_zh(self) -> str:
+        """As a sentence's predicate: 集团客户{label_zh}."""
+        return {
+            "draft": "尚未生效",
+            "active": "已生效",
+            "suspended": "已暂停",
+            "terminated": "已解约",
+        }[self.value]
 
 
 # action -> (states it may start from, state it leads to)
@@ -97,15 +108,35 @@ class Enterprise:
     agent_matched: bool
     account_manager_id: int | None = None
 
-    def require_active(self) -> None:
+    def require_active(self, today: date) -> None:
+        """Active, under an agreement still in force (RN-12): the agreement carries the
+        real-name obligation, so once it ends no new line or user comes under it."""
         if self.status is not EnterpriseStatus.ACTIVE:
             raise Conflict(
                 f"The group customer is {self.status.value}; only an active one gets lines "
                 "and binds users.",
                 code="ENTERPRISE-NOT-ACTIVE",
-                message_zh="该集团客户未处于生效状态，不能分配号码或绑定使用人。",
+                message_zh=f"该集团客户{self.status.label_zh}，不能分配号码或绑定使用人。",
                 status=self.status.value,
             )
+        if self.agreement_ended(today):
+            assert self.agreement is not None and self.agreement.valid_until is not None
+            raise RuleViolated(
+                [
+                    Violation(
+                        "RN-12",
+                        f"The group agreement ended on {self.agreement.valid_until}: record "
+                        "the renewed agreement before new lines or users.",
+                        f"集团协议已于 {self.agreement.valid_until} 到期，请先录入续签协议，"
+                        "再分配号码或绑定使用人。",
+                        {"valid_until": self.agreement.valid_until.isoformat()},
+                    )
+                ]
+            )
+
+    def agreement_ended(self, today: date) -> bool:
+        valid_until = self.agreement.valid_until if self.agreement else None
+        return valid_until is not None and valid_until < today
 
 
 def parse_credit_code(raw: str) -> str:
@@ -146,8 +177,14 @@ def _uscc(code: str, message: str, message_zh: str, **data: object) -> InvalidIn
     return InvalidInput(message, code=code, message_zh=message_zh, field="credit_code", **data)
 
 
-def check_agreement(agreement: Agreement, today: date) -> None:
-    if not agreement.number.strip():
+def check_agreement(agreement: Agreement, today: date) -> Agreement:
+    """The agreement as it will be kept, or the refusal. Its number is normalised as people
+    type it (full-width characters, spaces, lower case), so one number is one agreement."""
+    agreement = replace(
+        agreement,
+        number=" ".join(unicodedata.normalize("NFKC", agreement.number).split()).upper(),
+    )
+    if not agreement.number:
         raise InvalidInput(
             "Enter the agreement number.", code="AGREEMENT-INVALID", message_zh="请填写协议编号。"
         )
@@ -163,6 +200,13 @@ def check_agreement(agreement: Agreement, today: date) -> None:
             code="AGREEMENT-INVALID",
             message_zh="协议到期日须晚于签订日。",
         )
+    if agreement.valid_until is not None and agreement.valid_until < today:
+        raise InvalidInput(
+            "This agreement has already ended; record the agreement in force.",
+            code="AGREEMENT-INVALID",
+            message_zh="该协议已到期，请录入现行有效的协议。",
+        )
+    return agreement
 
 
 def activation_refusals(enterprise: Enterprise, today: date) -> list[Violation]:
@@ -206,7 +250,7 @@ def move(enterprise: Enterprise, action: str, today: date) -> EnterpriseStatus:
         raise Conflict(
             f"A {enterprise.status.value} group customer cannot {action}.",
             code="ENTERPRISE-STATE",
-            message_zh=f"集团客户当前状态为 {enterprise.status.value}，无法执行此操作。",
+            message_zh=f"集团客户{enterprise.status.label_zh}，无法执行此操作。",
             status=enterprise.status.value,
             action=action,
         )

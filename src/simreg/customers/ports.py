@@ -45,6 +45,8 @@ class GroupLine:
     msisdn: str
     state: LineState
     enterprise_id: int | None
+    # The blind index of the actual user the line is open for now, if any.
+    user_doc_index: str | None = None
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ transaction of ours.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from simreg.core.actors import Actor, Role
 from simreg.core.audit import AuditEvent
@@ -94,7 +94,9 @@ class EnterpriseService(ActualUserActions):
             )
         agent_name = validate_person_name(command.agent_name)
         if command.agreement is not None:
-            check_agreement(command.agreement, self.clock.today())
+            command = replace(
+                command, agreement=check_agreement(command.agreement, self.clock.today())
+            )
         with self.uow.begin() as tx:
             self._unique(tx, credit_code, command.agreement)
             org_unit_id = self._org_unit(tx, command.org_unit)
@@ -148,7 +150,7 @@ class EnterpriseService(ActualUserActions):
     def record_agreement(self, actor: Actor, enterprise_id: int, agreement: Agreement) -> None:
         """The signed agreement carrying the real-name obligation (a renewal replaces it)."""
         actor.require(*MANAGERS)
-        check_agreement(agreement, self.clock.today())
+        agreement = check_agreement(agreement, self.clock.today())
         now = self.clock.now()
         with self.uow.begin() as tx:
             enterprise = load_enterprise(tx, enterprise_id, actor)
@@ -283,7 +285,7 @@ class EnterpriseService(ActualUserActions):
             )
         now = self.clock.now()
         with self.uow.begin() as tx:
-            load_enterprise(tx, enterprise_id, actor).require_active()
+            load_enterprise(tx, enterprise_id, actor).require_active(self.clock.today())
             if count is not None:
                 taken = tx.allocate_from_pool(enterprise_id, count, now)
             else:

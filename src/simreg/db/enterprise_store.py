@@ -65,7 +65,9 @@ class SqlEnterpriseTransaction:
     def agreement_taken(self, number: str, enterprise_id: int) -> bool:
         return (
             self.conn.execute(
-                select(_e.c.id).where(_e.c.agreement_no == number, _e.c.id != enterprise_id)
+                select(_e.c.id).where(
+                    func.upper(_e.c.agreement_no) == number.upper(), _e.c.id != enterprise_id
+                )
             ).first()
             is not None
         )
@@ -204,14 +206,27 @@ class SqlEnterpriseTransaction:
         return sorted(str(m) for m in taken)
 
     def group_line(self, msisdn: str) -> GroupLine | None:
+        user = (
+            select(t.customers.c.doc_index)
+            .join(_b, _b.c.customer_id == t.customers.c.id)
+            .where(_b.c.active_line_id == t.lines.c.id, _b.c.status == BindingStatus.ACTIVE.value)
+            .limit(1)
+            .scalar_subquery()
+        )
         row = self.conn.execute(
-            select(t.lines.c.id, t.lines.c.msisdn, t.lines.c.state, t.lines.c.enterprise_id).where(
-                t.lines.c.msisdn == msisdn
-            )
+            select(
+                t.lines.c.id,
+                t.lines.c.msisdn,
+                t.lines.c.state,
+                t.lines.c.enterprise_id,
+                user.label("user_doc_index"),
+            ).where(t.lines.c.msisdn == msisdn)
         ).one_or_none()
         if row is None:
             return None
-        return GroupLine(row.id, row.msisdn, LineState(row.state), row.enterprise_id)
+        return GroupLine(
+            row.id, row.msisdn, LineState(row.state), row.enterprise_id, row.user_doc_index
+        )
 
     def lines_in_use(self, enterprise_id: int) -> int:
         return int(

@@ -40,15 +40,27 @@ CSV_MAX_BYTES = 5 * 1024 * 1024
 
 
 def read_csv_upload(handle: BinaryIO) -> csv.DictReader[str]:
-    """An uploaded spreadsheet export: at most 5 MB, UTF-8 (with or without BOM), no control
-    characters; rows come back as dicts keyed by the header line."""
+    """An uploaded spreadsheet export: at most 5 MB, UTF-8 (with or without BOM) or GB18030
+    (the GBK that Excel on Chinese Windows saves), no control characters; rows come back as
+    dicts keyed by the header line."""
     raw = handle.read(CSV_MAX_BYTES + 1)
     if len(raw) > CSV_MAX_BYTES:
-        raise InvalidInput("The file is over 5 MB.", code="IMPORT-TOO-LARGE")
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise InvalidInput("Save the file as UTF-8 CSV.", code="IMPORT-ENCODING") from None
+        raise InvalidInput(
+            "The file is over 5 MB.", code="IMPORT-TOO-LARGE", message_zh="文件超过 5 MB。"
+        )
+    text = None
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            text = raw.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    if text is None:
+        raise InvalidInput(
+            "The file is neither UTF-8 nor GBK text: save it from the spreadsheet as CSV.",
+            code="IMPORT-ENCODING",
+            message_zh="文件既不是 UTF-8 也不是 GBK 编码的文本，请在表格软件中另存为 CSV。",
+        )
     checked_text("file", text)
     return csv.DictReader(io.StringIO(text))
 
