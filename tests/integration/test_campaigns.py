@@ -20,6 +20,7 @@ from simreg.core.errors import Conflict, Forbidden, InvalidInput, NotFound, Rule
 from simreg.core.settings import Settings
 from simreg.db import directory
 from simreg.db import tables as t
+from simreg.db.audit_queries import AuditFilter, search_audit
 from simreg.db.campaign_queries import call_history, call_worklist, filter_choices
 from simreg.db.repositories import aware
 from simreg.demo.synthetic import person_name, resident_id
@@ -430,6 +431,14 @@ def test_after_the_deadline_lines_go_one_way_then_two_way_and_come_back_on_rereg
     clock.advance(days=10)
     assert app.campaigns.advance()[0].suspended_two_way == 2
     late = next(m for m in outbox(app) if m[0] != first[0])
+    # Asked "who cut my line?", the audit answers by the number: which campaign, and when.
+    trail = line_trail(app, world, late[0])
+    assert [(e["action"], e["details"]["state"]) for e in trail] == [
+        ("line.suspended", "suspended_two_way"),
+        ("line.suspended", "suspended_one_way"),
+    ]
+    assert {e["details"]["campaign_id"] for e in trail} == {campaign_id}
+    assert line_trail(app, world, first[0]) == []
     app.campaigns.reregister(
         token_for(app, campaign_id, late[1], late[2]), world.resident_id(), "周八", PHOTOS
     )
@@ -439,6 +448,7 @@ def test_after_the_deadline_lines_go_one_way_then_two_way_and_come_back_on_rereg
     assert states[late[0]] == ("active", "verified")
     assert states[first[0]] == ("active", "verified")
     assert targets(app)[late[0]]["restored_at"] is not None
+    assert line_trail(app, world, late[0])[0]["action"] == "line.restored"
 
     # Found forged after approval: the suspension approval lifted is back at once.
     with app.engine.connect() as conn:
@@ -449,6 +459,9 @@ def test_after_the_deadline_lines_go_one_way_then_two_way_and_come_back_on_rereg
         ).scalar_one()
     app.registrations.cancel(world.actors["reviewer"], late_id, "forged document")
     assert line_states(app, [late[0]])[late[0]] == ("suspended_two_way", "legacy_unverified")
+    again = line_trail(app, world, late[0])[0]
+    assert again["action"] == "line.suspended"
+    assert again["details"]["reason"] == "re_registration_cancelled"
     assert targets(app)[late[0]]["restored_at"] is None
     assert app.campaigns.advance()[0].suspended_one_way == 0  # nothing left to do
 
@@ -731,3 +744,10 @@ def test_a_rejected_counter_re_registration_sends_the_holder_no_link(
 def history_of(app: Simreg, agent: Actor, task_id: int) -> list[dict[str, Any]]:
     with app.engine.connect() as conn:
         return call_history(conn, agent, task_id)
+
+
+def line_trail(app: Simreg, world: World, msisdn: str) -> list[dict[str, Any]]:
+    """The line's own service events, newest first, as an audit search by number shows."""
+    with app.engine.connect() as conn:
+        found = search_audit(conn, world.actors["auditor"], AuditFilter(msisdn=msisdn), 50)
+    return [e for e in found if e["action"].startswith("line.")]

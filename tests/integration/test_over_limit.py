@@ -13,6 +13,7 @@ from simreg.bootstrap import Simreg
 from simreg.campaigns.domain import CampaignPlan, parse_filters
 from simreg.core.errors import Conflict, DomainError, Forbidden, RuleViolated
 from simreg.db import tables as t
+from simreg.db.audit_queries import AuditFilter, search_audit
 from simreg.db.over_limit_store import case_detail, list_cases
 from simreg.identity.documents import mask_number
 from simreg.legacy.over_limit import ProposedDecision
@@ -136,6 +137,14 @@ def test_keep_cancel_and_transfer_in_one_resolution(world: World) -> None:
     assert decision["lines"][6]["receiver"]["doc_masked"] == mask_number(receiver)
     assert receiver not in str(decision) and "王小明" not in str(decision)
     assert len(audit) == 1 and audit[0].doc_index == holder.doc_index
+    # Each line that left has its own row: a search by its number says who and which case.
+    with app.engine.connect() as conn:
+        for line_id, action in ((5, "line.cancelled"), (6, "line.transferred")):
+            number = lines[holder.line_ids[line_id]].msisdn
+            found = search_audit(conn, world.actors["auditor"], AuditFilter(msisdn=number), 10)
+            assert [(e["action"], e["staff"], e["details"]) for e in found] == [
+                (action, "risk", {"case_id": case_id})
+            ]
     # Resolved and back at the limit: a new search opens nothing.
     assert app.over_limit.find(risk) == 0
 

@@ -327,6 +327,24 @@ class SqlCampaignTransaction:
             )
             .values(state=to.value, updated_at=at)
         )
+        # Each line its own audit row (as many as were suspended, in one statement), so a
+        # search by the number says which campaign cut the service, and when.
+        details = {"campaign_id": campaign_id, "state": to.value, "reason": "campaign_deadline"}
+        self.conn.execute(
+            insert(t.audit_events).from_select(
+                ["at", "action", "outcome", "msisdn", "codes", "details"],
+                select(
+                    literal(at, t.Ts),
+                    literal("line.suspended"),
+                    literal("ok"),
+                    t.lines.c.msisdn,
+                    literal("RN-13"),
+                    literal(details, t.audit_events.c.details.type),
+                )
+                .join(ct, ct.c.line_id == t.lines.c.id)
+                .where(ct.c.campaign_id == campaign_id, stamp == at, t.lines.c.state == to.value),
+            )
+        )
         return int(marked.rowcount)
 
     def close_call_tasks(self, campaign_id: int, at: datetime) -> int:

@@ -397,7 +397,7 @@ class SqlRegistrationTransaction:
         ).rowcount
         if not lifted:
             return False
-        self.conn.execute(
+        restored = self.conn.execute(
             update(t.lines)
             .where(
                 t.lines.c.id == line_id,
@@ -406,8 +406,23 @@ class SqlRegistrationTransaction:
                 ),
             )
             .values(state=LineState.ACTIVE.value, updated_at=at)
-        )
+        ).rowcount
+        if restored:
+            self._line_event(line_id, "line.restored", at, reason="re_registered")
         return True
+
+    def _line_event(self, line_id: int, action: str, at: datetime, **details: Any) -> None:
+        """A line's own audit row, so a search by its number says who changed its service
+        and why (RN-13)."""
+        msisdn = self.conn.execute(
+            select(t.lines.c.msisdn).where(t.lines.c.id == line_id)
+        ).scalar_one()
+        record_audit(
+            self.conn,
+            AuditEvent(
+                action=action, outcome="ok", at=at, msisdn=msisdn, codes=("RN-13",), details=details
+            ),
+        )
 
     def open_campaign_target(self, line_id: int) -> int | None:
         """The running campaign asking this line to re-register, if any (one at a time)."""
@@ -464,11 +479,15 @@ class SqlRegistrationTransaction:
         )
         two_way = any(r.suspended_two_way_at is not None for r in lifted)
         state = LineState.SUSPENDED_TWO_WAY if two_way else LineState.SUSPENDED_ONE_WAY
-        self.conn.execute(
+        suspended = self.conn.execute(
             update(t.lines)
             .where(t.lines.c.id == line_id, t.lines.c.state == LineState.ACTIVE.value)
             .values(state=state.value, updated_at=at)
-        )
+        ).rowcount
+        if suspended:
+            self._line_event(
+                line_id, "line.suspended", at, state=state.value, reason="re_registration_cancelled"
+            )
 
     # -- registrations ----------------------------------------------------------------------
 

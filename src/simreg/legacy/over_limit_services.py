@@ -192,7 +192,7 @@ class OverLimitService:
             # SQLite serialises writers) and then find it resolved: exactly one wins.
             if not tx.close_case(case_id, by=actor.staff_id, at=now, decision=record, notes=notes):
                 raise _already_resolved(case_id)
-            self._apply(tx, case, resolution, by_id, now)
+            self._apply(tx, actor, case, resolution, by_id, now)
             tx.record(
                 AuditEvent(
                     action="over_limit.resolved",
@@ -219,6 +219,7 @@ class OverLimitService:
     def _apply(
         self,
         tx: OverLimitTransaction,
+        actor: Actor,
         case: OpenCase,
         resolution: Resolution,
         lines: dict[int, CaseLine],
@@ -228,6 +229,7 @@ class OverLimitService:
             line = lines[decision.line_id]
             if not tx.cancel_line(line.id, case.customer_id, line.state, now):
                 raise _changed_under_us(line.msisdn)
+            tx.record(_line_event("line.cancelled", line.msisdn, case, actor, now))
         # A transfer names the person who uses the line; it does not verify them. The line
         # leaves the holder's document and waits, legacy-unverified and held by no document,
         # for that person to re-register with their own (a campaign link or a hall): RN-05 is
@@ -270,6 +272,7 @@ class OverLimitService:
             )
             if not moved:
                 raise _changed_under_us(line.msisdn)
+            tx.record(_line_event("line.transferred", line.msisdn, case, actor, now))
         leaving = resolution.count(LineAction.CANCEL) + resolution.count(LineAction.TRANSFER)
         if leaving:
             tx.release_slots(case.customer_id, leaving)
@@ -309,4 +312,20 @@ def _already_resolved(case_id: int) -> Conflict:
         code="OVER-LIMIT-RESOLVED",
         message_zh=f"案件 {case_id} 已处理（可能同事刚刚处理完毕）。",
         case_id=case_id,
+    )
+
+
+def _line_event(action: str, msisdn: str, case: OpenCase, actor: Actor, at: datetime) -> AuditEvent:
+    """The line's own row beside the case's: a search by the number finds who cancelled or
+    transferred it, in which case. The receiver of a transfer is not named here; the case's
+    decision keeps them (encrypted)."""
+    return AuditEvent(
+        action=action,
+        outcome="ok",
+        at=at,
+        actor_staff_id=actor.staff_id,
+        msisdn=msisdn,
+        doc_index=case.doc_index,
+        codes=("RN-14",),
+        details={"case_id": case.id},
     )

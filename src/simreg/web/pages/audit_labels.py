@@ -20,6 +20,10 @@ ACTION_LABELS: dict[str, tuple[str, str]] = {
     "registration.identity_viewed": ("Decided registration's identity seen", "查看已审登记身份"),
     "line.reserved": ("Number reserved", "预占号码"),
     "line.reserve": ("Number reservation refused", "预占号码被拒"),
+    "line.suspended": ("Line suspended", "号码停机"),
+    "line.restored": ("Line restored to service", "号码复机"),
+    "line.cancelled": ("Line cancelled", "号码销户"),
+    "line.transferred": ("Line transferred to another person", "号码过户给他人"),
     # staff
     "staff.login": ("Staff login", "员工登录"),
     "staff.created": ("Staff account created", "创建员工账号"),
