@@ -275,3 +275,38 @@ def test_the_review_console_speaks_of_an_online_order_as_one(
     )
     assert "the line opens when the customer's ID is checked at hand-over" in told.text
     assert "the clerk sees it" not in told.text
+
+
+def test_a_courier_gets_the_round_with_addresses_over_the_api(settings: Settings) -> None:
+    with shop_world(settings, online_card_sales=True) as shop:
+        person = shop.person()
+        reservation = shop.order_in_review(
+            person,
+            fulfilment="delivery",
+            pickup_outlet_id=None,
+            delivery_address="广州市天河区体育西路 100 号 3 栋",
+            contact="13912345678",
+        )
+        order = shop.simreg.shop.order(reservation.secret)
+        shop.approve(order)
+        with TestClient(create_app(shop.simreg)) as http:
+            headers = shop.world.headers("courier")
+            round_ = http.get("/api/v1/orders/deliveries", headers=headers).json()["items"]
+            assert [(o["order_no"], o["delivery_address"], o["contact"]) for o in round_] == [
+                (order.order_no, "广州市天河区体育西路 100 号 3 栋", "13912345678")
+            ]
+            one = http.get(f"/api/v1/orders/deliveries/{order.order_no}", headers=headers)
+            assert one.json()["contact"] == "13912345678"
+            # The desk view stays masked; a hall clerk has no round.
+            masked = http.get(f"/api/v1/orders/{order.order_no}", headers=headers).json()
+            assert masked["contact"] == "139****5678"
+            hall = http.get("/api/v1/orders/deliveries", headers=shop.world.headers("clerk_hall"))
+            assert hall.status_code == 403 and hall.json()["code"] == "COURIERS-ONLY"
+            # The courier's page lists the round, address in full.
+            logged = http.post(
+                "/login", data={"username": "courier", "password": "correct-horse-42"}
+            )
+            assert logged.status_code == 200
+            page = http.get("/pickup")
+            row = page.text.split(f'data-order="{order.order_no}"', 1)[1].split("</tr>", 1)[0]
+            assert "体育西路" in row and "13912345678" in row

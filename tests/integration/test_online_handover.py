@@ -137,6 +137,30 @@ def test_delivery_when_card_sales_are_open_is_confirmed_by_the_courier(
             shop.simreg.handovers.hand_over(
                 shop.world.actors["clerk_hall"], presented(order.order_no, person)
             )
+        # The courier's round lists it with the address and the number to call in full; a
+        # hall clerk has no round, and each look is audited.
+        (slip,) = shop.simreg.handovers.deliveries(shop.courier)
+        assert slip.order.order_no == order.order_no
+        assert (slip.address, slip.contact) == (
+            "浙江省杭州市西湖区文三路 100 号 3 单元",
+            "13912345678",
+        )
+        at_door = shop.simreg.handovers.delivery_slip(shop.courier, order.order_no.lower())
+        assert at_door.address == slip.address
+        with pytest.raises(Forbidden) as hall:
+            shop.simreg.handovers.deliveries(shop.world.actors["clerk_hall"])
+        assert hall.value.code == "COURIERS-ONLY"
+        with shop.simreg.engine.connect() as conn:
+            looked = (
+                conn.execute(
+                    select(t.audit_events.c.action)
+                    .where(t.audit_events.c.action.like("online_order.deliver%"))
+                    .order_by(t.audit_events.c.id)
+                )
+                .scalars()
+                .all()
+            )
+        assert looked == ["online_order.deliveries_listed", "online_order.delivery_viewed"]
         with pytest.raises(RuleViolated):
             shop.simreg.handovers.hand_over(
                 shop.courier, presented(order.order_no, shop.person(), "visual")

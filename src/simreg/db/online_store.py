@@ -150,6 +150,33 @@ class SqlShopTransaction:
     def order_by_id(self, order_id: int) -> OnlineOrder | None:
         return self._one(o.c.id == order_id)
 
+    def ready_deliveries(self, limit: int) -> list[tuple[OnlineOrder, bytes, bytes]]:
+        rows = self.conn.execute(
+            select(
+                o,
+                t.lines.c.msisdn,
+                t.outlets.c.name.label("outlet_name"),
+                t.outlets.c.address.label("outlet_address"),
+            )
+            .join(t.lines, t.lines.c.id == o.c.line_id)
+            .outerjoin(t.outlets, t.outlets.c.id == o.c.pickup_outlet_id)
+            .where(
+                o.c.status == OrderStatus.READY.value,
+                o.c.fulfilment == Fulfilment.DELIVERY.value,
+            )
+            .order_by(o.c.collect_by, o.c.id)
+            .limit(limit)
+        )
+        return [(_order(r), r.delivery_address_enc, r.contact_enc) for r in rows]
+
+    def delivery_details(self, order_id: int) -> tuple[bytes, bytes] | None:
+        row = self.conn.execute(
+            select(o.c.delivery_address_enc, o.c.contact_enc).where(o.c.id == order_id)
+        ).one_or_none()
+        if row is None or row.delivery_address_enc is None or row.contact_enc is None:
+            return None
+        return row.delivery_address_enc, row.contact_enc
+
     def move_order(
         self, order_id: int, expected: OrderStatus, to: OrderStatus, at: datetime, **values: object
     ) -> bool:

@@ -38,6 +38,19 @@ from simreg.policy.rules import InspectionMethod
 
 
 @dataclass(frozen=True)
+class DeliverySlip:
+    """What a courier needs at the door: where, whom to call, and the order to check the ID
+    against. The address and the contact number are shown in full only here."""
+
+    order: OnlineOrder
+    address: str
+    contact: str
+
+
+MAX_DELIVERIES = 200
+
+
+@dataclass(frozen=True)
 class PresentedId:
     order_no: str
     document_type: str
@@ -57,6 +70,52 @@ class HandoverDesk:
         _require_clerk(actor)
         with self.uow.begin() as tx:
             return _ready(tx, actor, order_no, _desk(tx, actor), self.clock.now())
+
+    def deliveries(self, actor: Actor) -> list[DeliverySlip]:
+        """A courier's round: every ready delivery order, the soonest to lapse first, with
+        the address and the contact number in full. Each look is audited: the addresses are
+        personal data, and the courier is the only one who needs them."""
+        _require_clerk(actor)
+        now = self.clock.now()
+        with self.uow.begin() as tx:
+            if _desk(tx, actor) is not Fulfilment.DELIVERY:
+                raise _couriers_only()
+            found = tx.ready_deliveries(MAX_DELIVERIES)
+            slips = [self._slip(order, address, contact) for order, address, contact in found]
+            if slips:
+                tx.record(
+                    AuditEvent(
+                        action="online_order.deliveries_listed",
+                        outcome="ok",
+                        at=now,
+                        actor_staff_id=actor.staff_id,
+                        outlet_id=actor.outlet_id,
+                        details={"orders": [s.order.order_no for s in slips]},
+                    )
+                )
+            return slips
+
+    def delivery_slip(self, actor: Actor, order_no: str) -> DeliverySlip:
+        """One ready delivery order for the courier at the door, address and contact in full
+        (audited)."""
+        _require_clerk(actor)
+        now = self.clock.now()
+        with self.uow.begin() as tx:
+            if _desk(tx, actor) is not Fulfilment.DELIVERY:
+                raise _couriers_only()
+            order = _ready(tx, actor, order_no, Fulfilment.DELIVERY, now)
+            sealed = tx.delivery_details(order.id)
+            assert sealed is not None  # a delivery order is submitted with both
+            tx.record(_event("online_order.delivery_viewed", "ok", order, actor, now, {}))
+            return self._slip(order, *sealed)
+
+    def _slip(self, order: OnlineOrder, address: bytes, contact: bytes) -> DeliverySlip:
+        fields = self.vault.fields
+        return DeliverySlip(
+            order,
+            fields.decrypt_text(address, "online_order.delivery_address"),
+            fields.decrypt_text(contact, "online_order.contact"),
+        )
 
     def hand_over(self, actor: Actor, presented: PresentedId) -> OnlineOrder:
         _require_clerk(actor)
@@ -213,6 +272,14 @@ def _ready(
             message_zh="该订单已超过领取期限，号码已释放。",
         )
     return order
+
+
+def _couriers_only() -> Forbidden:
+    return Forbidden(
+        "Only couriers of the online channel deliver orders.",
+        code="COURIERS-ONLY",
+        message_zh="只有网络渠道的配送员可以配送订单。",
+    )
 
 
 def _inspection_needed() -> InvalidInput:

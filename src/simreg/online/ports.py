@@ -108,6 +108,15 @@ class ShopTransaction(Protocol):
 
     def order_by_id(self, order_id: int) -> OnlineOrder | None: ...
 
+    def ready_deliveries(self, limit: int) -> list[tuple[OnlineOrder, bytes, bytes]]:
+        """Ready delivery orders, the soonest to lapse first, each with its sealed address
+        and contact number."""
+        ...
+
+    def delivery_details(self, order_id: int) -> tuple[bytes, bytes] | None:
+        """The sealed address and contact number of a delivery order."""
+        ...
+
     def move_order(
         self, order_id: int, expected: OrderStatus, to: OrderStatus, at: datetime, **values: object
     ) -> bool:

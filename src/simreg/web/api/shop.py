@@ -18,7 +18,7 @@ from pydantic import Field
 
 from simreg.bootstrap import Simreg
 from simreg.online.domain import ID_UNCONFIRMED, OnlineOrder, identity_unconfirmed
-from simreg.online.handover import PresentedId
+from simreg.online.handover import DeliverySlip, PresentedId
 from simreg.online.numbers import parse_query
 from simreg.online.services import SubmitIdentity
 from simreg.web.api.body import Body
@@ -200,6 +200,22 @@ def desk_view(order: OnlineOrder) -> dict[str, Any]:
         "delivery_address": order.delivery_address_masked,
         "contact": order.contact_masked,
     }
+
+
+def slip_view(slip: DeliverySlip) -> dict[str, Any]:
+    return {**desk_view(slip.order), "delivery_address": slip.address, "contact": slip.contact}
+
+
+@staff.get("/deliveries", summary="A courier's round: ready delivery orders, address in full")
+def deliveries(app: App, actor: CurrentActor) -> dict[str, Any]:
+    return {"items": [slip_view(s) for s in app.handovers.deliveries(actor)]}
+
+
+@staff.get("/deliveries/{order_no}", summary="One ready delivery order, address in full")
+def delivery(
+    app: App, actor: CurrentActor, order_no: Annotated[str, Path(max_length=32)]
+) -> dict[str, Any]:
+    return slip_view(app.handovers.delivery_slip(actor, order_no))
 
 
 @staff.get("/{order_no}", summary="A ready order for this hall (or, for couriers, delivery)")

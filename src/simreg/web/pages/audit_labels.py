@@ -68,6 +68,8 @@ ACTION_LABELS: dict[str, tuple[str, str]] = {
     "online_order.ready": ("Online order ready", "网上订单待取卡"),
     "online_order.handover": ("Hand-over refused", "交付被拒"),
     "online_order.handed_over": ("Card handed over", "交付号卡"),
+    "online_order.deliveries_listed": ("Courier's deliveries listed", "查看待配送订单"),
+    "online_order.delivery_viewed": ("Delivery address viewed", "查看配送地址"),
     "online_order.refused": ("Online order refused", "网上订单被拒"),
     "online_order.cancelled": ("Online order cancelled", "网上订单取消"),
     "online_order.expired": ("Online order expired", "网上订单过期"),

@@ -10,10 +10,10 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from simreg.core.actors import Role
-from simreg.core.errors import DomainError
+from simreg.core.errors import DomainError, Forbidden
 from simreg.identity.documents import DocumentType
-from simreg.online.domain import normalise_order_no
-from simreg.online.handover import PresentedId
+from simreg.online.domain import Fulfilment, normalise_order_no
+from simreg.online.handover import DeliverySlip, PresentedId
 from simreg.staff.services import Session
 from simreg.web.errors import status_for
 from simreg.web.input_guard import checked_text
@@ -35,20 +35,34 @@ def _desk(request: Request, session: Session, status_code: int = 200, **context:
     )
 
 
+def _round(request: Request, session: Session) -> list[DeliverySlip] | None:
+    """A courier's ready deliveries (address and contact in full, audited); None for a
+    clerk at a hall."""
+    try:
+        return site(request).simreg.handovers.deliveries(session.actor)
+    except Forbidden as refused:
+        if refused.code == "COURIERS-ONLY":
+            return None
+        raise
+
+
 @router.get("/pickup")
 def desk(request: Request, session: PageSession) -> Response:
     allow(session, Role.CLERK)
     raw = request.query_params.get("order_no", "")
     done = normalise_order_no(request.query_params.get("done", ""))
     if not raw:
-        return _desk(request, session, done=done)
+        return _desk(request, session, done=done, deliveries=_round(request, session))
+    handovers = site(request).simreg.handovers
     try:
-        order = site(request).simreg.handovers.ready_order(session.actor, raw)
+        order = handovers.ready_order(session.actor, raw)
+        delivery = order.fulfilment is Fulfilment.DELIVERY
+        slip = handovers.delivery_slip(session.actor, raw) if delivery else None
     except DomainError as problem:
         return _desk(
             request, session, status_code=status_for(problem), error=problem, order_no=raw[:32]
         )
-    return _desk(request, session, order=order, order_no=order.order_no)
+    return _desk(request, session, order=order, order_no=order.order_no, slip=slip)
 
 
 @router.post("/pickup/handover")
