@@ -204,6 +204,25 @@ def test_the_shop_pages_from_reservation_to_the_status_page(
     ready = http.get("/shop/order", headers={"Accept-Language": "en"})
     assert "Collect the card at hall" in ready.text
 
+    # A second number from the same browser: the first order is not lost.
+    second = http.post(
+        "/shop/reserve",
+        data={"msisdn": "13800000022", "csrf_token": csrf.group(1)},
+        follow_redirects=False,
+    )
+    assert second.status_code == 303
+    now_shown = http.get("/shop/order", headers={"Accept-Language": "en"})
+    assert "13800000022" in now_shown.text
+    others = now_shown.text.split('id="other-orders"', 1)[1]
+    assert f'data-order="{order.order_no}"' in others
+    back = http.post(
+        "/shop/order/switch",
+        data={"csrf_token": csrf.group(1), "order_no": order.order_no},
+        headers={"Accept-Language": "en"},
+    )
+    assert "Collect the card at hall" in back.text and "13800000021" in back.text
+    assert "13800000022" in back.text.split('id="other-orders"', 1)[1]
+
 
 def test_the_pickup_page_hands_over_and_refuses_another_id(
     http: TestClient, shop: ShopWorld

@@ -47,6 +47,8 @@ def test_the_matching_id_at_the_chosen_hall_opens_the_line(shop: ShopWorld) -> N
     order = shop.simreg.shop.order(secret)
     clerk = shop.world.actors["clerk_hall"]
     assert shop.simreg.handovers.ready_order(clerk, order.order_no.lower()).id == order.id
+    # The customer who remembers only the number bought is found by it too.
+    assert shop.simreg.handovers.ready_order(clerk, order.msisdn).id == order.id
 
     done = shop.simreg.handovers.hand_over(clerk, presented(order.order_no, person))
     assert done.status.value == "completed"

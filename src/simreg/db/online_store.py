@@ -150,6 +150,10 @@ class SqlShopTransaction:
     def order_by_id(self, order_id: int) -> OnlineOrder | None:
         return self._one(o.c.id == order_id)
 
+    def ready_order_for_number(self, msisdn: str) -> OnlineOrder | None:
+        line = select(t.lines.c.id).where(t.lines.c.msisdn == msisdn).scalar_subquery()
+        return self._one(o.c.line_id == line, o.c.status == OrderStatus.READY.value)
+
     def ready_deliveries(self, limit: int) -> list[tuple[OnlineOrder, bytes, bytes]]:
         rows = self.conn.execute(
             select(

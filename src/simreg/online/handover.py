@@ -252,7 +252,12 @@ def _desk(tx: ShopTransaction, actor: Actor) -> Fulfilment:
 def _ready(
     tx: ShopTransaction, actor: Actor, raw_order_no: str, method: Fulfilment, now: datetime
 ) -> OnlineOrder:
-    order = tx.order_by_no(normalise_order_no(raw_order_no))
+    typed = normalise_order_no(raw_order_no)
+    if len(typed) == 11 and typed.isdigit() and typed.startswith("1"):
+        # The customer remembers the number they bought, not the order's: either finds it.
+        order = tx.ready_order_for_number(typed)
+    else:
+        order = tx.order_by_no(typed)
     if (
         order is None
         or order.fulfilment is not method
@@ -260,9 +265,9 @@ def _ready(
     ):
         # Orders for other halls are not this clerk's business: the same answer as none.
         raise NotFound(
-            "No order with this number waits here.",
+            "No ready order with this order number or phone number waits here.",
             code="ORDER-NOT-FOUND",
-            message_zh="本厅没有该订单号的待领取订单。",
+            message_zh="本厅没有该订单号或手机号码的待领取订单。",
         )
     order.require(OrderStatus.READY, action="handed over")
     if order.collection_lapsed(now):

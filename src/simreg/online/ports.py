@@ -108,6 +108,10 @@ class ShopTransaction(Protocol):
 
     def order_by_id(self, order_id: int) -> OnlineOrder | None: ...
 
+    def ready_order_for_number(self, msisdn: str) -> OnlineOrder | None:
+        """The ready order for this number, if one waits (a number has one open order)."""
+        ...
+
     def ready_deliveries(self, limit: int) -> list[tuple[OnlineOrder, bytes, bytes]]:
         """Ready delivery orders, the soonest to lapse first, each with its sealed address
         and contact number."""

@@ -27,6 +27,10 @@ from simreg.web.pages.shared import site
 from simreg.web.public_throttle import client_address
 
 ORDER_COOKIE = "simreg_order"
+# The browser's other orders: reserving a second number must not lose the first (its number,
+# its RN-05 slot and its status page). Secrets separated by "." (never in a URL-safe token).
+OTHER_ORDERS_COOKIE = "simreg_orders"
+MAX_OTHER_ORDERS = 5
 CSRF_COOKIE = "simreg_shop_csrf"
 CSRF_FIELD = "csrf_token"
 
@@ -119,16 +123,69 @@ def reserve(request: Request, msisdn: Annotated[str, Form(max_length=20)]) -> Re
     except DomainError as problem:
         return _search_page(request, NumberQuery(), status_code=status_for(problem), error=problem)
     response = RedirectResponse("/shop/order", status_code=303)
-    response.set_cookie(
-        ORDER_COOKIE,
-        reservation.secret,
-        httponly=True,
-        samesite="lax",
-        secure=s.secure_cookies(request),
-        max_age=90 * 86400,
-        path="/shop",
-    )
+    previous = request.cookies.get(ORDER_COOKIE, "")
+    _keep_orders(request, response, reservation.secret, [previous, *_other_secrets(request)])
     return response
+
+
+def _other_secrets(request: Request) -> list[str]:
+    raw = request.cookies.get(OTHER_ORDERS_COOKIE, "")
+    return [x for x in raw.split(".") if x][:MAX_OTHER_ORDERS]
+
+
+def _keep_orders(request: Request, response: Response, current: str, others: list[str]) -> None:
+    """The order shown, and the browser's other orders still on record."""
+    s = site(request)
+    secure = s.secure_cookies(request)
+    kept: list[str] = []
+    for secret in others:
+        if secret and secret != current and secret not in kept and _known(request, secret):
+            kept.append(secret)
+    for name, value in ((ORDER_COOKIE, current), (OTHER_ORDERS_COOKIE, ".".join(kept[:5]))):
+        response.set_cookie(
+            name,
+            value,
+            httponly=True,
+            samesite="lax",
+            secure=secure,
+            max_age=90 * 86400,
+            path="/shop",
+        )
+
+
+def _known(request: Request, secret: str) -> bool:
+    try:
+        site(request).simreg.shop.order(secret)
+    except NotFound:
+        return False
+    return True
+
+
+def _other_orders(request: Request) -> list[OnlineOrder]:
+    found = []
+    for secret in _other_secrets(request):
+        try:
+            found.append(site(request).simreg.shop.order(secret))
+        except NotFound:
+            continue
+    return found
+
+
+@router.post("/shop/order/switch")
+def switch_order(request: Request, order_no: Annotated[str, Form(max_length=32)]) -> Response:
+    """Show another of the browser's orders (chosen by its number among the browser's own)."""
+    others = _other_secrets(request)
+    for secret in others:
+        try:
+            order = site(request).simreg.shop.order(secret)
+        except NotFound:
+            continue
+        if order.order_no == order_no:
+            response = RedirectResponse("/shop/order", status_code=303)
+            current = request.cookies.get(ORDER_COOKIE, "")
+            _keep_orders(request, response, secret, [current, *others])
+            return response
+    return _no_order(request)
 
 
 def _order_page(
@@ -143,6 +200,7 @@ def _order_page(
         order=order,
         refusal=refusal,
         halls=s.simreg.numbers.pickup_halls() if order.status.value == "reserved" else [],
+        other_orders=_other_orders(request),
         now=s.simreg.clock.now(),
         **extra,
     )
