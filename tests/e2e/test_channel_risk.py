@@ -40,8 +40,13 @@ def test_ranking_names_the_risky_reseller_and_why(client: TestClient, world: Wor
     assert top["night_share"] == 1.0
     assert top["peak_per_device_hour"] == 10
     assert top["reused_portraits"] == 1  # one face on ten different documents
+    assert all(r["alert"] for r in ranking[0]["reasons"])
     own = next(r for r in ranking if r["code"] == "OWN")
-    assert own["reasons"] == [] and own["score"] < ranking[0]["score"]
+    assert own["score"] < ranking[0]["score"]
+    # A score never comes without what makes it up; below an alert level it is not flagged.
+    for channel in ranking:
+        assert (channel["score"] > 0) == bool(channel["reasons"]), channel
+    assert not any(r["alert"] for r in own["reasons"])
 
 
 def test_extra_inspections_are_drawn_by_risk(client: TestClient, world: World) -> None:

@@ -158,17 +158,23 @@ def channel_risk(
         reasons = []
         for name, (weight, full, threshold) in INDICATORS.items():
             value = found.get(name, 0.0)
-            score += weight * min(value / full, 1.0)
-            if value >= threshold:
+            points = weight * min(value / full, 1.0)
+            score += points
+            if points > 0:
+                # Every indicator that adds to the score is named, so a rank never comes
+                # without its reasons; those past their alert level are flagged.
                 en, zh = REASONS[name]
                 reasons.append(
                     {
                         "indicator": name,
                         "value": value,
+                        "points": round(points, 1),
+                        "alert": value >= threshold,
                         "en": en.format(value),
                         "zh": zh.format(value),
                     }
                 )
+        reasons.sort(key=lambda reason: (not reason["alert"], -reason["points"]))
         ranked.append(
             {
                 "channel_id": channel_id,
