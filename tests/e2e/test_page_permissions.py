@@ -10,6 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from simreg.cli.main import _proxy_options
 from simreg.core.actors import Role
 from simreg.core.errors import DomainError
 from simreg.db import tables as t
@@ -714,3 +715,27 @@ def audit_rows(world: World, action: str) -> list[dict[str, Any]]:
             .order_by(t.audit_events.c.id)
         ).all()
     return [{"details": r.details} for r in rows]
+
+
+def test_cookies_are_secure_when_the_deployment_says_so(world: World) -> None:
+    # Behind a TLS proxy that forwards with Host: 127.0.0.1 the per-request guess would say
+    # plain HTTP; SIMREG_SECURE_COOKIES=true settles it.
+    settings = world.simreg.settings.model_copy(update={"secure_cookies": True})
+    with TestClient(create_app(replace(world.simreg, settings=settings))) as client:
+        logged = client.post(
+            "/login", data={"username": "auditor", "password": PASSWORD}, follow_redirects=False
+        )
+    assert logged.status_code == 303
+    assert "secure" in logged.headers["set-cookie"].lower()
+    with TestClient(create_app(world.simreg)) as client:
+        plain = client.post(
+            "/login", data={"username": "auditor", "password": PASSWORD}, follow_redirects=False
+        )
+    assert "secure" not in plain.headers["set-cookie"].lower()  # the demo on loopback
+
+
+def test_forwarded_headers_are_believed_only_from_named_proxies(world: World) -> None:
+    settings = world.simreg.settings
+    assert _proxy_options(settings) == {"proxy_headers": False, "forwarded_allow_ips": None}
+    named = settings.model_copy(update={"trusted_proxies": "10.0.0.5"})
+    assert _proxy_options(named) == {"proxy_headers": True, "forwarded_allow_ips": "10.0.0.5"}

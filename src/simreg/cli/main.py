@@ -6,7 +6,7 @@ import os
 import sys
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 import uvicorn
@@ -36,6 +36,7 @@ from simreg.cli.sms_commands import sms_app, start_dispatching
 from simreg.core.actors import Role
 from simreg.core.crypto import generate_master_key
 from simreg.core.errors import DomainError
+from simreg.core.settings import Settings
 from simreg.db import directory
 from simreg.db.engine import make_engine
 from simreg.db.migrate import pending_revision, schema_drift, upgrade
@@ -135,7 +136,16 @@ def serve(
         workers=workers,
         log_level="info",
         log_config=log_config(),
+        **_proxy_options(simreg.settings),
     )
+
+
+def _proxy_options(settings: Settings) -> dict[str, Any]:
+    """Forwarded headers are believed only from the proxies named in settings: by default
+    uvicorn trusts any loopback peer, and a client behind a TCP pass-through could then name
+    its own address in X-Forwarded-For and escape the per-address limits."""
+    trusted = settings.trusted_proxies.strip()
+    return {"proxy_headers": bool(trusted), "forwarded_allow_ips": trusted or None}
 
 
 def _serve(simreg: Simreg, host: str, port: int, *, dispatch_sms: bool = False) -> None:
@@ -152,7 +162,12 @@ def _serve(simreg: Simreg, host: str, port: int, *, dispatch_sms: bool = False) 
     stop_census = start_census_clock(simreg)
     try:
         uvicorn.run(
-            create_app(simreg), host=host, port=port, log_level="info", log_config=log_config()
+            create_app(simreg),
+            host=host,
+            port=port,
+            log_level="info",
+            log_config=log_config(),
+            **_proxy_options(simreg.settings),
         )
     finally:
         for stop in (stop_sms, stop_clock, stop_retrier, stop_shop, stop_census):

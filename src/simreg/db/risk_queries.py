@@ -155,7 +155,7 @@ def channel_risk(
     for channel_id, channel in channels.items():
         found = values.get(channel_id, {})
         score = 0.0
-        reasons = []
+        reasons: list[dict[str, Any]] = []
         for name, (weight, full, threshold) in INDICATORS.items():
             value = found.get(name, 0.0)
             points = weight * min(value / full, 1.0)
@@ -174,7 +174,7 @@ def channel_risk(
                         "zh": zh.format(value),
                     }
                 )
-        reasons.sort(key=lambda reason: (not reason["alert"], -reason["points"]))
+        reasons.sort(key=lambda reason: (not reason["alert"], -float(reason["points"])))
         ranked.append(
             {
                 "channel_id": channel_id,

@@ -9,8 +9,8 @@ from simreg.web.auth import simreg_of
 
 
 def client_address(request: Request) -> str:
-    """The peer address as the server sees it; behind a proxy, run uvicorn with
-    ``--forwarded-allow-ips`` for that proxy so this is the customer, not the proxy."""
+    """The peer address as the server sees it; behind a proxy, name it in
+    ``SIMREG_TRUSTED_PROXIES`` so this is the customer, not the proxy."""
     return request.client.host if request.client else "unknown"
 
 

@@ -51,6 +51,8 @@ class Site:
     pages: Pages
 
     def secure_cookies(self, request: Request) -> bool:
+        if self.simreg.settings.secure_cookies is not None:
+            return self.simreg.settings.secure_cookies
         # Plain HTTP only on loopback (the demo); anywhere else cookies require HTTPS.
         host = request.url.hostname or ""
         return request.url.scheme == "https" or host not in ("127.0.0.1", "localhost", "testserver")
