@@ -81,7 +81,7 @@ def test_the_page_lists_orders_in_both_languages(http: TestClient, shop: ShopWor
     english = {"Accept-Language": "en"}
     page = http.get("/orders", headers=english)
     assert page.status_code == 200
-    assert made["ready"] in page.text and "1 refused hand-overs" in page.text
+    assert made["ready"] in page.text and "Hand-overs refused: 1" in page.text
     assert 'id="authority-waiting">1 online orders, 0 group users' in page.text
     waiting = http.get("/orders?status=verification_pending", headers=english)
     assert made["waiting"] in waiting.text and made["ready"] not in waiting.text

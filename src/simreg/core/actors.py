@@ -52,10 +52,10 @@ class Actor:
             raise Forbidden(
                 f"{_article(self.role.label_en)} {self.role.label_en} may not do this; it is "
                 f"for {_article(roles[0].label_en).lower()} "
-                + " or ".join(r.label_en for r in roles)
+                + _either([r.label_en for r in roles], ", ", " or ")
                 + ".",
                 message_zh=f"{self.role.label_zh}无权执行此操作，仅限"
-                + "或".join(r.label_zh for r in roles)
+                + _either([r.label_zh for r in roles], "、", "或")
                 + "。",
                 required_roles=[r.value for r in roles],
             )
@@ -76,3 +76,10 @@ class Actor:
 
 def _article(noun: str) -> str:
     return "An" if noun[:1].lower() in "aeiou" else "A"
+
+
+def _either(names: list[str], comma: str, last: str) -> str:
+    """ "a, b or c" (and "a、b或c"): a list, not a chain of ors."""
+    if len(names) < 2:
+        return "".join(names)
+    return comma.join(names[:-1]) + last + names[-1]

@@ -15,6 +15,7 @@ from simreg.customers.domain import BindingStatus
 from simreg.customers.services import READERS
 from simreg.db import tables as t
 from simreg.db.repositories import aware
+from simreg.registration.domain import RejectionReason
 
 _b = t.actual_user_bindings
 _e = t.enterprises
@@ -254,6 +255,10 @@ def enterprise_bindings(
             "registration_id": r.registration_id,
             "refusal_code": r.refusal_code,
             "rejection_reasons": list(r.rejection_reasons or []),
+            "rejection_labels": [
+                {"code": x, "en": RejectionReason(x).label_en, "zh": RejectionReason(x).label_zh}
+                for x in r.rejection_reasons or []
+            ],
             "created_at": _iso(r.created_at),
             "decided_at": _iso(r.decided_at),
         }
