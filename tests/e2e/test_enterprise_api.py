@@ -153,6 +153,19 @@ def test_an_account_manager_binds_a_roster_and_only_reviewed_users_open(
     assert active[0]["user"] and "*" in active[0]["user"]
     unbound = client.get(f"{base}/lines?filter=unbound", headers=world.headers("auditor")).json()
     assert len(unbound["items"]) == 3
+    # Page by page, nothing left out: every line once, in number order, then no next page.
+    seen, after = [], ""
+    while True:
+        page = client.get(
+            f"{base}/lines", params={"limit": 1, "after": after}, headers=manager
+        ).json()
+        seen += [line["msisdn"] for line in page["items"]]
+        if page["next_after"] is None:
+            break
+        after = page["next_after"]
+    assert seen == sorted(line["msisdn"] for line in lines) and len(seen) == 4
+    found = client.get(f"{base}/lines", params={"number": seen[2][-4:]}, headers=manager)
+    assert [line["msisdn"] for line in found.json()["items"]] == [seen[2]]
     listing = client.get("/api/v1/enterprises", headers=world.headers("admin")).json()["items"]
     assert listing[0]["lines"] == 4 and listing[0]["bound"] == 1 and listing[0]["waiting"] == 1
     assert client.get("/api/v1/enterprises", headers=world.headers("clerk_hall")).status_code == 403

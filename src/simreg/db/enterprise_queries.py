@@ -155,10 +155,19 @@ def enterprise_detail(conn: Connection, actor: Actor, enterprise_id: int) -> dic
 
 
 def enterprise_lines(
-    conn: Connection, actor: Actor, enterprise_id: int, *, which: str = "all", limit: int = 1000
+    conn: Connection,
+    actor: Actor,
+    enterprise_id: int,
+    *,
+    which: str = "all",
+    limit: int = 1000,
+    after: str = "",
+    number: str = "",
 ) -> list[dict[str, Any]]:
-    """The enterprise's lines with the actual user in force (masked) and any user on the way.
-    ``unbound``: lines with no user in force; ``active``: lines open for their user."""
+    """The enterprise's lines with the actual user in force (masked) and any user on the way,
+    by number from just after ``after`` (a page at a time), those containing the digits of
+    ``number`` if given. ``unbound``: lines with no user in force; ``active``: lines open
+    for their user."""
     actor.require(*READERS)
     _require_visible(conn, actor, enterprise_id)
     current = _b.alias("current")
@@ -179,10 +188,13 @@ def enterprise_lines(
         .outerjoin(current, current.c.active_line_id == t.lines.c.id)
         .outerjoin(t.customers, t.customers.c.id == current.c.customer_id)
         .outerjoin(coming, coming.c.pending_line_id == t.lines.c.id)
-        .where(t.lines.c.enterprise_id == enterprise_id)
+        .where(t.lines.c.enterprise_id == enterprise_id, t.lines.c.msisdn > after)
         .order_by(t.lines.c.msisdn)
         .limit(limit)
     )
+    digits = "".join(ch for ch in number if ch.isdigit())[:11]
+    if digits:
+        query = query.where(t.lines.c.msisdn.contains(digits, autoescape=True))
     if which == "unbound":
         query = query.where(current.c.id.is_(None))
     elif which == "active":

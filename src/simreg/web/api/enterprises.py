@@ -155,10 +155,26 @@ def lines(
     actor: CurrentActor,
     enterprise_id: int,
     which: Annotated[Literal["all", "unbound", "active"], Query(alias="filter")] = "all",
+    after: Annotated[
+        str, Query(max_length=11, description="the last number of the page before")
+    ] = "",
+    number: Annotated[str, Query(max_length=20, description="digits the number contains")] = "",
+    limit: Annotated[int, Query(ge=1, le=1000)] = 500,
 ) -> dict[str, Any]:
     with app.engine.connect() as conn:
         enterprise_detail(conn, actor, enterprise_id)
-        return {"items": enterprise_lines(conn, actor, enterprise_id, which=which)}
+        found = enterprise_lines(
+            conn,
+            actor,
+            enterprise_id,
+            which=which,
+            limit=limit + 1,
+            after=after,
+            number=number,
+        )
+    page = found[:limit]
+    more = len(found) > limit
+    return {"items": page, "next_after": page[-1]["msisdn"] if more else None}
 
 
 @router.get(

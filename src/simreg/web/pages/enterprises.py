@@ -32,6 +32,7 @@ from simreg.web.pages.shared import site
 
 router = APIRouter(include_in_schema=False)
 ACTIONS = ("activate", "suspend", "reinstate", "terminate", "verify_agent")
+LINES_PAGE = 500
 
 
 def _list_page(
@@ -64,7 +65,20 @@ def _detail_page(
     actor = session.actor
     with s.simreg.engine.connect() as conn:
         enterprise = enterprise_detail(conn, actor, enterprise_id)
-        lines = enterprise_lines(conn, actor, enterprise_id, which=which)
+        after = request.query_params.get("after", "")[:11]
+        number = request.query_params.get("number", "")[:20]
+        found = enterprise_lines(
+            conn,
+            actor,
+            enterprise_id,
+            which=which,
+            limit=LINES_PAGE + 1,
+            after=after,
+            number=number,
+        )
+        lines, next_after = found[:LINES_PAGE], None
+        if len(found) > LINES_PAGE:
+            next_after = lines[-1]["msisdn"]
         waiting = enterprise_bindings(conn, actor, enterprise_id, which="waiting")
         refused = enterprise_bindings(conn, actor, enterprise_id, which="refused", limit=100)
     return s.render(
@@ -74,6 +88,8 @@ def _detail_page(
         status_code=status_code,
         e=enterprise,
         lines=lines,
+        next_after=next_after,
+        line_number=number,
         which=which,
         waiting=waiting,
         refused=refused,
