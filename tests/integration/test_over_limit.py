@@ -347,3 +347,20 @@ def test_resolving_a_resolved_case_is_a_conflict(world: World) -> None:
         detail = case_detail(conn, risk, case_id)
     assert resolved["total"] == 1 and resolved["items"][0]["resolved_by"] == "risk"
     assert detail["decision"]["cancelled"] == 1 and len(detail["lines"]) == 5
+
+
+def test_every_problem_of_a_resolution_is_reported_at_once(world: World) -> None:
+    app, risk = world.simreg, world.actors["risk"]
+    holder = document_holding(app, 7)
+    full = document_holding(app, 5)
+    app.over_limit.find(risk)
+    case_id = open_case(app, holder)
+    decisions = keep_all_but(
+        holder,
+        l0=("transfer", "resident_id", full.doc_number, "韩梅梅"),  # a sixth for them
+        l1=("transfer", "resident_id", "110105194912310021", "张三"),  # a wrong check digit
+    )
+    with pytest.raises(RuleViolated) as refused:
+        app.over_limit.resolve(risk, case_id, decisions)
+    codes = sorted(v["code"] for v in refused.value.details["violations"])
+    assert codes == ["DOC-CHECKSUM", "RN-05"]

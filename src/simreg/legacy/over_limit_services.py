@@ -20,6 +20,7 @@ from simreg.legacy.over_limit import (
     RESOLVERS,
     CaseLine,
     LineAction,
+    LineDecision,
     Outcome,
     ProposedDecision,
     Resolution,
@@ -183,10 +184,12 @@ class OverLimitService:
                 per_id_limit=self.per_id_limit,
                 refused_details={int(p.data["line_id"]) for p in problems if "line_id" in p.data},
             )
+            by_id = {line.id: line for line in lines}
+            # Every problem at once: the receivers' room under RN-05 is checked with the rest.
+            problems += self._receivers_over_limit(tx, decisions, by_id)
             if problems:
                 raise RuleViolated(problems)
             resolution = Resolution(tuple(decisions))
-            by_id = {line.id: line for line in lines}
             record = self._decision_record(actor, now, resolution, by_id, notes)
             # Claiming the case first makes a second resolver wait on it (PostgreSQL row lock;
             # SQLite serialises writers) and then find it resolved: exactly one wins.
@@ -216,6 +219,44 @@ class OverLimitService:
             transferred=resolution.count(LineAction.TRANSFER),
         )
 
+    def _receivers_over_limit(
+        self,
+        tx: OverLimitTransaction,
+        decisions: Sequence[LineDecision],
+        lines: dict[int, CaseLine],
+    ) -> list[Violation]:
+        """A transfer names the person who uses the line; it does not verify them. The line
+        leaves the holder's document and waits, held by none, for that person to re-register
+        with their own (RN-05 is claimed then): here each receiver's count must leave room."""
+        found: list[Violation] = []
+        planned: Counter[str] = Counter()
+        for decision in decisions:
+            if decision.action is not LineAction.TRANSFER or decision.receiver is None:
+                continue
+            line, receiver = lines[decision.line_id], decision.receiver
+            planned[receiver.doc_index] += 1
+            held = tx.held_lines(receiver.doc_index)
+            would_hold = held + planned[receiver.doc_index]
+            if would_hold > self.per_id_limit:
+                violation = per_id_limit_violation(held, self.per_id_limit)
+                found.append(
+                    Violation(
+                        violation.code,
+                        f"{line.msisdn}: the receiver's document would hold {would_hold} "
+                        f"lines ({held} now and {planned[receiver.doc_index]} transferred); "
+                        f"the limit is {self.per_id_limit} per document.",
+                        f"{line.msisdn}：接收人证件将登记 {would_hold} 个号码（现有 {held} 个，"
+                        f"转入 {planned[receiver.doc_index]} 个），每证上限为 "
+                        f"{self.per_id_limit} 个。",
+                        {
+                            **violation.data,
+                            "msisdn": line.msisdn,
+                            "transferred": planned[receiver.doc_index],
+                        },
+                    )
+                )
+        return found
+
     def _apply(
         self,
         tx: OverLimitTransaction,
@@ -230,37 +271,10 @@ class OverLimitService:
             if not tx.cancel_line(line.id, case.customer_id, line.state, now):
                 raise _changed_under_us(line.msisdn)
             tx.record(_line_event("line.cancelled", line.msisdn, case, actor, now))
-        # A transfer names the person who uses the line; it does not verify them. The line
-        # leaves the holder's document and waits, legacy-unverified and held by no document,
-        # for that person to re-register with their own (a campaign link or a hall): RN-05 is
-        # claimed then. Here the receiver's count only has to leave room for it.
-        planned: Counter[str] = Counter()
+        # Each receiver's room was checked with the other problems (_receivers_over_limit).
         for decision in resolution.with_action(LineAction.TRANSFER):
             line, receiver = lines[decision.line_id], decision.receiver
             assert receiver is not None
-            planned[receiver.doc_index] += 1
-            held = tx.held_lines(receiver.doc_index)
-            would_hold = held + planned[receiver.doc_index]
-            if would_hold > self.per_id_limit:
-                violation = per_id_limit_violation(held, self.per_id_limit)
-                raise RuleViolated(
-                    [
-                        Violation(
-                            violation.code,
-                            f"{line.msisdn}: the receiver's document would hold {would_hold} "
-                            f"lines ({held} now and {planned[receiver.doc_index]} transferred); "
-                            f"the limit is {self.per_id_limit} per document.",
-                            f"{line.msisdn}：接收人证件将登记 {would_hold} 个号码（现有 {held} 个，"
-                            f"转入 {planned[receiver.doc_index]} 个），每证上限为 "
-                            f"{self.per_id_limit} 个。",
-                            {
-                                **violation.data,
-                                "msisdn": line.msisdn,
-                                "transferred": planned[receiver.doc_index],
-                            },
-                        )
-                    ]
-                )
             moved = tx.move_line(
                 line.id,
                 from_customer=case.customer_id,
