@@ -127,6 +127,31 @@ def test_a_wrong_name_and_an_unknown_number_look_the_same(
     assert answers[0]["refusal"]["code"] == "ONLINE-ID-UNCONFIRMED"
 
 
+def test_a_customer_is_told_why_the_review_rejected_the_order(
+    http: TestClient, shop: ShopWorld
+) -> None:
+    token = reserve(http, shop.world.number())
+    send_identity(http, token, shop, shop.person())
+    reviewer = shop.world.headers("reviewer")
+    [waiting] = http.get("/api/v1/review/queue", headers=reviewer).json()["items"]
+    rejected = http.post(
+        f"/api/v1/registrations/{waiting['id']}/reject",
+        headers=reviewer,
+        json={"reasons": ["photo_unreadable"], "comment": "blurred, internal note"},
+    )
+    assert rejected.status_code == 200, rejected.text
+    order = http.get("/api/v1/shop/orders/current", headers={"X-Order-Token": token}).json()
+    assert order["status"] == "refused"
+    assert order["refusal"]["reasons"] == [
+        {
+            "code": "photo_unreadable",
+            "message": "Document photo unreadable",
+            "message_zh": "证件照片不清晰",
+        }
+    ]
+    assert "internal note" not in str(order)  # the reviewer's comment stays in the back-office
+
+
 def test_the_public_api_answers_429_with_retry_after_past_the_limit(settings: Settings) -> None:
     with (
         shop_world(settings, public_rate_per_address=3) as shop,

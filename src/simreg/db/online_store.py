@@ -134,9 +134,11 @@ class SqlShopTransaction:
                 t.lines.c.msisdn,
                 t.outlets.c.name.label("outlet_name"),
                 t.outlets.c.address.label("outlet_address"),
+                t.registrations.c.rejection_reasons,
             )
             .join(t.lines, t.lines.c.id == o.c.line_id)
             .outerjoin(t.outlets, t.outlets.c.id == o.c.pickup_outlet_id)
+            .outerjoin(t.registrations, t.registrations.c.id == o.c.registration_id)
             .where(*where)
         ).one_or_none()
         return _order(row) if row is not None else None
@@ -437,6 +439,7 @@ def _order(row: Row[Any]) -> OnlineOrder:
         collect_by=aware(row.collect_by),
         completed_at=aware(row.completed_at),
         closed_at=aware(row.closed_at),
+        rejected_for=tuple(getattr(row, "rejection_reasons", None) or ()),
     )
 
 

@@ -124,6 +124,9 @@ class OnlineOrder:
     collect_by: datetime | None = None
     completed_at: datetime | None = None
     closed_at: datetime | None = None
+    # The review's reasons, when it rejected the order's registration (the customer is told
+    # them, never the reviewer's comment).
+    rejected_for: tuple[str, ...] = ()
 
     def require(self, *allowed: OrderStatus, action: str) -> None:
         if self.status not in allowed:

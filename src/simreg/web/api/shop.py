@@ -21,6 +21,7 @@ from simreg.online.domain import ID_UNCONFIRMED, OnlineOrder, identity_unconfirm
 from simreg.online.handover import DeliverySlip, PresentedId
 from simreg.online.numbers import parse_query
 from simreg.online.services import SubmitIdentity
+from simreg.registration.domain import RejectionReason
 from simreg.web.api.body import Body
 from simreg.web.auth import App, CurrentActor
 from simreg.web.input_guard import checked_text
@@ -37,7 +38,7 @@ OrderToken = Annotated[str, Header(alias="X-Order-Token", max_length=100)]
 
 def order_view(order: OnlineOrder) -> dict[str, Any]:
     """What the customer may see of an order: masks only, never an identity or an index."""
-    refusal = None
+    refusal: dict[str, Any] | None = None
     if order.refusal_code == ID_UNCONFIRMED:
         problem = identity_unconfirmed()
         refusal = {
@@ -45,8 +46,24 @@ def order_view(order: OnlineOrder) -> dict[str, Any]:
             "message": problem.message,
             "message_zh": problem.message_zh,
         }
+    elif order.refusal_code == "RN-05":
+        refusal = {
+            "code": "RN-05",
+            "message": "This ID card already holds the most numbers allowed; the order was closed.",
+            "message_zh": "该身份证名下号码已达上限，订单已关闭。",
+        }
     elif order.refusal_code:
-        refusal = {"code": order.refusal_code}
+        refusal = {
+            "code": order.refusal_code,
+            "reasons": [
+                {
+                    "code": x,
+                    "message": RejectionReason(x).for_subscriber(chinese=False),
+                    "message_zh": RejectionReason(x).for_subscriber(chinese=True),
+                }
+                for x in order.rejected_for
+            ],
+        }
     return {
         "order_no": order.order_no,
         "msisdn": order.msisdn,

@@ -19,6 +19,7 @@ from simreg.core.errors import DomainError, Forbidden, NotFound, TooManyRequests
 from simreg.online.domain import ID_UNCONFIRMED, OnlineOrder, identity_unconfirmed
 from simreg.online.numbers import NumberQuery, parse_query
 from simreg.online.services import SubmitIdentity
+from simreg.registration.domain import RejectionReason
 from simreg.web.api.shop import read_photos
 from simreg.web.errors import status_for
 from simreg.web.input_guard import checked_text
@@ -201,6 +202,10 @@ def _order_page(
         refusal=refusal,
         halls=s.simreg.numbers.pickup_halls() if order.status.value == "reserved" else [],
         other_orders=_other_orders(request),
+        rejected_reasons=[
+            RejectionReason(x).for_subscriber(chinese=negotiate_language(request) == "zh")
+            for x in order.rejected_for
+        ],
         now=s.simreg.clock.now(),
         **extra,
     )
