@@ -168,4 +168,18 @@ def test_an_account_manager_binds_a_roster_and_only_reviewed_users_open(
     assert [line["msisdn"] for line in found.json()["items"]] == [seen[2]]
     listing = client.get("/api/v1/enterprises", headers=world.headers("admin")).json()["items"]
     assert listing[0]["lines"] == 4 and listing[0]["bound"] == 1 and listing[0]["waiting"] == 1
+    # The user leaves: the account manager ends the binding, the line closes for the next.
+    ended = client.post(
+        f"{base}/bindings/{active[0]['binding_id']}/end",
+        json={"reason": "left the company"},
+        headers=manager,
+    )
+    assert ended.status_code == 200, ended.text
+    assert client.get(f"{base}/lines?filter=active", headers=manager).json()["items"] == []
+    auditor_try = client.post(
+        f"{base}/bindings/{active[0]['binding_id']}/end",
+        json={"reason": "x"},
+        headers=world.headers("auditor"),
+    )
+    assert auditor_try.status_code == 403
     assert client.get("/api/v1/enterprises", headers=world.headers("clerk_hall")).status_code == 403

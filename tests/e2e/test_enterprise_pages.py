@@ -129,3 +129,18 @@ def test_an_account_manager_works_a_group_customer_through_the_pages(
     log_in(client, "clerk_hall")
     assert client.get("/enterprises").status_code == 403
     assert client.get(f"/enterprises/{enterprise_id}").status_code == 403
+    client.cookies.clear()
+
+    # The user leaves the company: the account manager ends the binding from the line list.
+    csrf = log_in(client, manager.username)
+    page = client.get(page_url)
+    found = re.search(r'action="(/enterprises/\d+/bindings/\d+/end)"', page.text)
+    assert found, "an end form on the line in force"
+    ended = client.post(
+        found.group(1),
+        data={"csrf_token": csrf, "reason": "left the company"},
+        follow_redirects=False,
+    )
+    assert ended.status_code == 303 and "done=ended" in ended.headers["location"]
+    after_end = client.get(f"{page_url}?lines=active").text.split('id="line-list"')[1]
+    assert f'data-msisdn="{numbers[0]}"' not in after_end

@@ -339,6 +339,31 @@ def test_a_group_line_opens_only_once_its_user_is_verified_and_reviewed(
     assert same.value.code == "BINDING-SAME-USER"
     assert _held(simreg, user[0]) == 1 and _bindings(simreg, msisdn) == ["active"]
 
+    # The user leaves the company: the account manager ends the binding. The line closes and
+    # stays with the enterprise for the next user; the slot comes back.
+    with simreg.engine.connect() as conn:
+        binding_id = conn.execute(
+            select(t.actual_user_bindings.c.id).where(t.actual_user_bindings.c.status == "active")
+        ).scalar_one()
+    with pytest.raises(InvalidInput):
+        simreg.enterprises.end(group.manager, group.id, binding_id, "  ")
+    simreg.enterprises.end(group.manager, group.id, binding_id, "left the company")
+    line = _line(simreg, msisdn)
+    assert line["state"] == "reserved" and line["enterprise_id"] == group.id
+    assert line["customer_id"] is None and _held(simreg, user[0]) == 0
+    assert _bindings(simreg, msisdn) == ["ended"]
+    assert _registration_of(simreg, msisdn, "ended") == registration_id
+    with simreg.engine.connect() as conn:
+        state = conn.execute(
+            select(t.registrations.c.state).where(t.registrations.c.id == registration_id)
+        ).scalar_one()
+    assert state == "cancelled"
+    with pytest.raises(Conflict) as again:
+        simreg.enterprises.end(group.manager, group.id, binding_id, "twice")
+    assert again.value.code == "BINDING-STATE"
+    # The next user binds as on a fresh line.
+    assert _bind(simreg, group, msisdn, resident(authority, 14)) is BindingStatus.PENDING_REVIEW
+
 
 def test_a_new_actual_user_takes_over_only_when_approved(
     world: World, group: Group, authority: AuthorityServer

@@ -254,6 +254,50 @@ class ActualUserActions:
                 )
             )
 
+    def end(self, actor: Actor, enterprise_id: int, binding_id: int, reason: str) -> None:
+        """The actual user in force leaves the line (left the company, lost the card): the
+        account manager ends the binding. The line closes and waits, with the enterprise, for
+        the next user to be verified and reviewed (RN-12: one line, one known user)."""
+        actor.require(*BINDERS)
+        reason = " ".join(reason.split())
+        if not reason:
+            raise InvalidInput(
+                "Say why the user leaves the line.",
+                code="BINDING-END-REASON",
+                message_zh="请填写使用人不再使用该号码的原因。",
+            )
+        now = self.clock.now()
+        with self.uow.begin() as tx:
+            load_enterprise(tx, enterprise_id, actor)
+            binding = tx.binding(binding_id)
+            if binding is None or binding.enterprise_id != enterprise_id:
+                raise NotFound(
+                    "No such binding.", code="BINDING-NOT-FOUND", message_zh="绑定记录不存在。"
+                )
+            registration_id = (
+                tx.end_binding(binding, now) if binding.status is BindingStatus.ACTIVE else None
+            )
+            if registration_id is None:
+                raise Conflict(
+                    "Only an actual user in force can be ended; one on the way is withdrawn "
+                    "or decided by the review.",
+                    code="BINDING-STATE",
+                    message_zh="只有在用的实际使用人可以解除绑定；办理中的请撤回或等待审核。",
+                )
+            tx.record(
+                enterprise_event(
+                    "binding.ended",
+                    actor.staff_id,
+                    now,
+                    enterprise_id,
+                    doc_index=binding.doc_index,
+                    msisdn=binding.msisdn,
+                    binding_id=binding_id,
+                    registration_id=registration_id,
+                    reason=reason[:200],
+                )
+            )
+
     def import_roster(
         self, actor: Actor, enterprise_id: int, rows: Iterable[RosterRow]
     ) -> RosterReport:

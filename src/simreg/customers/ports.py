@@ -173,6 +173,11 @@ class EnterpriseTransaction(Protocol):
         """End a verifying binding on the authority's answer, releasing its RN-05 slot."""
         ...
 
+    def end_binding(self, binding: BindingRecord, at: datetime) -> str | None:
+        """End an actual user in force: their registration is cancelled, the line closes for
+        the enterprise's next user, the slot comes back. The registration id, or None."""
+        ...
+
     def withdraw(self, binding: BindingRecord, at: datetime) -> bool:
         """End a binding still waiting for the authority, releasing its RN-05 slot."""
         ...

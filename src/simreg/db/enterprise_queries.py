@@ -206,6 +206,7 @@ def enterprise_lines(
             "state": r.state,
             "opened_at": _iso(r.opened_at),
             "user": r.user,
+            "binding_id": r.binding_id,
             "user_document": r.user_doc,
             "next": {"binding_id": r.next_binding_id, "status": r.next_status, "user": r.next_user}
             if r.next_binding_id is not None

@@ -228,6 +228,34 @@ class SqlEnterpriseTransaction:
             row.id, row.msisdn, LineState(row.state), row.enterprise_id, row.user_doc_index
         )
 
+    def end_binding(self, binding: BindingRecord, at: datetime) -> str | None:
+        """An actual user in force leaves (left the company, lost the card): their
+        registration is cancelled and the line closes, kept by the enterprise for the next
+        user; their RN-05 slot comes back. The registration's id, or None if it was not in
+        force any more (someone else ended it first)."""
+        registration_id = self.conn.execute(
+            select(_b.c.registration_id).where(
+                _b.c.id == binding.id, _b.c.status == BindingStatus.ACTIVE.value
+            )
+        ).scalar_one_or_none()
+        if registration_id is None:
+            return None
+        r = t.registrations
+        cancelled = self.conn.execute(
+            update(r)
+            .where(r.c.id == registration_id, r.c.state == RegistrationState.ACTIVE.value)
+            .values(state=RegistrationState.CANCELLED.value, cancelled_at=at)
+        ).rowcount
+        if cancelled != 1:
+            return None
+        row = self.conn.execute(
+            select(_b.c.id, _b.c.status, _b.c.counts_toward_limit, _b.c.customer_id).where(
+                _b.c.id == binding.id
+            )
+        ).one()
+        _end(self.conn, row, binding.line_id, at)
+        return str(registration_id)
+
     def lines_in_use(self, enterprise_id: int) -> int:
         return int(
             self.conn.execute(
@@ -498,24 +526,28 @@ def follow_binding_decision(conn: Connection, registration: Registration, at: da
     elif state is RegistrationState.REJECTED:
         _close(conn, binding, BindingStatus.REJECTED, at)
     elif state is RegistrationState.CANCELLED:
-        was_active = binding.status == BindingStatus.ACTIVE.value
-        _close(conn, binding, BindingStatus.ENDED, at)
-        if was_active:
-            # The line loses its user: it stays with the enterprise, closed, until a new
-            # actual user is verified and reviewed.
-            conn.execute(
-                update(t.lines)
-                .where(t.lines.c.id == registration.line_id)
-                .values(
-                    state=LineState.RESERVED.value,
-                    customer_id=None,
-                    real_name_state=None,
-                    reserved_by=None,
-                    reserved_until=None,
-                    updated_at=at,
-                )
-            )
+        _end(conn, binding, registration.line_id, at)
     # APPROVED without opening: the binding stays in review until the line opens.
+
+
+def _end(conn: Connection, binding: Any, line_id: int, at: datetime) -> None:
+    was_active = binding.status == BindingStatus.ACTIVE.value
+    _close(conn, binding, BindingStatus.ENDED, at)
+    if was_active:
+        # The line loses its user: it stays with the enterprise, closed, until a new actual
+        # user is verified and reviewed.
+        conn.execute(
+            update(t.lines)
+            .where(t.lines.c.id == line_id)
+            .values(
+                state=LineState.RESERVED.value,
+                customer_id=None,
+                real_name_state=None,
+                reserved_by=None,
+                reserved_until=None,
+                updated_at=at,
+            )
+        )
 
 
 def _open_for(conn: Connection, binding: Any, registration: Registration, at: datetime) -> None:

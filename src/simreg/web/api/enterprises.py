@@ -208,6 +208,21 @@ def withdraw(app: App, actor: CurrentActor, enterprise_id: int, binding_id: int)
     return {"binding_id": binding_id, "status": "ended"}
 
 
+class Ending(Body):
+    reason: Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]*$")]
+
+
+@router.post(
+    "/{enterprise_id}/bindings/{binding_id}/end",
+    summary="The actual user in force leaves the line: the line closes for the next user",
+)
+def end_binding(
+    app: App, actor: CurrentActor, enterprise_id: int, binding_id: int, body: Ending
+) -> dict[str, Any]:
+    app.enterprises.end(actor, enterprise_id, binding_id, body.reason)
+    return {"binding_id": binding_id, "status": "ended"}
+
+
 @router.post("/{enterprise_id}/roster", summary="Bind actual users from a CSV roster")
 def import_roster(
     app: App, actor: CurrentActor, enterprise_id: int, file: Annotated[UploadFile, File()]

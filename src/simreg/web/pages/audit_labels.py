@@ -59,6 +59,7 @@ ACTION_LABELS: dict[str, tuple[str, str]] = {
     "enterprise.terminate": ("Group agreement ended", "集团协议终止"),
     "binding.created": ("Actual user bound", "绑定实际使用人"),
     "binding.withdrawn": ("Actual user withdrawn", "撤回实际使用人"),
+    "binding.ended": ("Actual user's binding ended", "解除实际使用人绑定"),
     "binding.roster_imported": ("User roster imported", "导入使用人名单"),
     "binding.check_pending": ("Actual user's check pending", "实际使用人核验待定"),
     "binding.refused": ("Actual user refused", "实际使用人被拒"),

@@ -255,6 +255,23 @@ def withdraw_binding(
     return RedirectResponse(f"/enterprises/{enterprise_id}?done=withdrawn#waiting", status_code=303)
 
 
+@router.post("/enterprises/{enterprise_id}/bindings/{binding_id}/end")
+def end_binding(
+    request: Request,
+    session: PageSession,
+    enterprise_id: int,
+    binding_id: int,
+    reason: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
+    allow(session, *BINDERS)
+    try:
+        checked_text("reason", reason)
+        site(request).simreg.enterprises.end(session.actor, enterprise_id, binding_id, reason)
+    except DomainError as problem:
+        return _detail_page(request, session, enterprise_id, status_code=422, error=problem)
+    return RedirectResponse(f"/enterprises/{enterprise_id}?done=ended#lines", status_code=303)
+
+
 @router.post("/enterprises/{enterprise_id}/roster")
 def upload_roster(
     request: Request,
