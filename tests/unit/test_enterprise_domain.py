@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from stdnum.cn import uscc
 
 from simreg.core.errors import Conflict, InvalidInput, RuleViolated
 from simreg.customers.domain import (
@@ -35,6 +36,20 @@ def test_a_credit_code_is_normalised_then_validated(typed: str) -> None:
 
 
 @pytest.mark.parametrize(
+    "body",
+    ["Y14403007MA5FXXXX", "N2440300MA5FXXXXX"[:17], "A1110000MA5FXXXXX"[:17]],
+)
+def test_registrars_and_kinds_written_as_letters_are_valid(body: str) -> None:
+    # GB 32100: "Y" (other registrars), "N" (farmers' cooperatives), "A" ... in place 1 or 2.
+    code = body + uscc.calc_check_digit(body)
+    assert parse_credit_code(code.lower()) == code
+    wrong = body + ("0" if code[-1] != "0" else "1")
+    with pytest.raises(InvalidInput) as refused:
+        parse_credit_code(wrong)
+    assert refused.value.code == "USCC-CHECKSUM"
+
+
+@pytest.mark.parametrize(
     ("typed", "code"),
     [
         ("", "USCC-EMPTY"),
@@ -42,6 +57,8 @@ def test_a_credit_code_is_normalised_then_validated(typed: str) -> None:
         ("91110000600037341A", "USCC-CHECKSUM"),
         ("9111000O600037341L", "USCC-FORMAT"),
         ("91110000I00037341L", "USCC-FORMAT"),
+        ("Y1AB0300MA5FXXXXG", "USCC-LENGTH"),
+        ("Y1AB0300MA5FXXXXXG", "USCC-FORMAT"),  # the region code is digits
     ],
 )
 def test_a_bad_credit_code_says_why(typed: str, code: str) -> None:

@@ -11,6 +11,7 @@ line passed to a new user, or the registration was cancelled).
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass, replace
 from datetime import date, datetime
@@ -139,6 +140,9 @@ class Enterprise:
         return valid_until is not None and valid_until < today
 
 
+_REGISTRAR_LETTERS = re.compile(r"^(?:[A-Z][0-9A-Z]|[0-9][A-Z])[0-9]{6}")
+
+
 def parse_credit_code(raw: str) -> str:
     """A unified social credit code (GB 32100-2015) as people type it: full-width characters,
     spaces, hyphens and lower case are normalised, then length, alphabet and check character
@@ -149,6 +153,14 @@ def parse_credit_code(raw: str) -> str:
             "USCC-EMPTY", "Enter the unified social credit code.", "请输入统一社会信用代码。"
         )
     try:
+        if len(number) == 18 and _REGISTRAR_LETTERS.match(number):
+            # GB 32100 lets the registrar and the kind of organisation be letters (Y: others,
+            # N: farmers' cooperatives, ...); the library knows digits only there.
+            if any(c not in uscc._alphabet for c in number):
+                raise ValidationError()
+            if number[-1] != uscc.calc_check_digit(number):
+                raise InvalidChecksum()
+            return number
         return str(uscc.validate(number))
     except InvalidLength:
         raise _uscc(
@@ -167,9 +179,9 @@ def parse_credit_code(raw: str) -> str:
     except ValidationError:
         raise _uscc(
             "USCC-FORMAT",
-            "The unified social credit code starts with 8 digits, then digits or capital "
-            "letters other than I, O, S, V and Z.",
-            "统一社会信用代码前8位为数字，其余为数字或大写字母（不含I、O、S、V、Z）。",
+            "The unified social credit code is digits and capital letters other than I, O, S, "
+            "V and Z, with the 6-digit region code in places 3 to 8.",
+            "统一社会信用代码由数字和大写字母（不含I、O、S、V、Z）组成，第3至8位为6位行政区划代码。",
         ) from None
 
 
