@@ -144,3 +144,16 @@ def test_an_account_manager_works_a_group_customer_through_the_pages(
     assert ended.status_code == 303 and "done=ended" in ended.headers["location"]
     after_end = client.get(f"{page_url}?lines=active").text.split('id="line-list"')[1]
     assert f'data-msisdn="{numbers[0]}"' not in after_end
+    client.cookies.clear()
+
+    # An administrator gives the customer to an account manager from the same page.
+    csrf = log_in(client, "admin")
+    admin_view = client.get(page_url)
+    assert 'id="assign-manager"' in admin_view.text
+    moved = client.post(
+        f"{page_url}/account-manager",
+        data={"csrf_token": csrf, "username": manager.username},
+        follow_redirects=False,
+    )
+    assert moved.status_code == 303 and "done=assigned" in moved.headers["location"]
+    assert manager.username in client.get(page_url).text.split('id="account-manager"')[1][:200]

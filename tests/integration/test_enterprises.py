@@ -604,6 +604,19 @@ def test_an_account_manager_sees_and_acts_only_on_their_own_group_customers(
                 read(conn, other, group.id)
         assert enterprise_detail(conn, world.actors["admin"], group.id)["id"] == group.id
     assert _line(simreg, group.lines[0]) == before  # nothing was changed
+
+    # The manager leaves: an administrator gives the customer to another, who then serves it.
+    admin = world.actors["admin"]
+    with pytest.raises(Forbidden):
+        simreg.enterprises.assign(group.manager, group.id, "account_mgr2")
+    with pytest.raises(InvalidInput) as nobody:
+        simreg.enterprises.assign(admin, group.id, "reviewer")  # not an account manager
+    assert nobody.value.code == "ACCOUNT-MANAGER-UNKNOWN"
+    simreg.enterprises.assign(admin, group.id, "account_mgr2")
+    with simreg.engine.connect() as conn:
+        assert enterprise_detail(conn, other, group.id)["account_manager"] == "account_mgr2"
+        assert list_enterprises(conn, group.manager) == []
+    assert len(simreg.enterprises.allocate_lines(other, group.id, count=1)) == 1
     assert simreg.enterprises.suspend(world.actors["admin"], group.id, "audit").status.value == (
         "suspended"
     )

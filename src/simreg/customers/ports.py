@@ -173,6 +173,12 @@ class EnterpriseTransaction(Protocol):
         """End a verifying binding on the authority's answer, releasing its RN-05 slot."""
         ...
 
+    def account_manager_id(self, username: str) -> int | None:
+        """The active account manager of that username, if any."""
+        ...
+
+    def assign_manager(self, enterprise_id: int, staff_id: int, at: datetime) -> None: ...
+
     def end_binding(self, binding: BindingRecord, at: datetime) -> str | None:
         """End an actual user in force: their registration is cancelled, the line closes for
         the enterprise's next user, the slot comes back. The registration id, or None."""

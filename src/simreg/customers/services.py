@@ -147,6 +147,32 @@ class EnterpriseService(ActualUserActions):
             )
             return enterprise_id
 
+    def assign(self, admin: Actor, enterprise_id: int, username: str) -> None:
+        """An administrator gives a group customer to an account manager: one registered by
+        an administrator, or one whose manager left. Only that manager then sees it."""
+        admin.require(Role.ADMIN)
+        now = self.clock.now()
+        with self.uow.begin() as tx:
+            enterprise = load_enterprise(tx, enterprise_id, admin)
+            staff_id = tx.account_manager_id(username.strip().lower())
+            if staff_id is None:
+                raise InvalidInput(
+                    f"{username} is not an active account manager.",
+                    code="ACCOUNT-MANAGER-UNKNOWN",
+                    message_zh=f"{username} 不是在岗的集团客户经理。",
+                )
+            tx.assign_manager(enterprise_id, staff_id, now)
+            tx.record(
+                enterprise_event(
+                    "enterprise.assigned",
+                    admin.staff_id,
+                    now,
+                    enterprise_id,
+                    account_manager=username.strip().lower(),
+                    previous_manager_id=enterprise.account_manager_id,
+                )
+            )
+
     def record_agreement(self, actor: Actor, enterprise_id: int, agreement: Agreement) -> None:
         """The signed agreement carrying the real-name obligation (a renewal replaces it)."""
         actor.require(*MANAGERS)

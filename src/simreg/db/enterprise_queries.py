@@ -119,9 +119,11 @@ def enterprise_detail(conn: Connection, actor: Actor, enterprise_id: int) -> dic
             _checks.c.result.label("agent_check"),
             _checks.c.reference.label("agent_reference"),
             _checks.c.checked_at.label("agent_checked_at"),
+            t.staff.c.username.label("account_manager"),
         )
         .outerjoin(t.org_units, t.org_units.c.id == _e.c.org_unit_id)
         .outerjoin(_checks, _checks.c.id == _e.c.agent_check_id)
+        .outerjoin(t.staff, t.staff.c.id == _e.c.account_manager_id)
         .where(_e.c.id == enterprise_id, *_managed_by(actor))
     ).one_or_none()
     if row is None:
@@ -135,6 +137,7 @@ def enterprise_detail(conn: Connection, actor: Actor, enterprise_id: int) -> dic
         "credit_code": row.credit_code,
         "org_unit": row.org_unit,
         "status": row.status,
+        "account_manager": row.account_manager,
         "agent": {
             "doc_type": row.agent_doc_type,
             "doc_masked": row.agent_doc_masked,
@@ -292,3 +295,14 @@ def roster_rejects(conn: Connection, actor: Actor, enterprise_id: int, import_id
     if not details or details.get("enterprise_id") != enterprise_id:
         raise NotFound("No such import.", code="IMPORT-NOT-FOUND", message_zh="导入记录不存在。")
     return list(details.get("rejected", []))
+
+
+def account_managers(conn: Connection) -> list[str]:
+    """Active account managers' usernames, for an administrator assigning a customer."""
+    return list(
+        conn.execute(
+            select(t.staff.c.username)
+            .where(t.staff.c.role == Role.ACCOUNT_MANAGER.value, t.staff.c.active.is_(True))
+            .order_by(t.staff.c.username)
+        ).scalars()
+    )

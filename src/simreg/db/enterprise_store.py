@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import Connection, func, insert, select, update
 
+from simreg.core.actors import Role
 from simreg.core.audit import AuditEvent
 from simreg.core.errors import Conflict
 from simreg.customers.domain import (
@@ -226,6 +227,23 @@ class SqlEnterpriseTransaction:
             return None
         return GroupLine(
             row.id, row.msisdn, LineState(row.state), row.enterprise_id, row.user_doc_index
+        )
+
+    def account_manager_id(self, username: str) -> int | None:
+        found = self.conn.execute(
+            select(t.staff.c.id).where(
+                t.staff.c.username == username,
+                t.staff.c.role == Role.ACCOUNT_MANAGER.value,
+                t.staff.c.active.is_(True),
+            )
+        ).scalar_one_or_none()
+        return int(found) if found is not None else None
+
+    def assign_manager(self, enterprise_id: int, staff_id: int, at: datetime) -> None:
+        self.conn.execute(
+            update(_e)
+            .where(_e.c.id == enterprise_id)
+            .values(account_manager_id=staff_id, updated_at=at)
         )
 
     def end_binding(self, binding: BindingRecord, at: datetime) -> str | None:

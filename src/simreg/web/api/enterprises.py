@@ -136,6 +136,19 @@ def agreement(
         return enterprise_detail(conn, actor, enterprise_id)
 
 
+class Assignment(Body):
+    username: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[^\x00-\x1f\x7f]*$")]
+
+
+@router.put(
+    "/{enterprise_id}/account-manager", summary="Give the customer to an account manager (admin)"
+)
+def assign(app: App, actor: CurrentActor, enterprise_id: int, body: Assignment) -> dict[str, Any]:
+    app.enterprises.assign(actor, enterprise_id, body.username)
+    with app.engine.connect() as conn:
+        return enterprise_detail(conn, actor, enterprise_id)
+
+
 @router.post("/{enterprise_id}/agent/verify", summary="Ask the identity authority again")
 def verify_agent(app: App, actor: CurrentActor, enterprise_id: int) -> dict[str, Any]:
     return {"result": app.enterprises.verify_agent(actor, enterprise_id).value}

@@ -58,6 +58,7 @@ ACTION_LABELS: dict[str, tuple[str, str]] = {
     "enterprise.reinstate": ("Group customer reinstated", "集团客户恢复"),
     "enterprise.terminate": ("Group agreement ended", "集团协议终止"),
     "binding.created": ("Actual user bound", "绑定实际使用人"),
+    "enterprise.assigned": ("Group customer given to an account manager", "指派集团客户经理"),
     "binding.withdrawn": ("Actual user withdrawn", "撤回实际使用人"),
     "binding.ended": ("Actual user's binding ended", "解除实际使用人绑定"),
     "binding.roster_imported": ("User roster imported", "导入使用人名单"),

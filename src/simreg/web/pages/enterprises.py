@@ -10,6 +10,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 
+from simreg.core.actors import Role
 from simreg.core.errors import DomainError, InvalidInput
 from simreg.customers.bindings import BINDERS, BindActualUser, RosterReport
 from simreg.customers.domain import Agreement
@@ -17,6 +18,7 @@ from simreg.customers.roster import read_roster, reject_report_csv
 from simreg.customers.services import MANAGERS, READERS, NewEnterprise
 from simreg.db.enterprise_queries import (
     LINE_FILTERS,
+    account_managers,
     enterprise_bindings,
     enterprise_detail,
     enterprise_lines,
@@ -80,6 +82,7 @@ def _detail_page(
         if len(found) > LINES_PAGE:
             next_after = lines[-1]["msisdn"]
         waiting = enterprise_bindings(conn, actor, enterprise_id, which="waiting")
+        managers = account_managers(conn) if actor.role is Role.ADMIN else []
         refused = enterprise_bindings(conn, actor, enterprise_id, which="refused", limit=100)
     return s.render(
         request,
@@ -89,6 +92,7 @@ def _detail_page(
         e=enterprise,
         lines=lines,
         next_after=next_after,
+        managers=managers,
         line_number=number,
         which=which,
         waiting=waiting,
@@ -145,6 +149,22 @@ def create_enterprise(
 def enterprise_page(request: Request, session: PageSession, enterprise_id: int) -> Response:
     allow(session, *READERS)
     return _detail_page(request, session, enterprise_id, done=request.query_params.get("done"))
+
+
+@router.post("/enterprises/{enterprise_id}/account-manager")
+def assign_manager(
+    request: Request,
+    session: PageSession,
+    enterprise_id: int,
+    username: Annotated[str, Form(max_length=64)] = "",
+) -> Response:
+    allow(session, Role.ADMIN)
+    try:
+        checked_text("username", username)
+        site(request).simreg.enterprises.assign(session.actor, enterprise_id, username)
+    except DomainError as problem:
+        return _detail_page(request, session, enterprise_id, status_code=422, error=problem)
+    return RedirectResponse(f"/enterprises/{enterprise_id}?done=assigned", status_code=303)
 
 
 @router.post("/enterprises/{enterprise_id}/agreement")
