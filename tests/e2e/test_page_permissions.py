@@ -736,6 +736,9 @@ def test_cookies_are_secure_when_the_deployment_says_so(world: World) -> None:
 
 def test_forwarded_headers_are_believed_only_from_named_proxies(world: World) -> None:
     settings = world.simreg.settings
-    assert _proxy_options(settings) == {"proxy_headers": False, "forwarded_allow_ips": None}
+    same_host = {"proxy_headers": True, "forwarded_allow_ips": "127.0.0.1"}
+    assert _proxy_options(settings) == same_host
     named = settings.model_copy(update={"trusted_proxies": "10.0.0.5"})
     assert _proxy_options(named) == {"proxy_headers": True, "forwarded_allow_ips": "10.0.0.5"}
+    nobody = settings.model_copy(update={"trusted_proxies": ""})
+    assert _proxy_options(nobody) == {"proxy_headers": False, "forwarded_allow_ips": None}

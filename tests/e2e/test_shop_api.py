@@ -265,6 +265,10 @@ def test_the_pickup_page_hands_over_and_refuses_another_id(
         "/pickup", params={"order_no": order.order_no}, headers={"Accept-Language": "en"}
     )
     assert desk.status_code == 200 and order.msisdn in desk.text
+    # A hall clerk has no courier's round, on the page or after a lookup that finds nothing.
+    assert 'id="deliveries"' not in http.get("/pickup").text
+    missing = http.get("/pickup", params={"order_no": "NOSUCH"})
+    assert missing.status_code == 404 and 'id="deliveries"' not in missing.text
     csrf = re.search(r'name="csrf_token" value="([^"]+)"', desk.text)
     assert csrf
     form = {"csrf_token": csrf.group(1), "order_no": order.order_no, "document_type": "resident_id"}
@@ -354,3 +358,15 @@ def test_a_courier_gets_the_round_with_addresses_over_the_api(settings: Settings
             page = http.get("/pickup")
             row = page.text.split(f'data-order="{order.order_no}"', 1)[1].split("</tr>", 1)[0]
             assert "体育西路" in row and "13912345678" in row
+
+
+def test_a_social_outlets_clerk_opens_the_desk_and_is_told_it_hands_nothing_over(
+    http: TestClient, shop: ShopWorld
+) -> None:
+    # The navigation offers "Online orders" to every clerk: the page opens (no 403), and a
+    # lookup says why a reseller hands no card over (RN-11).
+    http.post("/login", data={"username": "clerk_shop", "password": PASSWORD})
+    desk = http.get("/pickup")
+    assert desk.status_code == 200 and 'id="deliveries"' not in desk.text
+    tried = http.get("/pickup", params={"order_no": "ANYORDER"})
+    assert tried.status_code == 403 and "RN-11" in tried.text

@@ -290,9 +290,17 @@ def test_once_the_agreement_ends_no_new_line_or_user_comes_under_it(
     with pytest.raises(InvalidInput) as old:
         simreg.enterprises.record_agreement(group.manager, group.id, ended)
     assert old.value.code == "AGREEMENT-INVALID"
+    # A user sent to review while the agreement was in force.
+    in_review = resident(authority, 8)
+    assert _bind(simreg, group, group.lines[1], in_review) is BindingStatus.PENDING_REVIEW
     # A year and a day on, the one in force has ended: the customer is still active, but
-    # gets no lines and binds nobody until the renewal is recorded (RN-12).
+    # gets no lines, binds nobody and opens no line until the renewal is recorded (RN-12).
     clock.offset = timedelta(days=366)
+    waiting = _registration_of(simreg, group.lines[1], "pending_review")
+    with pytest.raises(RuleViolated) as closed:
+        simreg.registrations.approve(world.actors["reviewer"], waiting, open_line=True)
+    assert closed.value.code == "RN-12"
+    assert _line(simreg, group.lines[1])["state"] == "reserved"
     with pytest.raises(RuleViolated) as lines:
         simreg.enterprises.allocate_lines(group.manager, group.id, count=1)
     assert lines.value.code == "RN-12"

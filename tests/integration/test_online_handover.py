@@ -49,6 +49,8 @@ def test_the_matching_id_at_the_chosen_hall_opens_the_line(shop: ShopWorld) -> N
     assert shop.simreg.handovers.ready_order(clerk, order.order_no.lower()).id == order.id
     # The customer who remembers only the number bought is found by it too.
     assert shop.simreg.handovers.ready_order(clerk, order.msisdn).id == order.id
+    typed = "+86 " + order.msisdn.translate(str.maketrans("0123456789", "０１２３４５６７８９"))
+    assert shop.simreg.handovers.ready_order(clerk, typed).id == order.id
 
     done = shop.simreg.handovers.hand_over(clerk, presented(order.order_no, person))
     assert done.status.value == "completed"

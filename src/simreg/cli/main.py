@@ -141,9 +141,9 @@ def serve(
 
 
 def _proxy_options(settings: Settings) -> dict[str, Any]:
-    """Forwarded headers are believed only from the proxies named in settings: by default
-    uvicorn trusts any loopback peer, and a client behind a TCP pass-through could then name
-    its own address in X-Forwarded-For and escape the per-address limits."""
+    """Forwarded headers are believed only from the proxies named in settings (a same-host
+    proxy by default); with none named, from nobody, so a client behind a TCP pass-through
+    cannot name its own address in X-Forwarded-For and escape the per-address limits."""
     trusted = settings.trusted_proxies.strip()
     return {"proxy_headers": bool(trusted), "forwarded_allow_ips": trusted or None}
 
@@ -354,7 +354,8 @@ def staff_password(
     data_dir: DataDir = None,
 ) -> None:
     """Give a staff member a new temporary password (shown once, changed at first login):
-    the account is unlocked and its page sessions end (API tokens: `simreg staff token`)."""
+    the account is unlocked, and its page sessions and API tokens end (a new token:
+    `simreg staff token`)."""
     with opened(database_url, data_dir) as simreg:
         password = simreg.staff.set_temporary_password(username)
     console.print(

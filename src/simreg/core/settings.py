@@ -85,10 +85,11 @@ class Settings(BaseSettings):
     document_checks_per_staff: int = Field(
         default=120, ge=1, description="a clerk's live document checks per window"
     )
-    # Behind a reverse proxy: the addresses whose X-Forwarded-For / X-Forwarded-Proto are
-    # believed (comma-separated, as uvicorn's forwarded_allow_ips). Empty: none, so a client
-    # cannot pick its own address to escape the per-address limits.
-    trusted_proxies: str = ""
+    # The addresses whose X-Forwarded-For / X-Forwarded-Proto are believed (comma-separated,
+    # as uvicorn's forwarded_allow_ips). The default is a proxy on the same host (nginx
+    # appending the client's address); empty believes none: for a server with nothing in
+    # front, or a TCP pass-through that would let a client name its own address.
+    trusted_proxies: str = "127.0.0.1"
     # Session and order cookies marked Secure (HTTPS only): None decides per request (plain
     # HTTP only on loopback, for the demo); set true in production behind TLS.
     secure_cookies: bool | None = None

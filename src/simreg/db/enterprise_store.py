@@ -16,7 +16,7 @@ from sqlalchemy import Connection, func, insert, select, update
 
 from simreg.core.actors import Role
 from simreg.core.audit import AuditEvent
-from simreg.core.errors import Conflict
+from simreg.core.errors import Conflict, RuleViolated, Violation
 from simreg.customers.domain import (
     AUTHORITY_CHECK,
     Agreement,
@@ -569,9 +569,25 @@ def _end(conn: Connection, binding: Any, line_id: int, at: datetime) -> None:
 
 
 def _open_for(conn: Connection, binding: Any, registration: Registration, at: datetime) -> None:
-    status = conn.execute(
-        select(_e.c.status).join(_b, _b.c.enterprise_id == _e.c.id).where(_b.c.id == binding.id)
-    ).scalar_one()
+    status, valid_until = conn.execute(
+        select(_e.c.status, _e.c.agreement_valid_until)
+        .join(_b, _b.c.enterprise_id == _e.c.id)
+        .where(_b.c.id == binding.id)
+    ).one()
+    if valid_until is not None and valid_until < at.date():
+        # RN-12: no line opens under an agreement that has ended; the user stays in review
+        # until the renewal is recorded (or the registration is rejected or cancelled).
+        raise RuleViolated(
+            [
+                Violation(
+                    "RN-12",
+                    f"The group agreement ended on {valid_until}: the line opens once the "
+                    "renewed agreement is recorded.",
+                    f"集团协议已于 {valid_until} 到期，录入续签协议后方可开通。",
+                    {"valid_until": valid_until.isoformat()},
+                )
+            ]
+        )
     if status != EnterpriseStatus.ACTIVE.value:
         # The reviewer's transaction rolls back: the user stays in review until the
         # enterprise is reinstated (or the registration is rejected or cancelled).

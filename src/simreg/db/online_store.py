@@ -156,7 +156,9 @@ class SqlShopTransaction:
         line = select(t.lines.c.id).where(t.lines.c.msisdn == msisdn).scalar_subquery()
         return self._one(o.c.line_id == line, o.c.status == OrderStatus.READY.value)
 
-    def ready_deliveries(self, limit: int) -> list[tuple[OnlineOrder, bytes, bytes]]:
+    def ready_deliveries(
+        self, now: datetime, limit: int
+    ) -> list[tuple[OnlineOrder, bytes, bytes]]:
         rows = self.conn.execute(
             select(
                 o,
@@ -169,6 +171,7 @@ class SqlShopTransaction:
             .where(
                 o.c.status == OrderStatus.READY.value,
                 o.c.fulfilment == Fulfilment.DELIVERY.value,
+                o.c.collect_by > now,
             )
             .order_by(o.c.collect_by, o.c.id)
             .limit(limit)

@@ -24,6 +24,7 @@ from simreg.core.clock import Clock
 from simreg.core.crypto import IdentityVault
 from simreg.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from simreg.identity.documents import document_index, parse_document
+from simreg.lines.domain import parse_msisdn
 from simreg.online.closing import order_changed
 from simreg.online.domain import (
     Fulfilment,
@@ -80,7 +81,7 @@ class HandoverDesk:
         with self.uow.begin() as tx:
             if _desk(tx, actor) is not Fulfilment.DELIVERY:
                 raise _couriers_only()
-            found = tx.ready_deliveries(MAX_DELIVERIES)
+            found = tx.ready_deliveries(now, MAX_DELIVERIES)
             slips = [self._slip(order, address, contact) for order, address, contact in found]
             if slips:
                 tx.record(
@@ -105,7 +106,12 @@ class HandoverDesk:
                 raise _couriers_only()
             order = _ready(tx, actor, order_no, Fulfilment.DELIVERY, now)
             sealed = tx.delivery_details(order.id)
-            assert sealed is not None  # a delivery order is submitted with both
+            if sealed is None:  # a delivery order is submitted with both; never without
+                raise NotFound(
+                    "This order has no delivery address.",
+                    code="ORDER-NOT-FOUND",
+                    message_zh="该订单没有配送地址。",
+                )
             tx.record(_event("online_order.delivery_viewed", "ok", order, actor, now, {}))
             return self._slip(order, *sealed)
 
@@ -252,12 +258,12 @@ def _desk(tx: ShopTransaction, actor: Actor) -> Fulfilment:
 def _ready(
     tx: ShopTransaction, actor: Actor, raw_order_no: str, method: Fulfilment, now: datetime
 ) -> OnlineOrder:
-    typed = normalise_order_no(raw_order_no)
-    if len(typed) == 11 and typed.isdigit() and typed.startswith("1"):
+    number = _phone_number(raw_order_no)
+    if number is not None:
         # The customer remembers the number they bought, not the order's: either finds it.
-        order = tx.ready_order_for_number(typed)
+        order = tx.ready_order_for_number(number)
     else:
-        order = tx.order_by_no(typed)
+        order = tx.order_by_no(normalise_order_no(raw_order_no))
     if (
         order is None
         or order.fulfilment is not method
@@ -277,6 +283,15 @@ def _ready(
             message_zh="该订单已超过领取期限，号码已释放。",
         )
     return order
+
+
+def _phone_number(typed: str) -> str | None:
+    """The mobile number typed at the desk (full-width digits, +86, spaces), or None when
+    what was typed is an order number (which has letters)."""
+    try:
+        return parse_msisdn(typed)
+    except InvalidInput:
+        return None
 
 
 def _couriers_only() -> Forbidden:

@@ -24,6 +24,8 @@ router = APIRouter(include_in_schema=False)
 
 
 def _desk(request: Request, session: Session, status_code: int = 200, **context: Any) -> Response:
+    if "deliveries" not in context and "order" not in context:
+        context["deliveries"] = _round(request, session)
     return site(request).render(
         request,
         session,
@@ -40,10 +42,8 @@ def _round(request: Request, session: Session) -> list[DeliverySlip] | None:
     clerk at a hall."""
     try:
         return site(request).simreg.handovers.deliveries(session.actor)
-    except Forbidden as refused:
-        if refused.code == "COURIERS-ONLY":
-            return None
-        raise
+    except Forbidden:
+        return None  # a hall clerk (or an outlet that may not hand over: the form says so)
 
 
 @router.get("/pickup")
@@ -52,7 +52,7 @@ def desk(request: Request, session: PageSession) -> Response:
     raw = request.query_params.get("order_no", "")
     done = normalise_order_no(request.query_params.get("done", ""))
     if not raw:
-        return _desk(request, session, done=done, deliveries=_round(request, session))
+        return _desk(request, session, done=done)
     handovers = site(request).simreg.handovers
     try:
         order = handovers.ready_order(session.actor, raw)
