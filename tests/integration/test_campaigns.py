@@ -343,14 +343,7 @@ def test_calls_follow_the_sms_and_a_call_can_bring_the_holder_back(
     assert app.campaigns.advance()[0].call_tasks == 3
     assert app.campaigns.advance()[0].call_tasks == 0  # idempotent
 
-    with app.engine.connect() as conn:
-        tasks = dict(
-            conn.execute(
-                select(t.lines.c.msisdn, t.call_tasks.c.id)
-                .join(t.campaign_targets, t.campaign_targets.c.id == t.call_tasks.c.target_id)
-                .join(t.lines, t.lines.c.id == t.campaign_targets.c.line_id)
-            ).all()
-        )
+    tasks = call_tasks_by_number(app)
     agent = world.actors["call_centre"]
     reached = app.calls.record(
         agent, tasks[numbers[0]], outcome="reached_link_sent", notes="will do it tonight"
@@ -476,14 +469,7 @@ def test_a_call_sent_twice_counts_once_and_no_link_goes_to_a_holder_in_review(
     mark_sms_sent(app)
     clock.advance(days=8)
     assert app.campaigns.advance()[0].call_tasks == 2
-    with app.engine.connect() as conn:
-        tasks = dict(
-            conn.execute(
-                select(t.lines.c.msisdn, t.call_tasks.c.id)
-                .join(t.campaign_targets, t.campaign_targets.c.id == t.call_tasks.c.target_id)
-                .join(t.lines, t.lines.c.id == t.campaign_targets.c.line_id)
-            ).all()
-        )
+    tasks = call_tasks_by_number(app)
     agent = world.actors["call_centre"]
 
     # A double click on "No answer": the second form carries the same count and is refused.
@@ -751,3 +737,13 @@ def line_trail(app: Simreg, world: World, msisdn: str) -> list[dict[str, Any]]:
     with app.engine.connect() as conn:
         found = search_audit(conn, world.actors["auditor"], AuditFilter(msisdn=msisdn), 50)
     return [e for e in found if e["action"].startswith("line.")]
+
+
+def call_tasks_by_number(app: Simreg) -> dict[str, int]:
+    with app.engine.connect() as conn:
+        rows = conn.execute(
+            select(t.lines.c.msisdn, t.call_tasks.c.id)
+            .join(t.campaign_targets, t.campaign_targets.c.id == t.call_tasks.c.target_id)
+            .join(t.lines, t.lines.c.id == t.campaign_targets.c.line_id)
+        )
+        return {msisdn: task_id for msisdn, task_id in rows}

@@ -30,6 +30,8 @@ from simreg.customers.domain import (
     next_check_delay,
 )
 from simreg.customers.ports import (
+    BindingRecord,
+    EnterpriseTransaction,
     EnterpriseUnitOfWork,
     NewBindingRow,
     load_enterprise,
@@ -230,12 +232,7 @@ class ActualUserActions:
         actor.require(*BINDERS)
         now = self.clock.now()
         with self.uow.begin() as tx:
-            load_enterprise(tx, enterprise_id, actor)
-            binding = tx.binding(binding_id)
-            if binding is None or binding.enterprise_id != enterprise_id:
-                raise NotFound(
-                    "No such binding.", code="BINDING-NOT-FOUND", message_zh="绑定记录不存在。"
-                )
+            binding = _binding_of(tx, actor, enterprise_id, binding_id)
             if binding.status is not BindingStatus.VERIFYING or not tx.withdraw(binding, now):
                 raise Conflict(
                     "Only a binding still waiting for the identity authority can be withdrawn.",
@@ -268,12 +265,7 @@ class ActualUserActions:
             )
         now = self.clock.now()
         with self.uow.begin() as tx:
-            load_enterprise(tx, enterprise_id, actor)
-            binding = tx.binding(binding_id)
-            if binding is None or binding.enterprise_id != enterprise_id:
-                raise NotFound(
-                    "No such binding.", code="BINDING-NOT-FOUND", message_zh="绑定记录不存在。"
-                )
+            binding = _binding_of(tx, actor, enterprise_id, binding_id)
             registration_id = (
                 tx.end_binding(binding, now) if binding.status is BindingStatus.ACTIVE else None
             )
@@ -463,3 +455,14 @@ def _authority_refusal(code: str) -> InvalidInput:
 
 def _reject(row: RosterRow, refusal: DomainError) -> RosterReject:
     return RosterReject(row.line, row.msisdn, refusal.code, refusal.message, refusal.message_zh)
+
+
+def _binding_of(
+    tx: EnterpriseTransaction, actor: Actor, enterprise_id: int, binding_id: int
+) -> BindingRecord:
+    """One of the enterprise's bindings, if ``actor`` may act on the enterprise."""
+    load_enterprise(tx, enterprise_id, actor)
+    binding = tx.binding(binding_id)
+    if binding is None or binding.enterprise_id != enterprise_id:
+        raise NotFound("No such binding.", code="BINDING-NOT-FOUND", message_zh="绑定记录不存在。")
+    return binding

@@ -156,9 +156,7 @@ class SqlShopTransaction:
         line = select(t.lines.c.id).where(t.lines.c.msisdn == msisdn).scalar_subquery()
         return self._one(o.c.line_id == line, o.c.status == OrderStatus.READY.value)
 
-    def ready_deliveries(
-        self, now: datetime, limit: int
-    ) -> list[tuple[OnlineOrder, bytes, bytes]]:
+    def ready_deliveries(self, now: datetime, limit: int) -> list[tuple[OnlineOrder, bytes, bytes]]:
         rows = self.conn.execute(
             select(
                 o,

@@ -112,9 +112,7 @@ class ShopTransaction(Protocol):
         """The ready order for this number, if one waits (a number has one open order)."""
         ...
 
-    def ready_deliveries(
-        self, now: datetime, limit: int
-    ) -> list[tuple[OnlineOrder, bytes, bytes]]:
+    def ready_deliveries(self, now: datetime, limit: int) -> list[tuple[OnlineOrder, bytes, bytes]]:
         """Ready delivery orders not lapsed at ``now``, the soonest to lapse first, each with
         its sealed address and contact number."""
         ...
