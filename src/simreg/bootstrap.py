@@ -130,7 +130,7 @@ def master_key(settings: Settings) -> bytes:
         )
     # Demo mode keeps a generated key beside its own database so restarts can read old data.
     path = settings.data_dir / DEMO_KEY_FILE
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     if not path.exists():
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as handle:

@@ -179,7 +179,7 @@ class EncryptedPhotoStore:
     def put(self, data: bytes) -> str:
         key = uuid.uuid4().hex
         target = self._path(key)
-        target.parent.mkdir(parents=True, exist_ok=True)
+        target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         sealed = self._cipher.encrypt(data, purpose=f"photo:{key}")
         # Temp file in the same directory so os.replace is an atomic rename: a reader never
         # sees half a photo, and a crash leaves at most a stray temp file.

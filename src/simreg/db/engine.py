@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,15 @@ def normalise_url(url: str) -> str:
     return url
 
 
+def _private_file(path: Path) -> None:
+    """A new SQLite database is readable by its owner only (SQLite gives its WAL and
+    shared-memory files the same mode): it holds no plaintext identity, but numbers, blind
+    indexes and the audit trail are still nobody else's to read."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if not path.exists():
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+
+
 def make_engine(url: str, *, pool_size: int = 10) -> Engine:
     """``hide_parameters``: a database error's message (logged, or shown in a traceback) says
     which statement failed but not its values: numbers, names, ciphertexts, blind indexes."""
@@ -26,7 +36,7 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            _private_file(Path(parsed.database))
         engine = create_engine(
             url,
             hide_parameters=True,
