@@ -495,6 +495,10 @@ def test_a_roster_binds_good_rows_and_reports_every_reject(
     world: World, group: Group, authority: AuthorityServer
 ) -> None:
     simreg = world.simreg
+    # A header and nothing under it is refused, not reported as a successful import.
+    with pytest.raises(InvalidInput) as empty:
+        simreg.enterprises.import_roster(group.manager, group.id, read_roster([]))
+    assert empty.value.code == "ROSTER-EMPTY"
     good, other = resident(authority, 50), resident(authority, 51)
     wrong_name = resident(authority, 52)[0]
     lines = group.lines

@@ -300,6 +300,12 @@ class ActualUserActions:
             load_enterprise(tx, enterprise_id, actor).require_active(self.clock.today())
         report = RosterReport()
         listed = list(rows)
+        if not listed:
+            raise InvalidInput(
+                "The roster has no rows under its header: nothing to bind.",
+                code="ROSTER-EMPTY",
+                message_zh="名单在表头之下没有数据行，没有可绑定的使用人。",
+            )
         # Each row waits mostly on the identity authority: a few rows are bound at once (each
         # in its own transactions, as one by one), and the report keeps the file's order.
         with ThreadPoolExecutor(max_workers=ROSTER_WORKERS) as pool:
