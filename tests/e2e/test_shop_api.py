@@ -10,8 +10,11 @@ from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
+from simreg.core.errors import RuleViolated
 from simreg.core.settings import Settings
+from simreg.db import tables as t
 from simreg.simulators.identity_authority import Person
 from simreg.web.app import create_app
 from tests.support.shop import PHOTOS, ShopWorld, shop_world
@@ -370,3 +373,56 @@ def test_a_social_outlets_clerk_opens_the_desk_and_is_told_it_hands_nothing_over
     assert desk.status_code == 200 and 'id="deliveries"' not in desk.text
     tried = http.get("/pickup", params={"order_no": "ANYORDER"})
     assert tried.status_code == 403 and "RN-11" in tried.text
+
+
+def test_the_operator_closes_and_opens_online_card_sales_at_run_time(
+    settings: Settings,
+) -> None:
+    # RN-11: the deployment starts with sales open; the operator closes them without a
+    # restart, and every new order is pick-up only until they are opened again.
+    with (
+        shop_world(settings, online_card_sales=True) as shop,
+        TestClient(create_app(shop.simreg)) as http,
+    ):
+        admin, auditor = shop.world.headers("admin"), shop.world.headers("auditor")
+        assert http.get("/api/v1/online-card-sales", headers=auditor).json() == {"open": True}
+        refused = http.put("/api/v1/online-card-sales", json={"open": False}, headers=auditor)
+        assert refused.status_code == 403
+        closed = http.put("/api/v1/online-card-sales", json={"open": False}, headers=admin)
+        assert closed.json() == {"open": False}
+        assert http.get("/api/v1/shop/halls").json()["delivery_offered"] is False
+        with pytest.raises(RuleViolated) as rn11:
+            shop.order_in_review(
+                fulfilment="delivery",
+                pickup_outlet_id=None,
+                delivery_address="广州市天河区体育西路 100 号 3 栋",
+                contact="13912345678",
+            )
+        assert rn11.value.code == "RN-11"
+        assert http.put("/api/v1/online-card-sales", json={"open": True}, headers=admin).json() == {
+            "open": True
+        }
+        assert http.get("/api/v1/shop/halls").json()["delivery_offered"] is True
+        with shop.simreg.engine.connect() as conn:
+            actions = (
+                conn.execute(
+                    select(t.audit_events.c.action)
+                    .where(t.audit_events.c.action.like("online.card_sales%"))
+                    .order_by(t.audit_events.c.id)
+                )
+                .scalars()
+                .all()
+            )
+        assert actions == ["online.card_sales_closed", "online.card_sales_opened"]
+        # The same switch on the back-office page, for an administrator.
+        http.post("/login", data={"username": "admin", "password": PASSWORD})
+        page = http.get("/orders", headers={"Accept-Language": "en"})
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+        assert csrf and 'id="card-sales-switch"' in page.text
+        after = http.post(
+            "/orders/card-sales",
+            data={"csrf_token": csrf.group(1), "open": "0"},
+            headers={"Accept-Language": "en"},
+        )
+        assert "Card sales online closed" in after.text
+        assert shop.simreg.shop.card_sales_open() is False

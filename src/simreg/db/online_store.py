@@ -11,7 +11,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Row, and_, select, update
+from sqlalchemy import Connection, Row, and_, insert, select, update
 
 from simreg.core.audit import AuditEvent
 from simreg.core.errors import Conflict
@@ -374,6 +374,24 @@ class SqlShopTransaction:
     def pickup_hall(self, outlet_id: int) -> PickupHall | None:
         row = self.conn.execute(_halls().where(t.outlets.c.id == outlet_id)).one_or_none()
         return PickupHall(row.id, row.code, row.name, row.address) if row else None
+
+    def switch(self, name: str) -> bool | None:
+        value = self.conn.execute(
+            select(t.operator_switches.c.value).where(t.operator_switches.c.name == name)
+        ).scalar_one_or_none()
+        return None if value is None else bool(value)
+
+    def set_switch(self, name: str, value: bool, by: int, at: datetime) -> None:
+        switches = t.operator_switches
+        changed = self.conn.execute(
+            update(switches)
+            .where(switches.c.name == name)
+            .values(value=value, changed_at=at, changed_by=by)
+        ).rowcount
+        if not changed:
+            self.conn.execute(
+                insert(switches).values(name=name, value=value, changed_at=at, changed_by=by)
+            )
 
     def add_handover(self, record: HandoverRecord) -> None:
         self.conn.execute(

@@ -726,6 +726,17 @@ request_throttle = Table(
     Column("hits", Integer, nullable=False),
 )
 
+operator_switches = Table(
+    "operator_switches",
+    metadata,
+    # Decisions the operator makes at run time, overriding the setting they start from: RN-11's
+    # "online card sales open" (courier delivery offered) is one.
+    Column("name", String(64), primary_key=True),
+    Column("value", Boolean, nullable=False),
+    Column("changed_at", Ts, nullable=False),
+    Column("changed_by", Id, ForeignKey("staff.id"), nullable=True),
+)
+
 online_order_photos = Table(
     "online_order_photos",
     metadata,

@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from simreg.core.actors import Actor, Role
 from simreg.core.audit import AuditEvent
 from simreg.core.clock import Clock
 from simreg.core.crypto import IdentityVault
@@ -37,6 +38,7 @@ from simreg.registration.photos import check_photos, store_photos
 
 REQUIRED_PHOTOS = frozenset({PhotoKind.FRONT, PhotoKind.BACK, PhotoKind.PORTRAIT})
 SWEEP_BATCH = 500
+CARD_SALES = "online_card_sales"  # the operator switch (RN-11)
 
 
 @dataclass(frozen=True)
@@ -96,6 +98,33 @@ class OnlineShop:
 
     def access_index(self, secret: str) -> str:
         return self.vault.tokens.digest("online-order:" + secret)
+
+    # -- RN-11: the operator opens and closes online card sales ------------------------------
+
+    def card_sales_open(self) -> bool:
+        """Whether courier delivery is offered now: the operator's last decision, or the
+        setting the deployment starts from while nobody decided."""
+        with self.uow.begin() as tx:
+            decided = tx.switch(CARD_SALES)
+        return self.rules.card_sales if decided is None else decided
+
+    def set_card_sales(self, actor: Actor, open_: bool) -> None:
+        """RN-11: close online card sales (number selection stays, the card is collected at a
+        hall) or open them again, at once and for every server process. Orders already
+        taken for delivery keep it; new ones are offered pick-up only."""
+        actor.require(Role.ADMIN)
+        now = self.clock.now()
+        with self.uow.begin() as tx:
+            tx.set_switch(CARD_SALES, open_, actor.staff_id, now)
+            tx.record(
+                AuditEvent(
+                    action="online.card_sales_opened" if open_ else "online.card_sales_closed",
+                    outcome="ok",
+                    at=now,
+                    actor_staff_id=actor.staff_id,
+                    codes=("RN-11",),
+                )
+            )
 
     # -- reservation -------------------------------------------------------------------------
 
@@ -259,7 +288,7 @@ class OnlineShop:
                 self._seal(contact_number, "online_order.contact"),
                 _mask_phone(contact_number),
             )
-        if not self.rules.card_sales:
+        if not self.card_sales_open():
             raise delivery_closed()
         address = " ".join(command.delivery_address.split())
         if not 8 <= len(address) <= 200 or contact_number is None:

@@ -6,7 +6,13 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 
-from simreg.db.online_overview import authority_summary, order_counts, order_list
+from simreg.db.online_overview import (
+    OVERVIEW_READERS,
+    authority_summary,
+    order_counts,
+    order_list,
+)
+from simreg.web.api.body import Body
 from simreg.web.auth import App, CurrentActor
 
 router = APIRouter(prefix="/api/v1", tags=["online shop"])
@@ -21,6 +27,25 @@ Status = Literal[
     "expired",
     "cancelled",
 ]
+
+
+class CardSales(Body):
+    open: bool
+
+
+@router.get("/online-card-sales", summary="Whether online card sales are open (RN-11)")
+def card_sales(app: App, actor: CurrentActor) -> dict[str, bool]:
+    actor.require(*OVERVIEW_READERS)
+    return {"open": app.shop.card_sales_open()}
+
+
+@router.put(
+    "/online-card-sales",
+    summary="Open or close online card sales (RN-11): closed, cards are collected at a hall",
+)
+def set_card_sales(app: App, actor: CurrentActor, body: CardSales) -> dict[str, bool]:
+    app.shop.set_card_sales(actor, body.open)
+    return {"open": app.shop.card_sales_open()}
 
 
 @router.get("/online-orders", summary="Online orders by status, newest first, 50 a page")

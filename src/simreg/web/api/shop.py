@@ -129,7 +129,7 @@ def halls(app: App) -> dict[str, Any]:
             for h in app.numbers.pickup_halls()
         ],
         # RN-11: courier delivery only while the operator sells cards online.
-        "delivery_offered": app.settings.online_card_sales,
+        "delivery_offered": app.shop.card_sales_open(),
     }
 
 

@@ -70,6 +70,8 @@ ACTION_LABELS: dict[str, tuple[str, str]] = {
     "online_order.ready": ("Online order ready", "网上订单待取卡"),
     "online_order.handover": ("Hand-over refused", "交付被拒"),
     "online_order.handed_over": ("Card handed over", "交付号卡"),
+    "online.card_sales_opened": ("Online card sales opened (RN-11)", "开放网上售卡"),
+    "online.card_sales_closed": ("Online card sales closed (RN-11)", "暂停网上售卡"),
     "online_order.deliveries_listed": ("Courier's deliveries listed", "查看待配送订单"),
     "online_order.delivery_viewed": ("Delivery address viewed", "查看配送地址"),
     "online_order.refused": ("Online order refused", "网上订单被拒"),

@@ -3,9 +3,12 @@ identity authority's recent answers with what waits on it (RN-10, RN-11)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
-from fastapi.responses import Response
+from typing import Annotated
 
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response
+
+from simreg.core.actors import Role
 from simreg.db.online_overview import (
     ORDER_STATUSES,
     OVERVIEW_READERS,
@@ -17,6 +20,15 @@ from simreg.web.pages.session import PageSession, allow
 from simreg.web.pages.shared import site
 
 router = APIRouter(include_in_schema=False)
+
+
+@router.post("/orders/card-sales")
+def set_card_sales(
+    request: Request, session: PageSession, open_: Annotated[str, Form(alias="open")] = ""
+) -> Response:
+    allow(session, Role.ADMIN)
+    site(request).simreg.shop.set_card_sales(session.actor, open_ == "1")
+    return RedirectResponse("/orders", status_code=303)
 
 
 @router.get("/orders")
@@ -41,5 +53,6 @@ def overview(request: Request, session: PageSession) -> Response:
         status=status,
         authority=authority,
         connection=s.simreg.identity_connection(),
-        card_sales=s.simreg.settings.online_card_sales,
+        card_sales=s.simreg.shop.card_sales_open(),
+        can_switch=session.actor.role is Role.ADMIN,
     )

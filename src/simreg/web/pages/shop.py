@@ -64,7 +64,7 @@ def _render(request: Request, template: str, status_code: int = 200, **context: 
         negotiate_language(request),
         status_code=status_code,
         shop_csrf=token,
-        delivery_offered=s.simreg.settings.online_card_sales,
+        delivery_offered=s.simreg.shop.card_sales_open(),
         reservation_minutes=s.simreg.settings.online_reservation_minutes,
         **context,
     )
