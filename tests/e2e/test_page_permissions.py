@@ -54,6 +54,7 @@ ALLOWED = {
     "/app/reregister": {"clerk"},
     "/app/device": {"clerk"},
     "/review": {"reviewer", "admin"},
+    "/risk": {"risk_analyst", "admin", "auditor"},
     "/audit": {"admin", "auditor", "reviewer", "channel_manager", "risk_analyst"},
     "/admin/staff": {"admin"},
     "/channels": {"channel_manager", "admin", "auditor", "risk_analyst"},

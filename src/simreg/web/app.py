@@ -28,6 +28,7 @@ from simreg.web.pages import online_overview as online_overview_pages
 from simreg.web.pages import report_exports as report_export_pages
 from simreg.web.pages import reports as report_pages
 from simreg.web.pages import reports_events as report_event_pages
+from simreg.web.pages import risk as risk_pages
 from simreg.web.pages import shop as shop_pages
 from simreg.web.pages.errors import render_page_error
 from simreg.web.pages.rendering import WEB, Pages
@@ -72,6 +73,7 @@ def create_app(simreg: Simreg) -> FastAPI:
     for pages in (auth, clerk, review, audit, admin, channel_pages, campaign_pages, reregister):
         app.include_router(pages.router)
     app.include_router(base_pages.router)
+    app.include_router(risk_pages.router)
     app.mount("/static", StaticFiles(directory=WEB / "static"), name="static")
 
     @app.get("/healthz", tags=["ops"], summary="Liveness and database reachability")

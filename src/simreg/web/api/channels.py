@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, UploadFile
+from fastapi import APIRouter, File, Query, UploadFile
 from fastapi.responses import Response
 from pydantic import Field
 
@@ -23,6 +23,7 @@ from simreg.db.compliance_store import (
     recent_violations,
     rejection_patterns,
 )
+from simreg.db.risk_signals import fraud_signals
 from simreg.web.api.body import Body
 from simreg.web.auth import App, CurrentActor
 from simreg.web.input_guard import read_csv_upload
@@ -207,6 +208,19 @@ def violation(app: App, actor: CurrentActor, code: str, body: ManualViolation) -
 def channel_risk_ranking(app: App, actor: CurrentActor) -> dict[str, Any]:
     actor.require(*READERS)
     return {"items": risk_ranking(app)}
+
+
+@router.get(
+    "/risk/signals",
+    summary="Black-card signals: calls that found someone else, fraud rejections, "
+    "hand-overs refused",
+)
+def risk_signals(
+    app: App, actor: CurrentActor, days: Annotated[int, Query(ge=1, le=365)] = 30
+) -> dict[str, Any]:
+    with app.engine.connect() as conn:
+        found = fraud_signals(conn, actor, now=app.clock.now(), days=days)
+    return {"items": [{**s, "at": s["at"].isoformat()} for s in found]}
 
 
 @router.get("/violations", summary="Latest violations and their penalties")

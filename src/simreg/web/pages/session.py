@@ -109,7 +109,7 @@ HOME = {
     Role.ADMIN: "/review",
     Role.AUDITOR: "/audit",
     Role.CHANNEL_MANAGER: "/channels",
-    Role.RISK_ANALYST: "/audit",
+    Role.RISK_ANALYST: "/risk",
     Role.CALL_CENTRE: "/calls",
     Role.ACCOUNT_MANAGER: "/enterprises",
 }

@@ -19,6 +19,7 @@ from simreg.web.pages.rendering import Pages, negotiate_language
 NAV = [
     ("/app", "Registrations", (Role.CLERK,)),
     ("/review", "Review queue", (Role.REVIEWER, Role.ADMIN)),
+    ("/risk", "Fraud signals", (Role.RISK_ANALYST, Role.ADMIN, Role.AUDITOR)),
     (
         "/audit",
         "Audit",
