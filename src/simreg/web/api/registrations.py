@@ -105,9 +105,10 @@ def get_registration(app: App, actor: CurrentActor, registration_id: str) -> dic
     response_class=Response,
 )
 def get_photo(app: App, actor: CurrentActor, registration_id: str, kind: str) -> Response:
-    with app.engine.begin() as conn:
+    with app.engine.connect() as conn:
         access = queries.photo_key(conn, actor, registration_id, kind)
-        if access.audited:
+    if access.audited:
+        with app.engine.begin() as conn:
             record_identity_view(conn, actor, registration_id, kind, app.clock.now())
     return Response(
         app.photo_store.get(access.store_key),

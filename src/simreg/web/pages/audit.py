@@ -105,10 +105,12 @@ def _search_page(request: Request, session: PageSession, params: dict[str, str])
     error = None
     try:
         query = _filter(s, params)
-        with s.simreg.engine.begin() as conn:
+        with s.simreg.engine.connect() as conn:
             rows = search_audit(conn, session.actor, query, PAGE_ROWS)
             actions = audit_actions(conn)
-            record_person_search(conn, session.actor, query, s.simreg.clock.now(), export=False)
+        if query.doc_index is not None or query.msisdn is not None:
+            with s.simreg.engine.begin() as conn:
+                record_person_search(conn, session.actor, query, s.simreg.clock.now(), export=False)
     except DomainError as problem:
         error = problem
         with s.simreg.engine.connect() as conn:
@@ -140,8 +142,9 @@ def _csv(request: Request, session: PageSession, params: dict[str, str]) -> Resp
     allow(session, *AUDIT_READERS)
     s = site(request)
     query = _filter(s, params)
-    with s.simreg.engine.begin() as conn:
-        record_person_search(conn, session.actor, query, s.simreg.clock.now(), export=True)
+    if query.doc_index is not None or query.msisdn is not None:
+        with s.simreg.engine.begin() as conn:
+            record_person_search(conn, session.actor, query, s.simreg.clock.now(), export=True)
 
     def lines() -> Iterator[str]:
         buffer = io.StringIO()

@@ -230,7 +230,9 @@ def _item_page(
     request: Request, session: Session, registration_id: str, *, revealed: bool
 ) -> Response:
     s = site(request)
-    with s.simreg.engine.begin() as conn:
+    # Only a reveal writes (its audit row): a plain view stays a read, which on SQLite takes
+    # no write lock.
+    with s.simreg.engine.begin() if revealed else s.simreg.engine.connect() as conn:
         item = review_item(conn, session.actor, registration_id)
         holder = claim_holder(conn, registration_id, s.simreg.clock.now())
         if revealed and item["sealed"]:
@@ -303,9 +305,10 @@ def release(request: Request, session: PageSession, registration_id: str) -> Res
 @router.get("/review/{registration_id}/photos/{kind}")
 def photo(request: Request, session: PageSession, registration_id: str, kind: str) -> Response:
     s = site(request)
-    with s.simreg.engine.begin() as conn:
+    with s.simreg.engine.connect() as conn:
         access = queries.photo_key(conn, session.actor, registration_id, kind)
-        if access.audited:
+    if access.audited:
+        with s.simreg.engine.begin() as conn:
             record_identity_view(conn, session.actor, registration_id, kind, s.simreg.clock.now())
     return Response(
         s.simreg.photo_store.get(access.store_key),
