@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
-from datetime import date, timedelta
+from dataclasses import replace
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
 from simreg.bootstrap import Simreg
+from simreg.campaigns.domain import DEFAULT_TEMPLATE_ZH, CampaignPlan, parse_filters
 from simreg.db import tables as t
 from simreg.web.app import create_app
 from tests.support.campaign_base import legacy_lines, line_states, org_units
-from tests.support.world import BACK, FRONT, World, jpeg
+from tests.support.world import BACK, FRONT, PASSWORD, World, jpeg
 
 
 @pytest.fixture
@@ -199,3 +203,42 @@ def test_one_link_cannot_be_used_to_try_id_numbers(client: TestClient, world: Wo
     page = client.post(f"/r/{token}", data={"document_number": "x", "customer_name": "y"})
     assert page.status_code == 429 and "稍后再试" in page.text
     assert client.get(f"/r/{token}").status_code == 200  # the page still opens
+
+
+def test_an_agent_is_told_when_a_link_resent_at_night_goes_out(world: World) -> None:
+    app = world.simreg
+    legacy_lines(app, 1)
+    manager = world.actors["manager"]
+    created = app.campaigns.create(
+        manager,
+        CampaignPlan(
+            name="Night",
+            filters=parse_filters(),
+            sms_template=DEFAULT_TEMPLATE_ZH,
+            call_after_days=7,
+            deadline=date.today() + timedelta(days=60),
+        ),
+    )
+    app.campaigns.start(manager, created)
+    with app.engine.begin() as conn:
+        sent = app.clock.now() - timedelta(days=8)
+        conn.execute(update(t.campaign_targets).values(sms_sent_at=sent))
+    app.campaigns.advance()
+    with app.engine.connect() as conn:
+        task_id = conn.execute(select(t.call_tasks.c.id)).scalar_one()
+    # Quiet hours around the present moment: the link waits for their end.
+    local = datetime.now(ZoneInfo(app.settings.timezone))
+    quiet = f"{(local - timedelta(hours=1)):%H:%M}-{(local + timedelta(hours=1)):%H:%M}"
+    night = replace(app, settings=app.settings.model_copy(update={"sms_quiet_hours": quiet}))
+    with TestClient(create_app(night)) as http:
+        http.post("/login", data={"username": "call_centre", "password": PASSWORD})
+        page = http.get("/calls", headers={"Accept-Language": "en"})
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+        assert csrf
+        done = http.post(
+            f"/calls/{task_id}/outcome",
+            data={"csrf_token": csrf.group(1), "outcome": "reached_link_sent"},
+            headers={"Accept-Language": "en"},
+        )
+    end = f"{(local + timedelta(hours=1)):%H:%M}"
+    assert f"The link goes out at {end}, when the quiet hours for SMS end." in done.text

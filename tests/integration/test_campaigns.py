@@ -384,6 +384,17 @@ def test_calls_follow_the_sms_and_a_call_can_bring_the_holder_back(
             .where(t.call_tasks.c.id == tasks[numbers[2]])
         ).one()
     assert aware(due) == agreed and aware(callback) == agreed
+    # The callback is kept for the agent who agreed it: at the time, it is in their list and
+    # not another agent's, until half an hour past it.
+    other = world.actors["admin"]
+    at_time = agreed + timedelta(minutes=1)
+    with app.engine.connect() as conn:
+        mine = call_worklist(conn, agent, now=at_time)["items"]
+        theirs = call_worklist(conn, other, now=at_time)["items"]
+        later_on = call_worklist(conn, other, now=agreed + timedelta(minutes=31))["items"]
+    assert tasks[numbers[2]] in {i["id"] for i in mine}
+    assert tasks[numbers[2]] not in {i["id"] for i in theirs}
+    assert tasks[numbers[2]] in {i["id"] for i in later_on}
     # Another agent cannot record on a task someone holds.
     app.calls.claim(agent, tasks[numbers[2]])
     with pytest.raises(Conflict) as taken:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from simreg.campaigns.calls import CLAIM_FOR, next_step, parse_outcome
+from simreg.campaigns.calls import CLAIM_FOR, CallOutcome, next_step, parse_outcome
 from simreg.campaigns.domain import message_body
 from simreg.campaigns.ports import CallTask, CampaignTransaction, CampaignUnitOfWork
 from simreg.core.actors import Actor, Role
@@ -14,6 +14,7 @@ from simreg.core.clock import Clock
 from simreg.core.errors import Conflict, InvalidInput, NotFound
 
 AGENTS = (Role.CALL_CENTRE, Role.ADMIN)
+CALLBACK_KEPT_FOR = timedelta(minutes=30)
 MAX_NOTES = 1000
 
 
@@ -85,6 +86,13 @@ class CallCentreService:
                 done=step.done,
                 due_at=step.due_at,
                 at=now,
+                # The holder agreed a time with this agent: the callback is theirs to make,
+                # and anyone's once it is well past.
+                kept_until=(
+                    step.due_at + CALLBACK_KEPT_FOR
+                    if chosen is CallOutcome.CALLBACK and step.due_at is not None
+                    else None
+                ),
             )
             if attempt_id is None:
                 raise _recorded_already()

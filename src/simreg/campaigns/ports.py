@@ -109,6 +109,7 @@ class CampaignTransaction(Protocol):
         done: bool,
         due_at: datetime | None,
         at: datetime,
+        kept_until: datetime | None = None,
     ) -> int | None:
         """The attempt's id; None when the task's attempts are no longer ``task.attempts``
         (another submission of the same call got there first)."""

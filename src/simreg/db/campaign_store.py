@@ -489,8 +489,10 @@ class SqlCampaignTransaction:
         done: bool,
         due_at: datetime | None,
         at: datetime,
+        kept_until: datetime | None = None,
     ) -> int | None:
-        """None when the task moved on since it was read (the same call recorded twice)."""
+        """None when the task moved on since it was read (the same call recorded twice).
+        ``kept_until``: the task stays the agent's until then (a callback they booked)."""
         counted = self.conn.execute(
             update(t.call_tasks)
             .where(t.call_tasks.c.id == task.id, t.call_tasks.c.attempts == task.attempts)
@@ -513,9 +515,11 @@ class SqlCampaignTransaction:
         values: dict[str, Any] = {
             "last_outcome": outcome,
             "callback_at": callback_at,
-            "claimed_until": None,
+            "claimed_until": kept_until,
             "status": "done" if done else "open",
         }
+        if kept_until is not None:
+            values["assigned_to"] = agent_id
         if done:
             values["closed_at"] = at
         else:

@@ -27,6 +27,7 @@ from simreg.db.campaign_queries import (
     list_campaigns,
     real_name_rate,
 )
+from simreg.sms.pacing import SendWindow
 from simreg.staff.services import Session
 from simreg.web.input_guard import checked_text
 from simreg.web.pages.session import PageSession, allow
@@ -320,6 +321,14 @@ def record_call(
     except DomainError as problem:
         return _calls_page(request, session, status_code=422, error=problem, failed_task=task_id)
     done = "recorded-in-review" if recorded.documents_in_review else "recorded"
+    settings = s.simreg.settings
+    window = SendWindow.parse(settings.sms_quiet_hours, settings.timezone)
+    now = s.simreg.clock.now()
+    if recorded.link_sent and window.in_quiet_hours(now):
+        # The holder is not texted at night: the agent says when the link will come.
+        done = "recorded-quiet:" + window.next_send_time(now).astimezone(window.zone).strftime(
+            "%H:%M"
+        )
     return RedirectResponse(f"/calls?done={done}", status_code=303)
 
 
