@@ -14,6 +14,7 @@ from sqlalchemy import select, update
 
 from simreg.bootstrap import Simreg
 from simreg.campaigns.domain import DEFAULT_TEMPLATE_ZH, CampaignPlan, parse_filters
+from simreg.core.clock import FixedClock
 from simreg.db import tables as t
 from simreg.web.app import create_app
 from tests.support.campaign_base import legacy_lines, line_states, org_units
@@ -176,7 +177,12 @@ def test_campaign_errors_and_roles(client: TestClient, world: World) -> None:
     assert dead.status_code == 404 and dead.json()["code"] == "LINK-INVALID"
 
 
-def test_one_link_cannot_be_used_to_try_id_numbers(client: TestClient, world: World) -> None:
+def test_one_link_cannot_be_used_to_try_id_numbers(
+    client: TestClient, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # One throttle window for the whole test: on the real clock a window could end mid-way.
+    throttle = world.simreg.shop.throttle
+    monkeypatch.setattr(throttle, "clock", FixedClock(throttle.clock.now()))
     (number,) = legacy_lines(world.simreg, 1)
     manager = world.headers("manager")
     deadline = (date.today() + timedelta(days=45)).isoformat()
