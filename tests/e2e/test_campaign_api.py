@@ -13,11 +13,15 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
 from simreg.bootstrap import Simreg
-from simreg.campaigns.domain import DEFAULT_TEMPLATE_ZH, CampaignPlan, parse_filters
 from simreg.core.clock import FixedClock
 from simreg.db import tables as t
 from simreg.web.app import create_app
-from tests.support.campaign_base import legacy_lines, line_states, org_units
+from tests.support.campaign_base import (
+    legacy_lines,
+    line_states,
+    line_with_a_call_due,
+    org_units,
+)
 from tests.support.world import BACK, FRONT, PASSWORD, World, jpeg
 
 
@@ -213,25 +217,7 @@ def test_one_link_cannot_be_used_to_try_id_numbers(
 
 def test_an_agent_is_told_when_a_link_resent_at_night_goes_out(world: World) -> None:
     app = world.simreg
-    legacy_lines(app, 1)
-    manager = world.actors["manager"]
-    created = app.campaigns.create(
-        manager,
-        CampaignPlan(
-            name="Night",
-            filters=parse_filters(),
-            sms_template=DEFAULT_TEMPLATE_ZH,
-            call_after_days=7,
-            deadline=date.today() + timedelta(days=60),
-        ),
-    )
-    app.campaigns.start(manager, created)
-    with app.engine.begin() as conn:
-        sent = app.clock.now() - timedelta(days=8)
-        conn.execute(update(t.campaign_targets).values(sms_sent_at=sent))
-    app.campaigns.advance()
-    with app.engine.connect() as conn:
-        task_id = conn.execute(select(t.call_tasks.c.id)).scalar_one()
+    _, task_id = line_with_a_call_due(app, world.actors["manager"], "Night")
     # Quiet hours around the present moment: the link waits for their end.
     local = datetime.now(ZoneInfo(app.settings.timezone))
     quiet = f"{(local - timedelta(hours=1)):%H:%M}-{(local + timedelta(hours=1)):%H:%M}"

@@ -3,20 +3,15 @@ desk saw that may be a black card, each with its number, time, who and where."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import update
 
-from simreg.campaigns.domain import DEFAULT_TEMPLATE_ZH, CampaignPlan, parse_filters
 from simreg.core.errors import RuleViolated
 from simreg.core.settings import Settings
-from simreg.db import tables as t
 from simreg.online.handover import PresentedId
 from simreg.registration.services import RejectRegistration
 from simreg.web.app import create_app
-from tests.support.campaign_base import legacy_lines
+from tests.support.campaign_base import line_with_a_call_due
 from tests.support.shop import shop_world
 from tests.support.world import PASSWORD
 
@@ -37,26 +32,8 @@ def test_signals_from_calls_reviews_and_hand_overs_reach_the_risk_analyst(
             world.actors["reviewer"], ordinary.id, RejectRegistration(("photo_unreadable",))
         )
         # The call centre reaches someone who does not hold a legacy line.
-        (legacy,) = legacy_lines(app, 1)
-        manager = world.actors["manager"]
-        campaign = app.campaigns.create(
-            manager,
-            CampaignPlan(
-                name="Q4",
-                filters=parse_filters(),
-                sms_template=DEFAULT_TEMPLATE_ZH,
-                call_after_days=7,
-                deadline=app.clock.now().date() + timedelta(days=60),
-            ),
-        )
-        app.campaigns.start(manager, campaign)
-        with app.engine.begin() as conn:
-            sent = app.clock.now() - timedelta(days=8)
-            conn.execute(update(t.campaign_targets).values(sms_sent_at=sent))
-        app.campaigns.advance()
-        with app.engine.connect() as conn:
-            task = conn.execute(t.call_tasks.select()).one()
-        app.calls.record(world.actors["call_centre"], task.id, outcome="not_holder")
+        legacy, task_id = line_with_a_call_due(app, world.actors["manager"], "Q4")
+        app.calls.record(world.actors["call_centre"], task_id, outcome="not_holder")
         # Another ID card is shown for an online order at the hall.
         reservation = shop.order_in_review()
         order = app.shop.order(reservation.secret)

@@ -9,21 +9,19 @@ import threading
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
-from datetime import timedelta
 from functools import partial
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
 from simreg.bootstrap import bootstrap
-from simreg.campaigns.domain import DEFAULT_TEMPLATE_ZH, CampaignPlan, parse_filters
 from simreg.core.actors import Actor
 from simreg.core.errors import DomainError
 from simreg.core.settings import Settings
 from simreg.db import tables as t
 from simreg.registration.services import RejectRegistration, SubmitRegistration
-from tests.support.campaign_base import legacy_lines
+from tests.support.campaign_base import legacy_lines, line_with_a_call_due
 from tests.support.world import World
 
 pytestmark = pytest.mark.slow
@@ -228,25 +226,7 @@ def test_one_call_sent_from_many_screens_at_once_is_recorded_once(world: World) 
     """Agents' double clicks and retries at the same moment: the form carries the count of
     calls the screen showed, and only the first submission with it is recorded."""
     simreg = world.simreg
-    legacy_lines(simreg, 1)
-    manager = world.actors["manager"]
-    campaign_id = simreg.campaigns.create(
-        manager,
-        CampaignPlan(
-            name="calls at once",
-            filters=parse_filters(),
-            sms_template=DEFAULT_TEMPLATE_ZH,
-            call_after_days=7,
-            deadline=simreg.clock.now().date() + timedelta(days=60),
-        ),
-    )
-    simreg.campaigns.start(manager, campaign_id)
-    with simreg.engine.begin() as conn:  # a week without an answer: a call is due
-        sent = simreg.clock.now() - timedelta(days=8)
-        conn.execute(update(t.campaign_targets).values(sms_sent_at=sent))
-    assert simreg.campaigns.advance()[0].call_tasks == 1
-    with simreg.engine.connect() as conn:
-        task_id = conn.execute(select(t.call_tasks.c.id)).scalar_one()
+    _, task_id = line_with_a_call_due(simreg, world.actors["manager"])
 
     record = partial(
         simreg.calls.record,

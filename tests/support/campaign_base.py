@@ -11,6 +11,8 @@ from sqlalchemy import insert, select, update
 
 from simreg.adapters.passwords import Argon2Passwords
 from simreg.bootstrap import Simreg, bootstrap
+from simreg.campaigns.domain import DEFAULT_TEMPLATE_ZH, CampaignPlan, parse_filters
+from simreg.core.actors import Actor
 from simreg.core.settings import Settings
 from simreg.db import tables as t
 from simreg.lines.domain import LineKind, LineState, RealNameState
@@ -135,3 +137,33 @@ def mark_sms_sent(simreg: Simreg, at: datetime | None = None) -> None:
             .where(t.campaign_targets.c.sms_sent_at.is_(None))
             .values(sms_sent_at=sent)
         )
+
+
+def line_with_a_call_due(simreg: Simreg, manager: Actor, name: str = "Calls") -> tuple[str, int]:
+    """One legacy line in a running campaign whose SMS went out eight days ago, so its call
+    task is due now: (the line's number, the task's id)."""
+    (msisdn,) = legacy_lines(simreg, 1)
+    campaign_id = simreg.campaigns.create(
+        manager,
+        CampaignPlan(
+            name=name,
+            filters=parse_filters(),
+            sms_template=DEFAULT_TEMPLATE_ZH,
+            call_after_days=7,
+            deadline=simreg.clock.now().date() + timedelta(days=60),
+        ),
+    )
+    simreg.campaigns.start(manager, campaign_id)
+    with simreg.engine.begin() as conn:
+        sent = simreg.clock.now() - timedelta(days=8)
+        conn.execute(
+            update(t.campaign_targets)
+            .where(t.campaign_targets.c.campaign_id == campaign_id)
+            .values(sms_sent_at=sent)
+        )
+    simreg.campaigns.advance()
+    with simreg.engine.connect() as conn:
+        task_id = conn.execute(
+            select(t.call_tasks.c.id).where(t.call_tasks.c.campaign_id == campaign_id)
+        ).scalar_one()
+    return msisdn, int(task_id)
