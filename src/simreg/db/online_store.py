@@ -11,7 +11,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Row, and_, insert, select, update
+from sqlalchemy import Connection, Row, Select, and_, insert, select, update
 
 from simreg.core.audit import AuditEvent
 from simreg.core.errors import Conflict
@@ -128,19 +128,7 @@ class SqlShopTransaction:
         )
 
     def _one(self, *where: Any) -> OnlineOrder | None:
-        row = self.conn.execute(
-            select(
-                o,
-                t.lines.c.msisdn,
-                t.outlets.c.name.label("outlet_name"),
-                t.outlets.c.address.label("outlet_address"),
-                t.registrations.c.rejection_reasons,
-            )
-            .join(t.lines, t.lines.c.id == o.c.line_id)
-            .outerjoin(t.outlets, t.outlets.c.id == o.c.pickup_outlet_id)
-            .outerjoin(t.registrations, t.registrations.c.id == o.c.registration_id)
-            .where(*where)
-        ).one_or_none()
+        row = self.conn.execute(_orders().where(*where)).one_or_none()
         return _order(row) if row is not None else None
 
     def order_by_access(self, access_index: str) -> OnlineOrder | None:
@@ -158,14 +146,7 @@ class SqlShopTransaction:
 
     def ready_deliveries(self, now: datetime, limit: int) -> list[tuple[OnlineOrder, bytes, bytes]]:
         rows = self.conn.execute(
-            select(
-                o,
-                t.lines.c.msisdn,
-                t.outlets.c.name.label("outlet_name"),
-                t.outlets.c.address.label("outlet_address"),
-            )
-            .join(t.lines, t.lines.c.id == o.c.line_id)
-            .outerjoin(t.outlets, t.outlets.c.id == o.c.pickup_outlet_id)
+            _orders()
             .where(
                 o.c.status == OrderStatus.READY.value,
                 o.c.fulfilment == Fulfilment.DELIVERY.value,
@@ -428,6 +409,22 @@ def pickup_halls(conn: Connection) -> list[PickupHall]:
     return [PickupHall(r.id, r.code, r.name, r.address) for r in rows]
 
 
+def _orders() -> Select[Any]:
+    """Orders as ``_order`` reads them: the number, the pick-up hall, the review's reasons."""
+    return (
+        select(
+            o,
+            t.lines.c.msisdn,
+            t.outlets.c.name.label("outlet_name"),
+            t.outlets.c.address.label("outlet_address"),
+            t.registrations.c.rejection_reasons,
+        )
+        .join(t.lines, t.lines.c.id == o.c.line_id)
+        .outerjoin(t.outlets, t.outlets.c.id == o.c.pickup_outlet_id)
+        .outerjoin(t.registrations, t.registrations.c.id == o.c.registration_id)
+    )
+
+
 def _order(row: Row[Any]) -> OnlineOrder:
     reserved_until = aware(row.reserved_until)
     created_at = aware(row.created_at)
@@ -458,7 +455,7 @@ def _order(row: Row[Any]) -> OnlineOrder:
         collect_by=aware(row.collect_by),
         completed_at=aware(row.completed_at),
         closed_at=aware(row.closed_at),
-        rejected_for=tuple(getattr(row, "rejection_reasons", None) or ()),
+        rejected_for=tuple(row.rejection_reasons or ()),
     )
 
 
